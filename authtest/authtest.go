@@ -1,0 +1,418 @@
+// Package authtest provides a fake Infobip authentication server for tests,
+// in the manner of [net/http/httptest].
+//
+// A [Server] speaks Infobip's wire formats for every authentication scheme:
+// App API keys, HTTP Basic, IBSSO sessions (POST and DELETE /auth/1/session)
+// and OAuth 2.0 client credentials (POST /auth/1/oauth2/token). Two protected
+// routes, [RouteBalance] and [RouteSendSMS], accept any of the four schemes,
+// so a client can be exercised end to end without a network.
+//
+// The server keeps its own clock, which starts at 2026-01-01T00:00:00Z and
+// moves only with [Server.Advance]. Give [Server.Now] to the client under test
+// as its clock hook, and session idle limits and token lifetimes expire
+// without sleeping. [Server.Fail] injects faults (error statuses, malformed
+// bodies, delays, hangs, dropped connections, oversized bodies), and
+// [Server.Count] and [Server.Requests] show what the client sent.
+//
+// A typical test, with the OAuth authenticator of github.com/ibkit/auth:
+//
+//	func TestTokenRenewal(t *testing.T) {
+//		s := authtest.NewServer()
+//		defer s.Close()
+//
+//		a, err := auth.NewOAuth(auth.OAuthConfig{
+//			BaseURL:      s.URL,
+//			ClientID:     authtest.ClientID,
+//			ClientSecret: authtest.ClientSecret,
+//			HTTPClient:   s.Client(),
+//			Now:          s.Now, // one clock for both sides
+//		})
+//		// ... wrap a in an auth.Transport and GET s.URL+"/account/1/balance".
+//
+//		s.Advance(2 * time.Hour) // the token expires; no sleeping
+//		s.Fail(authtest.RouteToken, authtest.Fault{Status: 503, Times: 1})
+//		// ... GET again: the client must ride out one failed token request.
+//
+//		if n := s.Count(authtest.RouteToken); n != 3 {
+//			t.Errorf("token requests = %d, want 3", n)
+//		}
+//	}
+//
+// Every method of [Server] is safe for concurrent use.
+package authtest
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Credentials that every new [Server] accepts. Add more with
+// [Server.AddAPIKey], [Server.AddUser] and [Server.AddClient].
+const (
+	// APIKey is an App key, sent as "Authorization: App <key>".
+	APIKey = "0123456789abcdef0123456789abcdef-01234567-89ab-cdef-0123-456789abcdef"
+	// Username is the user for Basic authentication and IBSSO sessions.
+	Username = "aladdin"
+	// Password is the password of [Username].
+	Password = "open-sesame-7"
+	// ClientID is the OAuth 2.0 client for the client-credentials grant.
+	ClientID = "quickstart-client"
+	// ClientSecret is the secret of [ClientID].
+	ClientSecret = "quickstart-secret-9"
+)
+
+// Routes served by every [Server], usable with [Server.Count],
+// [Server.Requests] and [Server.Fail]. They are written as
+// [net/http.ServeMux] patterns; a GET route also serves HEAD.
+const (
+	// RouteCreateSession creates an IBSSO session from a JSON body
+	// {"username","password","unsafe"} and answers {"token":"<uuid>"}.
+	RouteCreateSession = "POST /auth/1/session"
+	// RouteDestroySession ends the IBSSO session named by the request's own
+	// "Authorization: IBSSO <token>" header.
+	RouteDestroySession = "DELETE /auth/1/session"
+	// RouteToken issues OAuth 2.0 access tokens for the client-credentials
+	// grant. Client credentials must be form parameters in the body; sent
+	// in an "Authorization: Basic" header they are refused with 401.
+	RouteToken = "POST /auth/1/oauth2/token"
+	// RouteBalance is a protected route answering
+	// {"balance":42.5,"currency":"EUR"}.
+	RouteBalance = "GET /account/1/balance"
+	// RouteSendSMS is a protected route that takes a JSON body and answers
+	// like Infobip's SMS API, with a bulk ID and one PENDING message.
+	RouteSendSMS = "POST /sms/2/text/advanced"
+)
+
+// epoch is the instant at which the clock of every new [Server] starts.
+var epoch = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+const (
+	defaultTokenLifetime = 2 * time.Hour
+	defaultIdleTimeout   = 60 * time.Minute
+	// maxRecorded is how many requests [Server.Requests] keeps per route.
+	maxRecorded = 10000
+)
+
+// Server is a fake Infobip API server on the loopback interface. Create one
+// with [NewServer] or [NewTLSServer] and stop it with [Server.Close].
+type Server struct {
+	// URL is the base URL of the server, of the form http://127.0.0.1:PORT
+	// (https:// for [NewTLSServer]), with no trailing slash.
+	URL string
+
+	srv     *httptest.Server
+	mux     *http.ServeMux
+	clock   atomic.Int64  // nanoseconds since epoch
+	closing chan struct{} // closed by Close to release hanging handlers
+	once    sync.Once
+
+	mu            sync.Mutex
+	routes        map[string]bool // registered patterns
+	apiKeys       map[string]bool
+	users         map[string]string
+	clients       map[string]string
+	tokenLifetime time.Duration
+	idleTimeout   time.Duration
+	sessions      map[string]time.Time // IBSSO token -> last use
+	tokens        map[string]time.Time // access token -> expiry
+	counts        map[string]int
+	requests      map[string][]Request
+	faults        map[string][]*Fault
+}
+
+// NewServer starts and returns a new [Server] serving plain HTTP on a
+// loopback address. The caller must call [Server.Close] when done.
+func NewServer() *Server {
+	s := newServer()
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.URL = s.srv.URL
+	return s
+}
+
+// NewTLSServer starts and returns a new [Server] serving HTTPS on a loopback
+// address, with a self-signed certificate that [Server.Client] trusts. The
+// caller must call [Server.Close] when done.
+func NewTLSServer() *Server {
+	s := newServer()
+	s.srv = httptest.NewTLSServer(http.HandlerFunc(s.serve))
+	s.URL = s.srv.URL
+	return s
+}
+
+func newServer() *Server {
+	s := &Server{
+		mux:           http.NewServeMux(),
+		closing:       make(chan struct{}),
+		routes:        make(map[string]bool),
+		apiKeys:       map[string]bool{APIKey: true},
+		users:         map[string]string{Username: Password},
+		clients:       map[string]string{ClientID: ClientSecret},
+		tokenLifetime: defaultTokenLifetime,
+		idleTimeout:   defaultIdleTimeout,
+		sessions:      make(map[string]time.Time),
+		tokens:        make(map[string]time.Time),
+		counts:        make(map[string]int),
+		requests:      make(map[string][]Request),
+		faults:        make(map[string][]*Fault),
+	}
+	s.HandleFunc(RouteCreateSession, s.createSession)
+	s.HandleFunc(RouteDestroySession, s.destroySession)
+	s.HandleFunc(RouteToken, s.issueToken)
+	s.HandleFunc(RouteBalance, s.protected(s.balance))
+	s.HandleFunc(RouteSendSMS, s.protected(s.sendSMS))
+	return s
+}
+
+// Client returns an HTTP client configured for requests to the server. For
+// a server from [NewTLSServer] it trusts the server's certificate. Close
+// closes its idle connections.
+func (s *Server) Client() *http.Client { return s.srv.Client() }
+
+// Close shuts the server down and waits for its handlers to return. It first
+// releases every request held by a [Fault] (Hang or Delay) and drops every
+// open connection, so requests still in flight fail rather than get an
+// answer, and Close returns promptly while faults are active. Close may be
+// called more than once.
+func (s *Server) Close() {
+	s.once.Do(func() {
+		close(s.closing)
+		s.srv.CloseClientConnections()
+		s.srv.Close()
+	})
+}
+
+// HandleFunc registers an extra handler on the server, for instance a
+// redirect, under a [net/http.ServeMux] pattern such as "GET /moved".
+// Requests on the pattern are counted and recorded and can be faulted like
+// the built-in routes, with pattern as the route name. Like
+// [net/http.ServeMux.HandleFunc], it panics if the pattern is invalid or
+// conflicts with a registered one. A handler that blocks delays
+// [Server.Close].
+func (s *Server) HandleFunc(pattern string, h http.HandlerFunc) {
+	s.mux.HandleFunc(pattern, h) // panics before the route is recorded
+	s.mu.Lock()
+	s.routes[pattern] = true
+	s.mu.Unlock()
+}
+
+// Now reports the current time on the server's clock. It starts at
+// 2026-01-01T00:00:00Z and moves only with [Server.Advance]. Pass s.Now as the clock hook of the
+// client under test so that both sides agree on expiries.
+func (s *Server) Now() time.Time {
+	return epoch.Add(time.Duration(s.clock.Load()))
+}
+
+// Advance moves the server's clock forward by d (backward if d is negative).
+func (s *Server) Advance(d time.Duration) {
+	s.clock.Add(int64(d))
+}
+
+// AddAPIKey makes the server accept "Authorization: App <key>".
+func (s *Server) AddAPIKey(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.apiKeys[key] = true
+}
+
+// AddUser makes the server accept username and password for Basic
+// authentication and for creating IBSSO sessions. A known username gets the
+// new password.
+func (s *Server) AddUser(username, password string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users[username] = password
+}
+
+// AddClient makes the server issue OAuth access tokens to the client id
+// with the given secret. A known client gets the new secret.
+func (s *Server) AddClient(id, secret string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clients[id] = secret
+}
+
+// SetTokenLifetime sets the lifetime of OAuth access tokens issued from now
+// on, announced in whole seconds as expires_in. The default is 2 hours.
+// Tokens already issued keep their expiry.
+func (s *Server) SetTokenLifetime(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokenLifetime = d
+}
+
+// SetIdleTimeout sets how long an IBSSO session lives without use; each
+// accepted use starts the period again. The default is 60 minutes. The new
+// limit applies to every session, including those already created.
+func (s *Server) SetIdleTimeout(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.idleTimeout = d
+}
+
+// Revoke makes an IBSSO session token or an OAuth access token stop working,
+// as if it had been revoked on Infobip's side. Unknown tokens are ignored.
+func (s *Server) Revoke(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.sessions, token)
+	delete(s.tokens, token)
+}
+
+// ExpireAll makes every IBSSO session and OAuth access token issued so far
+// stop working. Sessions and tokens issued later work as usual.
+func (s *Server) ExpireAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.sessions)
+	clear(s.tokens)
+}
+
+// ActiveSessions reports how many IBSSO sessions are alive now: created, and
+// neither destroyed, revoked, nor unused for the idle timeout.
+func (s *Server) ActiveSessions() int {
+	now := s.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, last := range s.sessions {
+		if now.Before(last.Add(s.idleTimeout)) {
+			n++
+		}
+	}
+	return n
+}
+
+// Request is a recorded copy of a request the server received.
+type Request struct {
+	Method string      // HTTP method
+	Path   string      // URL path, without the query
+	Header http.Header // request headers, Authorization included
+	Body   []byte      // the complete request body
+	Time   time.Time   // arrival on the server's clock (see [Server.Now])
+}
+
+// Count reports how many requests the server received on route, faulted ones
+// included. The route is one of the Route constants, such as [RouteToken],
+// or a pattern given to [Server.HandleFunc]; Count panics on any other.
+func (s *Server) Count(route string) int {
+	s.mu.Lock()
+	known, n := s.routes[route], s.counts[route]
+	s.mu.Unlock()
+	if !known {
+		panic(unknownRoute("Count", route))
+	}
+	return n
+}
+
+// Requests returns copies of the requests received on route, oldest first,
+// faulted ones included. Only the most recent 10,000 requests per route are
+// kept. The route is as for [Server.Count].
+func (s *Server) Requests(route string) []Request {
+	s.mu.Lock()
+	known, rs := s.routes[route], s.requests[route]
+	if !known {
+		s.mu.Unlock()
+		panic(unknownRoute("Requests", route))
+	}
+	if len(rs) > maxRecorded {
+		rs = rs[len(rs)-maxRecorded:]
+	}
+	out := make([]Request, len(rs))
+	copy(out, rs)
+	s.mu.Unlock()
+	for i := range out {
+		out[i].Header = out[i].Header.Clone()
+		out[i].Body = bytes.Clone(out[i].Body)
+	}
+	return out
+}
+
+// unknownRoute is the panic value of a method given an unregistered route.
+func unknownRoute(method, route string) string {
+	return fmt.Sprintf("authtest: %s: unknown route %q (want a Route constant or a HandleFunc pattern)", method, route)
+}
+
+// serve is the server's root handler: it counts and records the request,
+// applies a fault if one is due, and hands over to the routes.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	h, route := s.mux.Handler(r)
+	if route == "" {
+		s.unrouted(w, r, h)
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return // the client went away mid-body
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	rec := Request{
+		Method: r.Method,
+		Path:   r.URL.Path,
+		Header: r.Header.Clone(),
+		Body:   body,
+		Time:   s.Now(),
+	}
+
+	s.mu.Lock()
+	s.counts[route]++
+	rs := append(s.requests[route], rec)
+	if len(rs) >= 2*maxRecorded {
+		rs = rs[:copy(rs, rs[len(rs)-maxRecorded:])]
+	}
+	s.requests[route] = rs
+	f, faulty := s.takeFault(route)
+	s.mu.Unlock()
+
+	if faulty && s.applyFault(w, r, f) {
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// unrouted answers a request that matches no route: 405 with an Allow
+// header when the path exists under another method, 404 otherwise, both
+// with Infobip's new error body.
+func (s *Server) unrouted(w http.ResponseWriter, r *http.Request, h http.Handler) {
+	probe := httptest.NewRecorder()
+	h.ServeHTTP(probe, r)
+	if probe.Code == http.StatusMethodNotAllowed {
+		w.Header()["Allow"] = probe.Header()["Allow"]
+		writeNewError(w, http.StatusMethodNotAllowed, "E405",
+			"Method not allowed", "Check the HTTP method for this endpoint")
+		return
+	}
+	writeNewError(w, http.StatusNotFound, "E404",
+		"Requested resource not found", "Check the URL of the request")
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// newOpaque returns a random opaque token.
+func newOpaque() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// cutScheme splits an Authorization header value into its scheme, in lower
+// case, and credentials.
+func cutScheme(v string) (scheme, cred string) {
+	scheme, cred, _ = strings.Cut(v, " ")
+	return strings.ToLower(scheme), strings.TrimLeft(cred, " ")
+}

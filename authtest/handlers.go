@@ -1,0 +1,291 @@
+package authtest
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// oldError is Infobip's older error body:
+// {"requestError":{"serviceException":{"messageId","text","validationErrors"}}}.
+type oldError struct {
+	RequestError struct {
+		ServiceException struct {
+			MessageID        string              `json:"messageId"`
+			Text             string              `json:"text"`
+			ValidationErrors map[string][]string `json:"validationErrors,omitempty"`
+		} `json:"serviceException"`
+	} `json:"requestError"`
+}
+
+// newError is Infobip's newer error body.
+type newError struct {
+	ErrorCode   string      `json:"errorCode"`
+	Description string      `json:"description"`
+	Action      string      `json:"action"`
+	Violations  []violation `json:"violations"`
+	Resources   []resource  `json:"resources"`
+}
+
+type violation struct {
+	Property  string `json:"property"`
+	Violation string `json:"violation"`
+}
+
+type resource struct {
+	Name string `json:"name"`
+	URL  string `json:"url"`
+}
+
+// writeJSON answers status with v encoded as JSON.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("authtest: " + err.Error()) // only fixed shapes are encoded
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// writeOldError answers status with the older error body.
+func writeOldError(w http.ResponseWriter, status int, messageID, text string, validation map[string][]string) {
+	var e oldError
+	e.RequestError.ServiceException.MessageID = messageID
+	e.RequestError.ServiceException.Text = text
+	e.RequestError.ServiceException.ValidationErrors = validation
+	writeJSON(w, status, e)
+}
+
+// writeNewError answers status with the newer error body and violations.
+func writeNewError(w http.ResponseWriter, status int, code, description, action string, vs ...violation) {
+	if vs == nil {
+		vs = []violation{}
+	}
+	writeJSON(w, status, newError{
+		ErrorCode:   code,
+		Description: description,
+		Action:      action,
+		Violations:  vs,
+		Resources:   []resource{},
+	})
+}
+
+// unauthorized answers 401 with the older error body, as Infobip's API
+// routes do for missing or wrong credentials.
+func unauthorized(w http.ResponseWriter) {
+	writeOldError(w, http.StatusUnauthorized, "UNAUTHORIZED", "Invalid login details", nil)
+}
+
+// hasMediaType reports whether the request's Content-Type is want.
+func hasMediaType(r *http.Request, want string) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == want
+}
+
+// createSession serves [RouteCreateSession].
+func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
+	if !hasMediaType(r, "application/json") {
+		writeNewError(w, http.StatusUnsupportedMediaType, "E415",
+			"Unsupported media type", "Send the body as application/json")
+		return
+	}
+	var in struct {
+		Username *string `json:"username"`
+		Password *string `json:"password"`
+		Unsafe   bool    `json:"unsafe"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		writeOldError(w, http.StatusBadRequest, "BAD_REQUEST", "Bad request", nil)
+		return
+	}
+	invalid := map[string][]string{}
+	if in.Username == nil || *in.Username == "" {
+		invalid["username"] = []string{"must not be empty"}
+	}
+	if in.Password == nil || *in.Password == "" {
+		invalid["password"] = []string{"must not be empty"}
+	}
+	if len(invalid) > 0 {
+		writeOldError(w, http.StatusBadRequest, "BAD_REQUEST", "Bad request", invalid)
+		return
+	}
+
+	now := s.Now()
+	s.mu.Lock()
+	pw, ok := s.users[*in.Username]
+	ok = ok && pw == *in.Password
+	token := ""
+	if ok {
+		token = newUUID()
+		s.sessions[token] = now
+	}
+	s.mu.Unlock()
+	if !ok {
+		unauthorized(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"token": token})
+}
+
+// destroySession serves [RouteDestroySession].
+func (s *Server) destroySession(w http.ResponseWriter, r *http.Request) {
+	scheme, token := cutScheme(r.Header.Get("Authorization"))
+	now := s.Now()
+	s.mu.Lock()
+	ok := scheme == "ibsso" && s.liveSession(token, now)
+	if ok {
+		delete(s.sessions, token)
+	}
+	s.mu.Unlock()
+	if !ok {
+		unauthorized(w)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// liveSession reports whether the IBSSO session token is alive at now,
+// forgetting it if it has idled out. s.mu must be held.
+func (s *Server) liveSession(token string, now time.Time) bool {
+	last, ok := s.sessions[token]
+	if !ok {
+		return false
+	}
+	if !now.Before(last.Add(s.idleTimeout)) {
+		delete(s.sessions, token)
+		return false
+	}
+	return true
+}
+
+// issueToken serves [RouteToken].
+func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
+	if scheme, _ := cutScheme(r.Header.Get("Authorization")); scheme == "basic" {
+		writeNewError(w, http.StatusUnauthorized, "E401", "Invalid client credentials",
+			"Send client_id and client_secret as form parameters in the request body")
+		return
+	}
+	if !hasMediaType(r, "application/x-www-form-urlencoded") {
+		writeNewError(w, http.StatusBadRequest, "E400", "Bad request",
+			"Send the body as application/x-www-form-urlencoded")
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		writeNewError(w, http.StatusBadRequest, "E400", "Bad request", "Check the request body")
+		return
+	}
+	if gt := r.PostForm.Get("grant_type"); gt != "client_credentials" {
+		writeNewError(w, http.StatusBadRequest, "E400", "Bad request",
+			"Use grant_type client_credentials",
+			violation{Property: "grant_type", Violation: "must be client_credentials"})
+		return
+	}
+	id, secret := r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+
+	now := s.Now()
+	s.mu.Lock()
+	want, ok := s.clients[id]
+	ok = ok && id != "" && want == secret
+	var token string
+	var lifetime int64
+	if ok {
+		token = newOpaque()
+		lifetime = int64(s.tokenLifetime / time.Second)
+		s.tokens[token] = now.Add(time.Duration(lifetime) * time.Second)
+	}
+	s.mu.Unlock()
+	if !ok {
+		writeNewError(w, http.StatusUnauthorized, "E401", "Invalid client credentials",
+			"Check your client_id and client_secret")
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int64  `json:"expires_in"`
+		TokenType   string `json:"token_type"`
+	}{token, lifetime, "Bearer"})
+}
+
+// protected wraps a handler so that it runs only for requests carrying
+// valid credentials of one of the four schemes.
+func (s *Server) protected(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.authorized(r.Header.Get("Authorization")) {
+			unauthorized(w)
+			return
+		}
+		h(w, r)
+	}
+}
+
+// authorized reports whether an Authorization header value is accepted. An
+// accepted IBSSO use slides the session's idle deadline.
+func (s *Server) authorized(v string) bool {
+	scheme, cred := cutScheme(v)
+	if cred == "" {
+		return false
+	}
+	now := s.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch scheme {
+	case "app":
+		return s.apiKeys[cred]
+	case "basic":
+		b, err := base64.StdEncoding.DecodeString(cred)
+		if err != nil {
+			return false
+		}
+		user, pass, ok := strings.Cut(string(b), ":")
+		want, known := s.users[user]
+		return ok && known && want == pass
+	case "ibsso":
+		if !s.liveSession(cred, now) {
+			return false
+		}
+		s.sessions[cred] = now
+		return true
+	case "bearer":
+		expiry, ok := s.tokens[cred]
+		if ok && !now.Before(expiry) {
+			delete(s.tokens, cred)
+			return false
+		}
+		return ok
+	}
+	return false
+}
+
+// balance serves [RouteBalance].
+func (s *Server) balance(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, struct {
+		Balance  float64 `json:"balance"`
+		Currency string  `json:"currency"`
+	}{42.5, "EUR"})
+}
+
+// sendSMS serves [RouteSendSMS].
+func (s *Server) sendSMS(w http.ResponseWriter, r *http.Request) {
+	var buf bytes.Buffer
+	_, _ = buf.ReadFrom(r.Body)
+	if !json.Valid(buf.Bytes()) {
+		writeOldError(w, http.StatusBadRequest, "BAD_REQUEST", "Bad request", nil)
+		return
+	}
+	type status struct {
+		GroupName string `json:"groupName"`
+	}
+	type message struct {
+		MessageID string `json:"messageId"`
+		Status    status `json:"status"`
+	}
+	writeJSON(w, http.StatusOK, struct {
+		BulkID   string    `json:"bulkId"`
+		Messages []message `json:"messages"`
+	}{newUUID(), []message{{MessageID: newUUID(), Status: status{GroupName: "PENDING"}}}})
+}
