@@ -1,0 +1,227 @@
+package tokencache
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// clock is a manual clock.
+type clock struct{ ns atomic.Int64 }
+
+func newClock() *clock {
+	c := &clock{}
+	c.ns.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	return c
+}
+func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// source hands out numbered tokens with a fixed lifetime, or err.
+type source struct {
+	clk      *clock
+	lifetime time.Duration
+	mu       sync.Mutex
+	n        int
+	err      error
+	stale    []*Token
+}
+
+func (s *source) fetch(_ context.Context, stale *Token) (*Token, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n++
+	s.stale = append(s.stale, stale)
+	if s.err != nil {
+		return nil, s.err
+	}
+	v := "t" + strconv.Itoa(s.n)
+	t := &Token{Value: v, Header: "Bearer " + v}
+	if s.lifetime > 0 {
+		t.Expiry = s.clk.Now().Add(s.lifetime)
+	}
+	return t, nil
+}
+
+func (s *source) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n
+}
+
+func TestHitDoesNotAllocate(t *testing.T) {
+	clk := newClock()
+	src := &source{clk: clk, lifetime: time.Hour}
+	c := New(Config{Fetch: src.fetch, Now: clk.Now})
+	ctx := context.Background()
+	_, err := c.Get(ctx)
+	require.NoError(t, err)
+	allocs := testing.AllocsPerRun(1000, func() {
+		if _, err := c.Get(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+	require.Zero(t, allocs)
+
+	idle := New(Config{Fetch: src.fetch, Now: clk.Now, Idle: time.Hour})
+	_, err = idle.Get(ctx)
+	require.NoError(t, err)
+	allocs = testing.AllocsPerRun(1000, func() {
+		clk.Advance(time.Second) // every hit also records its use
+		if _, err := idle.Get(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+	require.Zero(t, allocs)
+}
+
+func TestRefreshWindowIsJitteredWithinBounds(t *testing.T) {
+	clk := newClock()
+	src := &source{clk: clk, lifetime: time.Hour}
+	seen := map[time.Time]bool{}
+	for range 50 {
+		c := New(Config{Fetch: src.fetch, Now: clk.Now, RefreshBefore: 4 * time.Minute})
+		_, err := c.Get(context.Background())
+		require.NoError(t, err)
+		e := c.cur.Load()
+		expiry := e.tok.Expiry
+		require.False(t, e.refreshAt.After(expiry.Add(-4*time.Minute)))
+		require.False(t, e.refreshAt.Before(expiry.Add(-5*time.Minute)))
+		require.Equal(t, expiry.Add(-10*time.Second), e.deadline)
+		seen[e.refreshAt] = true
+	}
+	require.Greater(t, len(seen), 1, "windows differ between tokens")
+}
+
+func TestDefaultWindowIsAQuarterOfShortLifetimes(t *testing.T) {
+	clk := newClock()
+	src := &source{clk: clk, lifetime: 8 * time.Minute}
+	c := New(Config{Fetch: src.fetch, Now: clk.Now})
+	_, err := c.Get(context.Background())
+	require.NoError(t, err)
+	e := c.cur.Load()
+	require.False(t, e.refreshAt.After(e.tok.Expiry.Add(-2*time.Minute)))
+	require.False(t, e.refreshAt.Before(e.tok.Expiry.Add(-150*time.Second)))
+}
+
+func TestBackoffGrowsJitteredAndBounded(t *testing.T) {
+	clk := newClock()
+	boom := errors.New("boom")
+	src := &source{clk: clk, err: boom}
+	c := New(Config{Fetch: src.fetch, Now: clk.Now, MinBackoff: time.Second, MaxBackoff: 8 * time.Second})
+	var pauses []time.Duration
+	for range 6 {
+		_, err := c.Get(context.Background())
+		require.ErrorIs(t, err, boom)
+		c.mu.Lock()
+		pauses = append(pauses, c.nextAttempt.Sub(clk.Now()))
+		c.mu.Unlock()
+		_, err = c.Get(context.Background()) // inside the pause: no fetch
+		require.ErrorIs(t, err, boom)
+		clk.Advance(pauses[len(pauses)-1])
+	}
+	require.Equal(t, 6, src.count())
+	for i, p := range pauses {
+		ceiling := min(time.Second<<i, 8*time.Second)
+		require.GreaterOrEqual(t, p, ceiling/2, "pause %d", i)
+		require.LessOrEqual(t, p, ceiling, "pause %d", i)
+	}
+}
+
+func TestRetryAfterLengthensThePause(t *testing.T) {
+	clk := newClock()
+	boom := errors.New("slow down")
+	src := &source{clk: clk, err: boom}
+	c := New(Config{Fetch: src.fetch, Now: clk.Now, RetryAfter: func(error) time.Duration { return time.Minute }})
+	_, err := c.Get(context.Background())
+	require.ErrorIs(t, err, boom)
+	clk.Advance(59 * time.Second)
+	_, err = c.Get(context.Background())
+	require.ErrorIs(t, err, boom)
+	require.Equal(t, 1, src.count())
+	clk.Advance(time.Second)
+	src.err = nil
+	_, err = c.Get(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 2, src.count())
+}
+
+func TestRenewIgnoresAStaleRejection(t *testing.T) {
+	clk := newClock()
+	src := &source{clk: clk, lifetime: time.Hour}
+	c := New(Config{Fetch: src.fetch, Now: clk.Now})
+	first, err := c.Get(context.Background())
+	require.NoError(t, err)
+	require.NoError(t, c.Renew(context.Background(), first.Header))
+	second, err := c.Get(context.Background())
+	require.NoError(t, err)
+	require.NotEqual(t, first.Header, second.Header)
+	require.NoError(t, c.Renew(context.Background(), first.Header))
+	require.Equal(t, 2, src.count())
+	require.Same(t, second, c.Peek())
+}
+
+func TestIdleTokenIsHandedToTheFetchAsStale(t *testing.T) {
+	clk := newClock()
+	src := &source{clk: clk}
+	c := New(Config{Fetch: src.fetch, Now: clk.Now, Idle: 10 * time.Minute})
+	first, err := c.Get(context.Background())
+	require.NoError(t, err)
+	clk.Advance(9 * time.Minute)
+	_, err = c.Get(context.Background()) // a use: slides the idle limit
+	require.NoError(t, err)
+	clk.Advance(9 * time.Minute)
+	got, err := c.Get(context.Background())
+	require.NoError(t, err)
+	require.Same(t, first, got)
+	clk.Advance(10 * time.Minute)
+	got, err = c.Get(context.Background())
+	require.NoError(t, err)
+	require.NotSame(t, first, got)
+	require.Equal(t, []*Token{nil, first}, src.stale)
+}
+
+func BenchmarkGetHit(b *testing.B) {
+	clk := newClock()
+	src := &source{clk: clk, lifetime: time.Hour}
+	c := New(Config{Fetch: src.fetch, Now: clk.Now})
+	ctx := context.Background()
+	if _, err := c.Get(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.Get(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkGetHitIdle(b *testing.B) {
+	clk := newClock()
+	src := &source{clk: clk}
+	c := New(Config{Fetch: src.fetch, Now: clk.Now, Idle: time.Hour})
+	ctx := context.Background()
+	if _, err := c.Get(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.Get(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
