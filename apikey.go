@@ -1,0 +1,47 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+)
+
+// APIKey authenticates with an Infobip API key: "Authorization: App <key>".
+// It is safe for concurrent use and prints itself redacted.
+type APIKey struct {
+	header string
+}
+
+// NewAPIKey returns an [APIKey] for key, as shown in Infobip's web interface
+// (32 hex digits, a dash and a UUID; the shape is not checked). It refuses an
+// empty key, one with whitespace or control characters, and one that already
+// starts with the "App " scheme.
+func NewAPIKey(key string) (*APIKey, error) {
+	if len(key) >= 4 && strings.EqualFold(key[:4], "App ") {
+		return nil, fmt.Errorf(`auth: API key starts with "App "; pass the key alone, the scheme is added for you`)
+	}
+	if err := checkCredential("API key", key, false); err != nil {
+		return nil, err
+	}
+	return &APIKey{header: "App " + key}, nil
+}
+
+// Authorization returns "App <key>". It never fails.
+func (k *APIKey) Authorization(context.Context) (string, error) {
+	return k.header, nil
+}
+
+const apiKeyRedacted = "auth.APIKey{" + redacted + "}"
+
+// String returns a redacted description.
+func (k *APIKey) String() string { return apiKeyRedacted }
+
+// GoString returns a redacted description.
+func (k *APIKey) GoString() string { return apiKeyRedacted }
+
+// Format prints the redacted description for every verb.
+func (k *APIKey) Format(f fmt.State, verb rune) { formatRedacted(f, verb, apiKeyRedacted) }
+
+// LogValue keeps the key out of slog output.
+func (k *APIKey) LogValue() slog.Value { return slog.StringValue(apiKeyRedacted) }

@@ -1,0 +1,102 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// origin is a scheme and a host:port with the port always spelled out, so
+// "https://API.infobip.com" and "https://api.infobip.com:443" compare equal.
+type origin struct {
+	scheme   string
+	hostPort string
+}
+
+// parseBaseURL checks an Infobip base URL and returns its canonical origin
+// and the URL to build endpoint addresses on ("https://host[:port]").
+// A URL without a scheme gets https://. Plain http:// is accepted only for
+// loopback hosts, which tests use. Errors never repeat userinfo.
+func parseBaseURL(raw string) (origin, string, error) {
+	if strings.TrimSpace(raw) == "" {
+		return origin{}, "", errors.New("auth: base URL is empty")
+	}
+	if strings.ContainsFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return origin{}, "", errors.New("auth: base URL contains whitespace or control characters")
+	}
+	if !strings.Contains(raw, "://") {
+		raw = "https://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		if strings.Contains(raw, "@") {
+			// The parser's message may quote part of a password.
+			return origin{}, "", errors.New("auth: base URL does not parse (and seems to hold user information, which it must not)")
+		}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return origin{}, "", fmt.Errorf("auth: base URL does not parse: %v", err)
+	}
+	if u.User != nil {
+		return origin{}, "", errors.New("auth: base URL contains user information; pass credentials to an authenticator instead")
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if scheme != "https" && scheme != "http" {
+		return origin{}, "", fmt.Errorf("auth: base URL %q: scheme must be https", u.Redacted())
+	}
+	if strings.Contains(u.Host, "%") {
+		return origin{}, "", fmt.Errorf("auth: base URL %q: host contains an escape or zone (%%)", u.Redacted())
+	}
+	if u.Hostname() == "" {
+		return origin{}, "", fmt.Errorf("auth: base URL %q has no host", u.Redacted())
+	}
+	if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return origin{}, "", fmt.Errorf("auth: base URL %q must be an origin only (scheme and host, e.g. https://xxxxx.api.infobip.com), without path, query or fragment", u.Redacted())
+	}
+	if scheme == "http" && !isLoopback(u.Hostname()) {
+		return origin{}, "", fmt.Errorf("auth: base URL %q uses http://; Infobip credentials travel only over https (http is allowed for loopback test servers)", u.Redacted())
+	}
+	o, ok := originOf(scheme, u.Host)
+	if !ok {
+		return origin{}, "", fmt.Errorf("auth: base URL %q has an invalid port", u.Redacted())
+	}
+	return o, scheme + "://" + strings.ToLower(u.Host), nil
+}
+
+// originOf canonicalises a URL's scheme and host; ok is false for an
+// unusable port.
+func originOf(scheme, host string) (o origin, ok bool) {
+	scheme = strings.ToLower(scheme)
+	h, port, err := net.SplitHostPort(host)
+	if err != nil {
+		// No port (or a bare IPv6 literal in brackets).
+		h, port = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"), ""
+	}
+	if port == "" {
+		switch scheme {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		default:
+			return origin{}, false
+		}
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || port[0] == '+' {
+		return origin{}, false
+	}
+	return origin{scheme: scheme, hostPort: net.JoinHostPort(strings.ToLower(h), port)}, true
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

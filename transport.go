@@ -1,0 +1,208 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+)
+
+// Transport is an http.RoundTripper that adds an Infobip Authorization
+// header to requests for its base URL and passes every other request through
+// untouched.
+//
+// A request gets credentials only when its scheme, host and port equal those
+// of the base URL or of an origin added with [Transport.AllowOrigin]. A
+// redirect that http.Client follows to another host, or to the same host over
+// plain http, therefore goes out without them.
+//
+// The caller's request is never modified: Transport sends a shallow copy with
+// its own header map. The request body is closed on every path, errors
+// included, as http.RoundTripper requires.
+//
+// When the [Authenticator] is a [Renewer] and the API answers 401, Transport
+// calls Renew with the rejected header value and sends the request once more,
+// provided the body can be sent again: Body is nil or http.NoBody, or GetBody
+// is set (http.NewRequest sets it for *bytes.Buffer, *bytes.Reader and
+// *strings.Reader bodies). Otherwise the 401 response is returned as it is.
+// There is never more than one retry.
+type Transport struct {
+	base    http.RoundTripper
+	auth    Authenticator
+	renewer Renewer // auth, when it can renew; else nil
+
+	// Fast match: the base URL's scheme and host exactly as requests built
+	// from it spell them.
+	scheme, host string
+	origins      atomic.Pointer[[]origin]
+}
+
+// NewTransport returns a [Transport] that authenticates requests for baseURL
+// with a and sends them with base (http.DefaultTransport when nil).
+func NewTransport(baseURL string, a Authenticator, base http.RoundTripper) (*Transport, error) {
+	if a == nil {
+		return nil, errors.New("auth: NewTransport: authenticator is nil")
+	}
+	o, canonical, err := parseBaseURL(baseURL)
+	if err != nil {
+		return nil, err
+	}
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	t := &Transport{base: base, auth: a, scheme: o.scheme, host: canonical[len(o.scheme)+3:]}
+	t.renewer, _ = a.(Renewer)
+	t.origins.Store(&[]origin{o})
+	return t, nil
+}
+
+// AllowOrigin lets t add credentials to requests for another origin
+// (scheme://host[:port]), under the same rules as the base URL. It is safe to
+// call while requests are in flight.
+func (t *Transport) AllowOrigin(rawURL string) error {
+	o, _, err := parseBaseURL(rawURL)
+	if err != nil {
+		return err
+	}
+	for {
+		old := t.origins.Load()
+		next := append(append([]origin(nil), *old...), o)
+		if t.origins.CompareAndSwap(old, &next) {
+			return nil
+		}
+	}
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL == nil || !t.trusted(req) {
+		return t.base.RoundTrip(req)
+	}
+	ctx := req.Context()
+	header, err := t.auth.Authorization(ctx)
+	if err != nil {
+		closeBody(req.Body)
+		return nil, err
+	}
+	resp, err := t.base.RoundTrip(withAuthorization(req, header, req.Body))
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || t.renewer == nil {
+		return resp, err
+	}
+	body, ok := replayBody(req)
+	if !ok {
+		return resp, nil
+	}
+	if err := t.renewer.Renew(ctx, header); err != nil {
+		closeBody(body)
+		discard(resp)
+		return nil, fmt.Errorf("auth: renewing credentials after 401: %w", err)
+	}
+	fresh, err := t.auth.Authorization(ctx)
+	if err != nil {
+		closeBody(body)
+		discard(resp)
+		return nil, err
+	}
+	if fresh == header {
+		// Nothing new to offer: the API's answer stands.
+		closeBody(body)
+		return resp, nil
+	}
+	discard(resp)
+	return t.base.RoundTrip(withAuthorization(req, fresh, body))
+}
+
+// CloseIdleConnections closes idle connections of the base transport, if it
+// has that method.
+func (t *Transport) CloseIdleConnections() {
+	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// trusted reports whether req goes to an origin that may see credentials.
+// The common case, a URL built from the base URL, costs two string compares.
+func (t *Transport) trusted(req *http.Request) bool {
+	u := req.URL
+	if u.Scheme == t.scheme && u.Host == t.host && (req.Host == "" || req.Host == t.host) {
+		return true
+	}
+	if !t.allowed(u.Scheme, u.Host) {
+		return false
+	}
+	return req.Host == "" || req.Host == u.Host || t.allowed(u.Scheme, req.Host)
+}
+
+func (t *Transport) allowed(scheme, host string) bool {
+	o, ok := originOf(scheme, host)
+	if !ok {
+		return false
+	}
+	for _, a := range *t.origins.Load() {
+		if a == o {
+			return true
+		}
+	}
+	return false
+}
+
+// withAuthorization returns a shallow copy of req with its own header map
+// carrying header, and body as its body. The caller's request and header map
+// stay as they were; the value slices of other headers are shared, which the
+// RoundTripper contract (no mutation) makes safe.
+func withAuthorization(req *http.Request, header string, body io.ReadCloser) *http.Request {
+	r := new(http.Request)
+	*r = *req
+	h := make(http.Header, len(req.Header)+1)
+	for k, v := range req.Header {
+		h[k] = v
+	}
+	h["Authorization"] = []string{header}
+	r.Header = h
+	r.Body = body
+	return r
+}
+
+// replayBody returns a fresh copy of req's body for a retry, or ok=false when
+// the body cannot be sent twice.
+func replayBody(req *http.Request) (body io.ReadCloser, ok bool) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return req.Body, true
+	}
+	if req.GetBody == nil {
+		return nil, false
+	}
+	b, err := req.GetBody()
+	if err != nil {
+		return nil, false
+	}
+	return b, true
+}
+
+func closeBody(b io.ReadCloser) {
+	if b != nil {
+		b.Close()
+	}
+}
+
+// discard drains a little of resp's body, so the connection can be reused,
+// and closes it.
+func discard(resp *http.Response) {
+	io.CopyN(io.Discard, resp.Body, 4<<10)
+	resp.Body.Close()
+}
+
+// String describes t by its base URL; it never shows credentials.
+func (t *Transport) String() string { return "auth.Transport{" + t.scheme + "://" + t.host + "}" }
+
+// GoString is String.
+func (t *Transport) GoString() string { return t.String() }
+
+// Format prints String for every verb, so that printing a Transport never
+// walks into its authenticator or base transport.
+func (t *Transport) Format(f fmt.State, verb rune) { formatRedacted(f, verb, t.String()) }
+
+// LogValue is String.
+func (t *Transport) LogValue() slog.Value { return slog.StringValue(t.String()) }

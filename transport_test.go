@@ -1,0 +1,991 @@
+package auth_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ibkit/auth"
+	"github.com/ibkit/auth/authtest"
+)
+
+// closeCountingBody is a request or response body that counts its Close
+// calls.
+type closeCountingBody struct {
+	r      io.Reader
+	closes atomic.Int32
+}
+
+func newCloseCountingBody(s string) *closeCountingBody {
+	return &closeCountingBody{r: strings.NewReader(s)}
+}
+
+func (b *closeCountingBody) Read(p []byte) (int, error) { return b.r.Read(p) }
+
+func (b *closeCountingBody) Close() error {
+	b.closes.Add(1)
+	return nil
+}
+
+// trackedBodies holds every body a request has handed out: its own Body
+// first, then each one GetBody returned.
+type trackedBodies struct {
+	mu     sync.Mutex
+	bodies []*closeCountingBody
+}
+
+func (tb *trackedBodies) add(s string) *closeCountingBody {
+	b := newCloseCountingBody(s)
+	tb.mu.Lock()
+	tb.bodies = append(tb.bodies, b)
+	tb.mu.Unlock()
+	return b
+}
+
+// closes returns the Close count of each body handed out, in order.
+func (tb *trackedBodies) closes() []int32 {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	n := make([]int32, len(tb.bodies))
+	for i, b := range tb.bodies {
+		n[i] = b.closes.Load()
+	}
+	return n
+}
+
+// trackedRequest returns a request whose bodies count their Close calls.
+// With replayable, GetBody hands out fresh tracked copies of payload;
+// otherwise GetBody is nil and the body cannot be sent twice.
+func trackedRequest(t *testing.T, method, target, payload string, replayable bool) (*http.Request, *trackedBodies) {
+	t.Helper()
+	req := newRequest(t, method, target, nil)
+	tb := &trackedBodies{}
+	req.Body = tb.add(payload)
+	req.ContentLength = int64(len(payload))
+	if replayable {
+		req.GetBody = func() (io.ReadCloser, error) { return tb.add(payload), nil }
+	}
+	return req, tb
+}
+
+func newRequest(t *testing.T, method, target string, body io.Reader) *http.Request {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, target, body)
+	require.NoError(t, err)
+	return req
+}
+
+// seenRequest is a request as a recordingBase or recordingServer got it.
+type seenRequest struct {
+	Method        string
+	URL           string
+	Host          string
+	Authorization []string
+	Header        http.Header
+	Body          string
+}
+
+// recordingBase is a fake base RoundTripper that, like http.Transport,
+// reads and closes every request body it is given. It answers with the
+// status status(n) for its n-th request (0-based; 200 when status is nil)
+// and a body "response <n+1>" that counts its Close calls.
+type recordingBase struct {
+	status func(n int) int
+
+	mu    sync.Mutex
+	seen  []seenRequest
+	resps []*closeCountingBody
+	idle  int
+}
+
+func (b *recordingBase) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		var err error
+		body, err = io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := len(b.seen)
+	b.seen = append(b.seen, seenRequest{
+		Method:        req.Method,
+		URL:           req.URL.String(),
+		Host:          req.Host,
+		Authorization: req.Header.Values("Authorization"),
+		Header:        req.Header.Clone(),
+		Body:          string(body),
+	})
+	status := http.StatusOK
+	if b.status != nil {
+		status = b.status(n)
+	}
+	rb := newCloseCountingBody(fmt.Sprintf("response %d", n+1))
+	b.resps = append(b.resps, rb)
+	return &http.Response{
+		Status:     fmt.Sprintf("%d %s", status, http.StatusText(status)),
+		StatusCode: status,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     http.Header{},
+		Body:       rb,
+		Request:    req,
+	}, nil
+}
+
+func (b *recordingBase) CloseIdleConnections() {
+	b.mu.Lock()
+	b.idle++
+	b.mu.Unlock()
+}
+
+func (b *recordingBase) requests() []seenRequest {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]seenRequest(nil), b.seen...)
+}
+
+// responseCloses returns the Close count of each response body, in order.
+func (b *recordingBase) responseCloses() []int32 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := make([]int32, len(b.resps))
+	for i, r := range b.resps {
+		n[i] = r.closes.Load()
+	}
+	return n
+}
+
+// statuses returns a status function answering the given statuses in turn,
+// then 200.
+func statuses(s ...int) func(int) int {
+	return func(n int) int {
+		if n < len(s) {
+			return s[n]
+		}
+		return http.StatusOK
+	}
+}
+
+// recordingServer is an httptest server that records every request and
+// answers status(n, r) with the body "answer <n+1>".
+type recordingServer struct {
+	*httptest.Server
+	mu   sync.Mutex
+	seen []seenRequest
+}
+
+func newRecordingServer(t *testing.T, status func(n int, r *http.Request) int) *recordingServer {
+	t.Helper()
+	rs := &recordingServer{}
+	rs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		rs.mu.Lock()
+		n := len(rs.seen)
+		rs.seen = append(rs.seen, seenRequest{
+			Method:        r.Method,
+			URL:           r.URL.RequestURI(),
+			Host:          r.Host,
+			Authorization: r.Header.Values("Authorization"),
+			Header:        r.Header.Clone(),
+			Body:          string(body),
+		})
+		rs.mu.Unlock()
+		code := http.StatusOK
+		if status != nil {
+			code = status(n, r)
+		}
+		w.WriteHeader(code)
+		fmt.Fprintf(w, "answer %d", n+1)
+	}))
+	t.Cleanup(rs.Close)
+	return rs
+}
+
+func (rs *recordingServer) requests() []seenRequest {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return append([]seenRequest(nil), rs.seen...)
+}
+
+// httpBase returns a real base transport whose idle connections are closed
+// when the test ends.
+func httpBase(t *testing.T) *http.Transport {
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	return tr
+}
+
+// readAll reads and closes resp's body.
+func readAll(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	return string(b)
+}
+
+// renewerStub is a Renewer that answers "Bearer old" until Renew is called
+// with the current value, then next ("Bearer new" unless changed).
+type renewerStub struct {
+	mu       sync.Mutex
+	header   string
+	next     string
+	renewErr error
+	rejected []string
+}
+
+func newRenewerStub() *renewerStub {
+	return &renewerStub{header: "Bearer old", next: "Bearer new"}
+}
+
+func (r *renewerStub) Authorization(context.Context) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.header, nil
+}
+
+func (r *renewerStub) Renew(_ context.Context, rejected string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.rejected = append(r.rejected, rejected)
+	if r.renewErr != nil {
+		return r.renewErr
+	}
+	if rejected == r.header {
+		r.header = r.next
+	}
+	return nil
+}
+
+// renewals returns the rejected values Renew was called with.
+func (r *renewerStub) renewals() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.rejected...)
+}
+
+// fixedHeader is an Authenticator that is not a Renewer.
+type fixedHeader string
+
+func (h fixedHeader) Authorization(context.Context) (string, error) { return string(h), nil }
+
+// failingAuthenticator always fails with err.
+type failingAuthenticator struct {
+	err   error
+	calls atomic.Int32
+}
+
+func (f *failingAuthenticator) Authorization(context.Context) (string, error) {
+	f.calls.Add(1)
+	return "", f.err
+}
+
+func newTransport(t *testing.T, baseURL string, a auth.Authenticator, base http.RoundTripper) *auth.Transport {
+	t.Helper()
+	tr, err := auth.NewTransport(baseURL, a, base)
+	require.NoError(t, err)
+	return tr
+}
+
+func apiKey(t *testing.T, key string) *auth.APIKey {
+	t.Helper()
+	k, err := auth.NewAPIKey(key)
+	require.NoError(t, err)
+	return k
+}
+
+func TestTransportSendsTheAppHeader(t *testing.T) {
+	srv := setup(t)
+	tr := newTransport(t, srv.URL, apiKey(t, authtest.APIKey), httpBase(t))
+
+	resp, err := (&http.Client{Transport: tr}).Do(newRequest(t, http.MethodGet, srv.URL+"/account/1/balance", nil))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.JSONEq(t, `{"balance":42.5,"currency":"EUR"}`, readAll(t, resp))
+
+	require.Equal(t, 1, srv.Count(authtest.RouteBalance))
+	require.Equal(t, []string{"App " + authtest.APIKey}, srv.Requests(authtest.RouteBalance)[0].Header.Values("Authorization"))
+}
+
+func TestTransportSendsTheBasicHeader(t *testing.T) {
+	t.Run("RFC 7617 vector", func(t *testing.T) {
+		rs := newRecordingServer(t, nil)
+		b, err := auth.NewBasic("Aladdin", "openSesame")
+		require.NoError(t, err)
+		tr := newTransport(t, rs.URL, b, httpBase(t))
+
+		resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, rs.URL+"/account/1/balance", nil))
+		require.NoError(t, err)
+		require.Equal(t, "answer 1", readAll(t, resp))
+		seen := rs.requests()
+		require.Len(t, seen, 1)
+		require.Equal(t, []string{"Basic QWxhZGRpbjpvcGVuU2VzYW1l"}, seen[0].Authorization)
+	})
+	t.Run("accepted by the server", func(t *testing.T) {
+		srv := setup(t)
+		b, err := auth.NewBasic(authtest.Username, authtest.Password)
+		require.NoError(t, err)
+		tr := newTransport(t, srv.URL, b, httpBase(t))
+
+		payload := `{"messages":[{"destinations":[{"to":"41793026727"}],"text":"hi"}]}`
+		req := newRequest(t, http.MethodPost, srv.URL+"/sms/2/text/advanced", strings.NewReader(payload))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := tr.RoundTrip(req)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode, readAll(t, resp))
+		got := srv.Requests(authtest.RouteSendSMS)
+		require.Len(t, got, 1)
+		require.Equal(t, payload, string(got[0].Body))
+		require.Equal(t, []string{"Basic YWxhZGRpbjpvcGVuLXNlc2FtZS03"}, got[0].Header.Values("Authorization"))
+	})
+}
+
+func TestTransportDoesNotMutateTheRequest(t *testing.T) {
+	const payload = `{"text":"hello"}`
+	for _, tc := range []struct {
+		name     string
+		a        auth.Authenticator
+		statuses []int
+		want     []string // Authorization of each request sent
+	}{
+		{"one request", fixedHeader("App k-1"), nil, []string{"App k-1"}},
+		{"renewed after 401", newRenewerStub(), []int{401}, []string{"Bearer old", "Bearer new"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base := &recordingBase{status: statuses(tc.statuses...)}
+			tr := newTransport(t, "https://api.infobip.com", tc.a, base)
+
+			req, _ := trackedRequest(t, http.MethodPost, "https://api.infobip.com/sms/2/text/advanced", payload, true)
+			req.Header.Set("Authorization", "Basic Y2FsbGVyOm93bg==")
+			req.Header.Set("X-Request-Id", "r-1")
+			wantHeader := req.Header.Clone()
+			wantURL, urlPtr := *req.URL, req.URL
+			body, getBody := req.Body, req.GetBody
+			wantHost, wantLen := req.Host, req.ContentLength
+
+			resp, err := tr.RoundTrip(req)
+			require.NoError(t, err)
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			readAll(t, resp)
+
+			require.Equal(t, wantHeader, req.Header)
+			require.Equal(t, []string{"Basic Y2FsbGVyOm93bg=="}, req.Header.Values("Authorization"))
+			require.Same(t, urlPtr, req.URL)
+			require.Equal(t, wantURL, *req.URL)
+			require.Same(t, body, req.Body)
+			require.NotNil(t, req.GetBody)
+			require.Equal(t, fmt.Sprintf("%p", getBody), fmt.Sprintf("%p", req.GetBody))
+			require.Equal(t, wantHost, req.Host)
+			require.Equal(t, wantLen, req.ContentLength)
+
+			seen := base.requests()
+			require.Len(t, seen, len(tc.want))
+			for i, s := range seen {
+				require.Equal(t, []string{tc.want[i]}, s.Authorization, "request %d", i+1)
+				require.Equal(t, []string{"r-1"}, s.Header.Values("X-Request-Id"), "request %d", i+1)
+				require.Equal(t, payload, s.Body, "request %d", i+1)
+				require.Equal(t, "https://api.infobip.com/sms/2/text/advanced", s.URL, "request %d", i+1)
+			}
+		})
+	}
+}
+
+var errStub = errors.New("stub failure")
+
+func TestTransportClosesTheBodyOnEveryPath(t *testing.T) {
+	const target = "https://api.infobip.com/sms/2/text/advanced"
+
+	t.Run("success", func(t *testing.T) {
+		base := &recordingBase{}
+		tr := newTransport(t, "https://api.infobip.com", fixedHeader("App k-1"), base)
+		req, bodies := trackedRequest(t, http.MethodPost, target, "p", true)
+		resp, err := tr.RoundTrip(req)
+		require.NoError(t, err)
+		require.Equal(t, "response 1", readAll(t, resp))
+		require.Equal(t, []int32{1}, bodies.closes())
+		require.Len(t, base.requests(), 1)
+	})
+
+	t.Run("authenticator error", func(t *testing.T) {
+		base := &recordingBase{}
+		a := &failingAuthenticator{err: errStub}
+		tr := newTransport(t, "https://api.infobip.com", a, base)
+		req, bodies := trackedRequest(t, http.MethodPost, target, "p", true)
+		resp, err := tr.RoundTrip(req)
+		require.ErrorIs(t, err, errStub)
+		require.Nil(t, resp)
+		require.Equal(t, int32(1), a.calls.Load())
+		require.Empty(t, base.requests(), "the base transport must not be called")
+		require.Equal(t, []int32{1}, bodies.closes())
+	})
+
+	t.Run("base transport error", func(t *testing.T) {
+		down := httptest.NewServer(http.NotFoundHandler())
+		down.Close() // nothing listens on its address any more
+		tr := newTransport(t, down.URL, fixedHeader("App k-1"), httpBase(t))
+		req, bodies := trackedRequest(t, http.MethodPost, down.URL+"/sms/2/text/advanced", "p", true)
+		resp, err := tr.RoundTrip(req)
+		require.Error(t, err)
+		require.Nil(t, resp)
+		require.Equal(t, []int32{1}, bodies.closes())
+	})
+
+	t.Run("401 without a Renewer", func(t *testing.T) {
+		base := &recordingBase{status: statuses(401)}
+		tr := newTransport(t, "https://api.infobip.com", fixedHeader("App k-1"), base)
+		req, bodies := trackedRequest(t, http.MethodPost, target, "p", true)
+		resp, err := tr.RoundTrip(req)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+		require.Equal(t, []int32{0}, base.responseCloses(), "the returned response belongs to the caller")
+		require.Equal(t, "response 1", readAll(t, resp))
+		require.Equal(t, []int32{1}, bodies.closes(), "GetBody must not be called")
+	})
+
+	t.Run("401 with an unreplayable body", func(t *testing.T) {
+		base := &recordingBase{status: statuses(401)}
+		r := newRenewerStub()
+		tr := newTransport(t, "https://api.infobip.com", r, base)
+		req, bodies := trackedRequest(t, http.MethodPost, target, "p", false)
+		resp, err := tr.RoundTrip(req)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+		require.Equal(t, "response 1", readAll(t, resp))
+		require.Equal(t, []int32{1}, bodies.closes())
+		require.Empty(t, r.renewals())
+	})
+
+	t.Run("401 then retry", func(t *testing.T) {
+		base := &recordingBase{status: statuses(401)}
+		tr := newTransport(t, "https://api.infobip.com", newRenewerStub(), base)
+		req, bodies := trackedRequest(t, http.MethodPost, target, "p", true)
+		resp, err := tr.RoundTrip(req)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		require.Equal(t, []int32{1, 0}, base.responseCloses(), "the first 401 must be closed, the answer returned open")
+		require.Equal(t, "response 2", readAll(t, resp))
+		require.Equal(t, []int32{1, 1}, bodies.closes(), "the body and its one replay")
+	})
+
+	t.Run("401 and Renew fails", func(t *testing.T) {
+		base := &recordingBase{status: statuses(401)}
+		r := newRenewerStub()
+		r.renewErr = errStub
+		tr := newTransport(t, "https://api.infobip.com", r, base)
+		req, bodies := trackedRequest(t, http.MethodPost, target, "p", true)
+		resp, err := tr.RoundTrip(req)
+		require.ErrorIs(t, err, errStub)
+		require.Nil(t, resp)
+		require.Equal(t, []int32{1}, base.responseCloses(), "the 401 must be closed")
+		closes := bodies.closes()
+		require.NotEmpty(t, closes)
+		require.LessOrEqual(t, len(closes), 2)
+		for i, n := range closes {
+			require.Equal(t, int32(1), n, "body %d", i)
+		}
+	})
+
+	t.Run("401 and Renew changes nothing", func(t *testing.T) {
+		base := &recordingBase{status: statuses(401)}
+		r := newRenewerStub()
+		r.next = r.header
+		tr := newTransport(t, "https://api.infobip.com", r, base)
+		req, bodies := trackedRequest(t, http.MethodPost, target, "p", true)
+		resp, err := tr.RoundTrip(req)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+		require.Equal(t, []int32{0}, base.responseCloses())
+		require.Equal(t, "response 1", readAll(t, resp))
+		closes := bodies.closes()
+		require.NotEmpty(t, closes)
+		require.LessOrEqual(t, len(closes), 2)
+		for i, n := range closes {
+			require.Equal(t, int32(1), n, "body %d", i)
+		}
+	})
+}
+
+func TestTransportCredentialsOnlyForTheBaseOrigin(t *testing.T) {
+	const key = "App k-1"
+	for _, tc := range []struct {
+		name   string
+		url    string
+		host   string // Host override, if any
+		caller string // Authorization set by the caller, if any
+		want   []string
+	}{
+		{"same origin", "https://api.infobip.com/account/1/balance", "", "", []string{key}},
+		{"host in upper case", "https://API.Infobip.COM/account/1/balance", "", "", []string{key}},
+		{"explicit default port", "https://api.infobip.com:443/account/1/balance", "", "", []string{key}},
+		{"caller's header is replaced", "https://api.infobip.com/x", "", "Bearer caller-own", []string{key}},
+		{"Host header naming the same host", "https://api.infobip.com/x", "API.infobip.com:443", "", []string{key}},
+		{"another host", "https://eu.api.infobip.com/x", "", "", nil},
+		{"a host with the base as prefix", "https://api.infobip.com.example.net/x", "", "", nil},
+		{"another port", "https://api.infobip.com:8443/x", "", "", nil},
+		{"plain http", "http://api.infobip.com/x", "", "", nil},
+		{"plain http on port 443", "http://api.infobip.com:443/x", "", "", nil},
+		{"Host header naming another host", "https://api.infobip.com/x", "example.net", "", nil},
+		{"another host with the base in the Host header", "https://example.net/x", "api.infobip.com", "", nil},
+		{"another host keeps the caller's header", "https://example.net/x", "", "Bearer caller-own", []string{"Bearer caller-own"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base := &recordingBase{}
+			tr := newTransport(t, "https://api.infobip.com", fixedHeader(key), base)
+			req := newRequest(t, http.MethodGet, tc.url, nil)
+			if tc.host != "" {
+				req.Host = tc.host
+			}
+			if tc.caller != "" {
+				req.Header.Set("Authorization", tc.caller)
+			}
+			resp, err := tr.RoundTrip(req)
+			require.NoError(t, err)
+			readAll(t, resp)
+			seen := base.requests()
+			require.Len(t, seen, 1)
+			require.Equal(t, tc.want, seen[0].Authorization)
+			require.Equal(t, tc.url, seen[0].URL)
+		})
+	}
+}
+
+func TestTransportBaseURLSpellings(t *testing.T) {
+	for _, baseURL := range []string{
+		"https://api.infobip.com",
+		"https://API.Infobip.com",
+		"https://api.infobip.com:443",
+		"https://api.infobip.com/",
+		"api.infobip.com", // https:// assumed
+		"HTTPS://api.infobip.com",
+	} {
+		t.Run(baseURL, func(t *testing.T) {
+			base := &recordingBase{}
+			tr := newTransport(t, baseURL, fixedHeader("App k-1"), base)
+			for _, target := range []string{"https://api.infobip.com/x", "https://api.infobip.com:443/x", "http://api.infobip.com/x"} {
+				resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, target, nil))
+				require.NoError(t, err)
+				readAll(t, resp)
+			}
+			seen := base.requests()
+			require.Len(t, seen, 3)
+			require.Equal(t, []string{"App k-1"}, seen[0].Authorization)
+			require.Equal(t, []string{"App k-1"}, seen[1].Authorization)
+			require.Nil(t, seen[2].Authorization, "http:// must not get credentials for an https base URL")
+		})
+	}
+}
+
+func TestTransportAllowOrigin(t *testing.T) {
+	base := &recordingBase{}
+	tr := newTransport(t, "https://api.infobip.com", fixedHeader("App k-1"), base)
+	send := func(target string) []string {
+		t.Helper()
+		resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, target, nil))
+		require.NoError(t, err)
+		readAll(t, resp)
+		seen := base.requests()
+		return seen[len(seen)-1].Authorization
+	}
+
+	require.Nil(t, send("https://eu.api.infobip.com/x"))
+	require.NoError(t, tr.AllowOrigin("https://EU.api.infobip.com"))
+	require.Equal(t, []string{"App k-1"}, send("https://eu.api.infobip.com/x"))
+	require.Equal(t, []string{"App k-1"}, send("https://eu.api.infobip.com:443/x"))
+	require.Nil(t, send("http://eu.api.infobip.com/x"))
+	require.Nil(t, send("https://eu.api.infobip.com:8443/x"))
+	require.Equal(t, []string{"App k-1"}, send("https://api.infobip.com/x"), "the base origin stays")
+
+	err := tr.AllowOrigin("http://eu.api.infobip.com")
+	require.ErrorContains(t, err, "https")
+	require.Nil(t, send("http://eu.api.infobip.com/x"))
+
+	require.ErrorContains(t, tr.AllowOrigin("https://eu.api.infobip.com/path"), "origin only")
+	require.Error(t, tr.AllowOrigin(""))
+
+	require.NoError(t, tr.AllowOrigin("http://localhost:9000"))
+	require.Equal(t, []string{"App k-1"}, send("http://localhost:9000/x"))
+	require.Nil(t, send("http://localhost:9001/x"))
+}
+
+func TestTransportAllowOriginWhileInFlight(t *testing.T) {
+	base := &recordingBase{}
+	tr := newTransport(t, "https://api.infobip.com", fixedHeader("App k-1"), base)
+	const origins, senders, sends = 20, 4, 50
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := range origins {
+			if err := tr.AllowOrigin(fmt.Sprintf("https://h%d.example.net", i)); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	for range senders {
+		wg.Go(func() {
+			for i := range sends {
+				req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, fmt.Sprintf("https://h%d.example.net/x", i%origins), nil)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				resp, err := tr.RoundTrip(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				resp.Body.Close()
+			}
+		})
+	}
+	wg.Wait()
+	require.Len(t, base.requests(), senders*sends)
+
+	for i := range origins {
+		resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, fmt.Sprintf("https://h%d.example.net/x", i), nil))
+		require.NoError(t, err)
+		readAll(t, resp)
+		seen := base.requests()
+		require.Equal(t, []string{"App k-1"}, seen[len(seen)-1].Authorization, "origin %d", i)
+	}
+}
+
+func TestTransportRedirects(t *testing.T) {
+	t.Run("to another host:port", func(t *testing.T) {
+		other := newRecordingServer(t, nil)
+		srv := setup(t)
+		srv.HandleFunc("GET /away", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, other.URL+"/landing", http.StatusFound)
+		})
+		client := &http.Client{Transport: newTransport(t, srv.URL, apiKey(t, authtest.APIKey), httpBase(t))}
+
+		resp, err := client.Do(newRequest(t, http.MethodGet, srv.URL+"/away", nil))
+		require.NoError(t, err)
+		require.Equal(t, "answer 1", readAll(t, resp))
+
+		require.Equal(t, []string{"App " + authtest.APIKey}, srv.Requests("GET /away")[0].Header.Values("Authorization"))
+		seen := other.requests()
+		require.Len(t, seen, 1)
+		require.Equal(t, "/landing", seen[0].URL)
+		require.Nil(t, seen[0].Authorization)
+	})
+
+	t.Run("to another host name on the same server", func(t *testing.T) {
+		srv := setup(t)
+		u, err := url.Parse(srv.URL)
+		require.NoError(t, err)
+		srv.HandleFunc("GET /away", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "http://localhost:"+u.Port()+"/account/1/balance", http.StatusFound)
+		})
+		// Every connection goes to the server, whatever the host name.
+		base := httpBase(t)
+		base.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, u.Host)
+		}
+		client := &http.Client{Transport: newTransport(t, srv.URL, apiKey(t, authtest.APIKey), base)}
+
+		resp, err := client.Do(newRequest(t, http.MethodGet, srv.URL+"/away", nil))
+		require.NoError(t, err)
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode, readAll(t, resp))
+		got := srv.Requests(authtest.RouteBalance)
+		require.Len(t, got, 1)
+		require.Nil(t, got[0].Header.Values("Authorization"))
+	})
+
+	t.Run("on the same host", func(t *testing.T) {
+		srv := setup(t)
+		srv.HandleFunc("GET /moved", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/account/1/balance", http.StatusFound)
+		})
+		client := &http.Client{Transport: newTransport(t, srv.URL, apiKey(t, authtest.APIKey), httpBase(t))}
+
+		resp, err := client.Do(newRequest(t, http.MethodGet, srv.URL+"/moved", nil))
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode, readAll(t, resp))
+		require.Equal(t, 1, srv.Count("GET /moved"))
+		got := srv.Requests(authtest.RouteBalance)
+		require.Len(t, got, 1)
+		require.Equal(t, []string{"App " + authtest.APIKey}, got[0].Header.Values("Authorization"))
+	})
+}
+
+// unlessNew answers 401 unless the request carries "Bearer new".
+func unlessNew(_ int, r *http.Request) int {
+	if r.Header.Get("Authorization") == "Bearer new" {
+		return http.StatusOK
+	}
+	return http.StatusUnauthorized
+}
+
+func TestTransportRenewsAndReplaysOnce(t *testing.T) {
+	rs := newRecordingServer(t, unlessNew)
+	r := newRenewerStub()
+	tr := newTransport(t, rs.URL, r, httpBase(t))
+
+	payload := []byte("{\"text\":\"h\u00e9llo\"}\n\x00\xff")
+	resp, err := tr.RoundTrip(newRequest(t, http.MethodPost, rs.URL+"/sms/2/text/advanced", bytes.NewReader(payload)))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "answer 2", readAll(t, resp))
+
+	seen := rs.requests()
+	require.Len(t, seen, 2)
+	require.Equal(t, []string{"Bearer old"}, seen[0].Authorization)
+	require.Equal(t, []string{"Bearer new"}, seen[1].Authorization)
+	require.Equal(t, string(payload), seen[0].Body)
+	require.Equal(t, string(payload), seen[1].Body)
+	require.Equal(t, []string{"Bearer old"}, r.renewals())
+}
+
+func TestTransportRetriesRequestsWithoutBody(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		body io.ReadCloser
+	}{
+		{"nil body", nil},
+		{"http.NoBody", http.NoBody},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rs := newRecordingServer(t, unlessNew)
+			r := newRenewerStub()
+			tr := newTransport(t, rs.URL, r, httpBase(t))
+			req := newRequest(t, http.MethodGet, rs.URL+"/account/1/balance", nil)
+			req.Body, req.GetBody = tc.body, nil
+
+			resp, err := tr.RoundTrip(req)
+			require.NoError(t, err)
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			require.Equal(t, "answer 2", readAll(t, resp))
+			require.Len(t, rs.requests(), 2)
+			require.Equal(t, []string{"Bearer old"}, r.renewals())
+		})
+	}
+}
+
+func TestTransportDoesNotRetryAnUnreplayableBody(t *testing.T) {
+	rs := newRecordingServer(t, unlessNew)
+	r := newRenewerStub()
+	tr := newTransport(t, rs.URL, r, httpBase(t))
+
+	const payload = `{"text":"once"}`
+	req := newRequest(t, http.MethodPost, rs.URL+"/sms/2/text/advanced", nil)
+	req.Body = io.NopCloser(strings.NewReader(payload))
+	req.GetBody = nil
+	req.ContentLength = int64(len(payload))
+
+	resp, err := tr.RoundTrip(req)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	require.Equal(t, "answer 1", readAll(t, resp))
+	seen := rs.requests()
+	require.Len(t, seen, 1)
+	require.Equal(t, payload, seen[0].Body)
+	require.Empty(t, r.renewals(), "Renew must not be called when no retry can follow")
+}
+
+func TestTransportDoesNotRetryWhenGetBodyFails(t *testing.T) {
+	base := &recordingBase{status: statuses(401)}
+	r := newRenewerStub()
+	tr := newTransport(t, "https://api.infobip.com", r, base)
+	req, bodies := trackedRequest(t, http.MethodPost, "https://api.infobip.com/x", "p", false)
+	req.GetBody = func() (io.ReadCloser, error) { return nil, errStub }
+
+	resp, err := tr.RoundTrip(req)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	require.Equal(t, "response 1", readAll(t, resp))
+	require.Len(t, base.requests(), 1)
+	require.Equal(t, []int32{1}, bodies.closes())
+}
+
+func TestTransportRetriesAtMostOnce(t *testing.T) {
+	rs := newRecordingServer(t, func(int, *http.Request) int { return http.StatusUnauthorized })
+	r := newRenewerStub()
+	tr := newTransport(t, rs.URL, r, httpBase(t))
+
+	resp, err := tr.RoundTrip(newRequest(t, http.MethodPost, rs.URL+"/sms/2/text/advanced", strings.NewReader("p")))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	require.Equal(t, "answer 2", readAll(t, resp), "the second 401 is returned")
+	seen := rs.requests()
+	require.Len(t, seen, 2)
+	require.Equal(t, []string{"Bearer old"}, seen[0].Authorization)
+	require.Equal(t, []string{"Bearer new"}, seen[1].Authorization)
+	require.Equal(t, []string{"Bearer old"}, r.renewals())
+}
+
+func TestTransportRenewError(t *testing.T) {
+	rs := newRecordingServer(t, unlessNew)
+	r := newRenewerStub()
+	r.renewErr = errStub
+	tr := newTransport(t, rs.URL, r, httpBase(t))
+
+	resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, rs.URL+"/account/1/balance", nil))
+	require.ErrorIs(t, err, errStub)
+	require.Nil(t, resp)
+	require.Len(t, rs.requests(), 1)
+	require.Equal(t, []string{"Bearer old"}, r.renewals())
+}
+
+func TestTransportNoRetryWithoutRenewer(t *testing.T) {
+	rs := newRecordingServer(t, func(int, *http.Request) int { return http.StatusUnauthorized })
+	tr := newTransport(t, rs.URL, fixedHeader("Bearer static"), httpBase(t))
+
+	resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, rs.URL+"/account/1/balance", nil))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	require.Equal(t, "answer 1", readAll(t, resp))
+	seen := rs.requests()
+	require.Len(t, seen, 1)
+	require.Equal(t, []string{"Bearer static"}, seen[0].Authorization)
+}
+
+func TestTransportRenewWithoutNewCredential(t *testing.T) {
+	rs := newRecordingServer(t, unlessNew)
+	r := newRenewerStub()
+	r.next = r.header // Renew keeps "Bearer old"
+	tr := newTransport(t, rs.URL, r, httpBase(t))
+
+	resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, rs.URL+"/account/1/balance", nil))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	require.Equal(t, "answer 1", readAll(t, resp), "the first 401 is returned")
+	require.Len(t, rs.requests(), 1)
+	require.Equal(t, []string{"Bearer old"}, r.renewals())
+}
+
+func TestTransportOtherStatusesAreNotRetried(t *testing.T) {
+	for _, status := range []int{http.StatusForbidden, http.StatusTooManyRequests, http.StatusInternalServerError} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			base := &recordingBase{status: statuses(status)}
+			r := newRenewerStub()
+			tr := newTransport(t, "https://api.infobip.com", r, base)
+			resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, "https://api.infobip.com/x", nil))
+			require.NoError(t, err)
+			require.Equal(t, status, resp.StatusCode)
+			readAll(t, resp)
+			require.Len(t, base.requests(), 1)
+			require.Empty(t, r.renewals())
+		})
+	}
+}
+
+// roundTripOnly is a base transport without CloseIdleConnections.
+type roundTripOnly struct{ base *recordingBase }
+
+func (r roundTripOnly) RoundTrip(req *http.Request) (*http.Response, error) {
+	return r.base.RoundTrip(req)
+}
+
+func TestTransportCloseIdleConnections(t *testing.T) {
+	base := &recordingBase{}
+	tr := newTransport(t, "https://api.infobip.com", fixedHeader("App k-1"), base)
+	tr.CloseIdleConnections()
+	base.mu.Lock()
+	require.Equal(t, 1, base.idle)
+	base.mu.Unlock()
+
+	(&http.Client{Transport: tr}).CloseIdleConnections()
+	base.mu.Lock()
+	require.Equal(t, 2, base.idle, "http.Client.CloseIdleConnections must reach the base")
+	base.mu.Unlock()
+
+	plain := newTransport(t, "https://api.infobip.com", fixedHeader("App k-1"), roundTripOnly{&recordingBase{}})
+	require.NotPanics(t, plain.CloseIdleConnections)
+}
+
+func TestNewTransportRejects(t *testing.T) {
+	k := apiKey(t, "k-1")
+
+	_, err := auth.NewTransport("https://api.infobip.com", nil, nil)
+	require.ErrorContains(t, err, "authenticator is nil")
+
+	for _, tc := range []struct {
+		baseURL string
+		want    string // substring of the error
+		secret  string // must not appear in the error
+	}{
+		{"", "empty", ""},
+		{"   ", "empty", ""},
+		{"https://x.api.infobip.com/path", "origin only", ""},
+		{"https://x.api.infobip.com?q=1", "origin only", ""},
+		{"?q", "no host", ""},
+		{"#f", "no host", ""},
+		{"http://api.infobip.com", "https", ""},
+		{"ftp://x", "https", ""},
+		{"https://user:s3cr3tpw@api.infobip.com", "user information", "s3cr3tpw"},
+		{"https://user@api.infobip.com", "user information", ""},
+		{"https://", "no host", ""},
+		{"https://exa mple.com", "whitespace", ""},
+		{"https://api.infobip.com\n", "control", ""},
+		{"https://host:99999999999x", "port", ""},
+	} {
+		t.Run(tc.baseURL, func(t *testing.T) {
+			tr, err := auth.NewTransport(tc.baseURL, k, nil)
+			require.Nil(t, tr)
+			require.ErrorContains(t, err, tc.want)
+			require.True(t, strings.HasPrefix(err.Error(), "auth: "), err.Error())
+			if tc.secret != "" {
+				require.NotContains(t, err.Error(), tc.secret)
+				require.NotContains(t, err.Error(), "user:")
+			}
+		})
+	}
+
+	t.Run("port out of range", func(t *testing.T) {
+		for _, u := range []string{"https://api.infobip.com:65536", "https://api.infobip.com:99999999999"} {
+			_, err := auth.NewTransport(u, k, nil)
+			require.ErrorContains(t, err, "port", u)
+		}
+	})
+
+	t.Run("password with a slash", func(t *testing.T) {
+		_, err := auth.NewTransport("https://user:s3cr3tpw/x@api.infobip.com", k, nil)
+		require.Error(t, err)
+		require.NotContains(t, err.Error(), "s3cr3tpw")
+	})
+}
+
+func TestNewTransportAccepts(t *testing.T) {
+	for _, tc := range []struct {
+		baseURL string
+		target  string // a request that must get credentials
+		foreign string // a request that must not
+	}{
+		{"http://127.0.0.1:8080", "http://127.0.0.1:8080/x", "https://127.0.0.1:8080/x"},
+		{"http://localhost:1", "http://LOCALHOST:1/x", "http://localhost:2/x"},
+		{"http://[::1]:1", "http://[::1]:1/x", "http://[::1]:2/x"},
+		{"http://127.0.0.2", "http://127.0.0.2:80/x", "https://127.0.0.2/x"},
+		{"api.infobip.com", "https://api.infobip.com/x", "http://api.infobip.com/x"},
+		{"xyz12.api.infobip.com:443", "https://xyz12.api.infobip.com/x", "https://api.infobip.com/x"},
+	} {
+		t.Run(tc.baseURL, func(t *testing.T) {
+			base := &recordingBase{}
+			tr := newTransport(t, tc.baseURL, fixedHeader("App k-1"), base)
+			for _, target := range []string{tc.target, tc.foreign} {
+				resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, target, nil))
+				require.NoError(t, err)
+				readAll(t, resp)
+			}
+			seen := base.requests()
+			require.Equal(t, []string{"App k-1"}, seen[0].Authorization)
+			require.Nil(t, seen[1].Authorization)
+		})
+	}
+}

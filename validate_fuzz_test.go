@@ -1,0 +1,184 @@
+package auth
+
+import (
+	"net/netip"
+	"net/url"
+	"strings"
+	"testing"
+	"unicode"
+)
+
+// userinfoPassword returns the password of raw's userinfo as a URL parser
+// sees it (RFC 3986: the authority runs from "//" to the first '/', '?' or
+// '#'; userinfo is what precedes its last '@'; the password follows the
+// first ':' of userinfo), and the input with that userinfo cut out.
+func userinfoPassword(raw string) (password, rest string) {
+	start := strings.Index(raw, "://")
+	if start < 0 {
+		start = 0 // parseBaseURL adds https:// to such input
+	} else {
+		start += len("://")
+	}
+	authority := raw[start:]
+	if i := strings.IndexAny(authority, "/?#"); i >= 0 {
+		authority = authority[:i]
+	}
+	at := strings.LastIndex(authority, "@")
+	if at < 0 {
+		return "", raw
+	}
+	_, password, _ = strings.Cut(authority[:at], ":")
+	return password, raw[:start] + raw[start+at+1:]
+}
+
+// loopbackHost reports whether host (as url.URL.Hostname returns it) names
+// the loopback interface, without using the package's own helper.
+func loopbackHost(host string) bool {
+	if strings.ToLower(host) == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
+}
+
+func FuzzParseBaseURL(f *testing.F) {
+	for _, s := range []string{
+		"https://api.infobip.com",
+		"api.infobip.com",
+		"https://XYZ.api.infobip.com:443/",
+		"http://127.0.0.1:8080",
+		"http://[::1]:1",
+		"http://localhost",
+		"http://api.infobip.com",
+		"https://user:s3cretpw@api.infobip.com",
+		"https://user:s3cretpw/x@api.infobip.com",
+		"https://api.infobip.com/path?q#f",
+		"ftp://x",
+		"https://",
+		"?q",
+		"#f",
+		"https://exa mple.com",
+		"https://host:99999999999x",
+		"https://a%25b",
+		"https://[fe80::1%25en0]:8443",
+		"",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		o, canonical, err := parseBaseURL(raw)
+		if err != nil {
+			msg := err.Error()
+			if !strings.HasPrefix(msg, "auth: ") {
+				t.Fatalf("error %q does not start with \"auth: \"", msg)
+			}
+			if o != (origin{}) || canonical != "" {
+				t.Fatalf("error %q with a result: %+v %q", msg, o, canonical)
+			}
+			// The password must not be echoed, unless it also appears
+			// outside the userinfo (as the port, say) or in the message
+			// text itself.
+			pw, rest := userinfoPassword(raw)
+			if len(pw) >= 4 && !strings.Contains(rest, pw) && strings.Contains(msg, pw) {
+				t.Fatalf("error %q repeats the userinfo password %q", msg, pw)
+			}
+			return
+		}
+
+		u, perr := url.Parse(canonical)
+		if perr != nil {
+			t.Fatalf("canonical URL %q of %q does not parse: %v", canonical, raw, perr)
+		}
+		if u.Scheme != o.scheme || canonical != o.scheme+"://"+u.Host {
+			t.Fatalf("canonical URL %q does not match origin %+v", canonical, o)
+		}
+		switch o.scheme {
+		case "https":
+		case "http":
+			if !loopbackHost(u.Hostname()) {
+				t.Fatalf("%q accepted as http with a non-loopback host %q", raw, u.Hostname())
+			}
+		default:
+			t.Fatalf("%q accepted with scheme %q", raw, o.scheme)
+		}
+		if u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" || u.ForceQuery {
+			t.Fatalf("canonical URL %q of %q is more than an origin", canonical, raw)
+		}
+		if u.Hostname() == "" {
+			t.Fatalf("canonical URL %q of %q has no host", canonical, raw)
+		}
+		o2, canonical2, err := parseBaseURL(canonical)
+		if err != nil {
+			t.Fatalf("canonical URL %q of %q is refused: %v", canonical, raw, err)
+		}
+		if o2 != o || canonical2 != canonical {
+			t.Fatalf("re-parsing %q gives %+v %q, want %+v %q", canonical, o2, canonical2, o, canonical)
+		}
+		// A request built on the canonical URL belongs to the origin.
+		if ro, ok := originOf(u.Scheme, u.Host); !ok || ro != o {
+			t.Fatalf("origin of %q is %+v (ok %v), want %+v", canonical, ro, ok, o)
+		}
+	})
+}
+
+// credentialFields are the fields the package checks with checkCredential.
+var credentialFields = []string{"API key", "username", "password", "client ID", "client secret"}
+
+// fixedMessages returns every message checkCredential can give for field,
+// gathered by provoking each of its refusals.
+func fixedMessages(field string) string {
+	var all []string
+	for _, v := range []string{"", "\xff", "\x00", "a b", " a"} {
+		for _, inner := range []bool{false, true} {
+			if err := checkCredential(field, v, inner); err != nil {
+				all = append(all, err.Error())
+			}
+		}
+	}
+	return strings.Join(all, "\n")
+}
+
+func FuzzCredential(f *testing.F) {
+	f.Add("0123456789abcdef0123456789abcdef-01234567-89ab-cdef-0123-456789abcdef", false)
+	f.Add("open sesame", true)
+	f.Add("open sesame", false)
+	f.Add(" padded ", true)
+	f.Add("tab\tinside", true)
+	f.Add("line\r\nbreak", true)
+	f.Add("nul\x00byte", false)
+	f.Add("del\x7fbyte", false)
+	f.Add("bad\xffutf8", true)
+	f.Add("nbsp\u00a0inside", false)
+	f.Add("c1\u0085control", true)
+	f.Add("replacement\ufffdchar", false)
+	f.Add("   ", true)
+	f.Add("", false)
+	fixed := make(map[string]string, len(credentialFields))
+	for _, field := range credentialFields {
+		fixed[field] = fixedMessages(field)
+	}
+	f.Fuzz(func(t *testing.T, value string, allowInnerSpace bool) {
+		for _, field := range credentialFields {
+			err := checkCredential(field, value, allowInnerSpace)
+			if err != nil {
+				msg := err.Error()
+				if !strings.Contains(msg, field) {
+					t.Fatalf("error %q does not name the field %q", msg, field)
+				}
+				if len(value) >= 4 && strings.Contains(msg, value) && !strings.Contains(fixed[field], value) {
+					t.Fatalf("error %q repeats the %s value %q", msg, field, value)
+				}
+				continue
+			}
+			if strings.ContainsFunc(value, unicode.IsControl) {
+				t.Fatalf("%s %q with a control character accepted", field, value)
+			}
+			if strings.TrimSpace(value) == "" {
+				t.Fatalf("blank %s %q accepted", field, value)
+			}
+			if !allowInnerSpace && strings.ContainsFunc(value, unicode.IsSpace) {
+				t.Fatalf("%s %q with whitespace accepted without allowInnerSpace", field, value)
+			}
+		}
+	})
+}
