@@ -1,0 +1,274 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/ibkit/auth/internal/tokencache"
+)
+
+const (
+	sessionPath = "/auth/1/session"
+	// defaultIdleTimeout is how long Infobip keeps an unused session.
+	defaultIdleTimeout = 60 * time.Minute
+)
+
+// IBSSOConfig configures [NewIBSSO]. Zero values mean the defaults given.
+type IBSSOConfig struct {
+	// BaseURL is the account's API base URL, e.g. https://xxxxx.api.infobip.com.
+	BaseURL string
+	// Username and Password are the Infobip login the session is created for.
+	Username, Password string
+	// Unsafe asks Infobip for a session not bound to the client's IP address.
+	Unsafe bool
+
+	// HTTPClient sends session requests. Default: a client with
+	// http.DefaultTransport. Redirects are never followed for them, so the
+	// password cannot travel to another host.
+	HTTPClient *http.Client
+	// IdleTimeout is how long Infobip keeps an unused session. Default 60
+	// minutes. A session unused for IdleTimeout minus a margin (2 minutes, or
+	// a tenth of IdleTimeout if smaller) is replaced before the next request.
+	IdleTimeout time.Duration
+	// FetchTimeout bounds one session request. Default 30 seconds.
+	FetchTimeout time.Duration
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// OnRefresh, if set, is called after each attempt to create a session.
+	OnRefresh func(RefreshEvent)
+}
+
+const ibssoConfigRedacted = "auth.IBSSOConfig{" + redacted + "}"
+
+// String returns a redacted description.
+func (c IBSSOConfig) String() string { return ibssoConfigRedacted }
+
+// GoString returns a redacted description.
+func (c IBSSOConfig) GoString() string { return ibssoConfigRedacted }
+
+// Format prints the redacted description for every verb.
+func (c IBSSOConfig) Format(f fmt.State, verb rune) { formatRedacted(f, verb, ibssoConfigRedacted) }
+
+// LogValue keeps the password out of slog output.
+func (c IBSSOConfig) LogValue() slog.Value { return slog.StringValue(ibssoConfigRedacted) }
+
+// IBSSO authenticates with Infobip session tokens: "Authorization: IBSSO
+// <token>". It creates a session on first use, reuses it, replaces it when
+// it has been idle too long or the API rejects it, and destroys it on
+// [IBSSO.Close]. It is a [Renewer] and safe for concurrent use.
+type IBSSO struct {
+	endpoint string
+	body     []byte // the JSON create request, built once
+	client   *http.Client
+	cache    *tokencache.Cache
+}
+
+// NewIBSSO returns an [IBSSO] authenticator. It makes no request until the
+// first call to Authorization.
+func NewIBSSO(cfg IBSSOConfig) (*IBSSO, error) {
+	_, base, err := parseBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkCredential("username", cfg.Username, false); err != nil {
+		return nil, err
+	}
+	if err := checkCredential("password", cfg.Password, true); err != nil {
+		return nil, err
+	}
+	if cfg.IdleTimeout < 0 {
+		return nil, errors.New("auth: IdleTimeout is negative")
+	}
+	idle := cfg.IdleTimeout
+	if idle == 0 {
+		idle = defaultIdleTimeout
+	}
+	body, err := json.Marshal(struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+		Unsafe   bool   `json:"unsafe,omitempty"`
+	}{cfg.Username, cfg.Password, cfg.Unsafe})
+	if err != nil {
+		return nil, fmt.Errorf("auth: encoding session request: %w", err)
+	}
+	s := &IBSSO{
+		endpoint: base + sessionPath,
+		body:     body,
+		client:   noRedirects(cfg.HTTPClient),
+	}
+	s.cache = tokencache.New(tokencache.Config{
+		Fetch:         s.create,
+		Discard:       func(ctx context.Context, t *tokencache.Token) { s.destroy(ctx, t) },
+		Now:           cfg.Now,
+		RefreshBefore: -1,
+		Idle:          idle - min(2*time.Minute, idle/10),
+		FetchTimeout:  cfg.FetchTimeout,
+		RetryAfter:    retryAfter,
+		OnFetch:       reportTo(cfg.OnRefresh, "IBSSO"),
+	})
+	return s, nil
+}
+
+// Authorization returns "IBSSO <token>", creating a session when there is
+// none or the current one has been idle too long.
+func (s *IBSSO) Authorization(ctx context.Context) (string, error) {
+	t, err := s.cache.Get(ctx)
+	if err != nil {
+		return "", err
+	}
+	return t.Header, nil
+}
+
+// Renew creates a new session if rejected is still the current one's header.
+// Many calls for the same rejected session create one session.
+func (s *IBSSO) Renew(ctx context.Context, rejected string) error {
+	return s.cache.Renew(ctx, rejected)
+}
+
+// Close destroys the current session (DELETE /auth/1/session) and makes
+// later calls fail with [ErrClosed]. Calling it again does nothing.
+func (s *IBSSO) Close(ctx context.Context) error {
+	t, err := s.cache.Close(ctx)
+	if t != nil {
+		if derr := s.destroy(ctx, t); derr != nil {
+			return derr
+		}
+	}
+	return err
+}
+
+// TokenSource returns the session as an oauth2.TokenSource, for libraries
+// that take one. Tokens have type "IBSSO" and no expiry.
+func (s *IBSSO) TokenSource() oauth2.TokenSource {
+	return cacheTokenSource{s.cache, "IBSSO"}
+}
+
+const ibssoRedacted = "auth.IBSSO{" + redacted + "}"
+
+// String returns a redacted description.
+func (s *IBSSO) String() string { return ibssoRedacted }
+
+// GoString returns a redacted description.
+func (s *IBSSO) GoString() string { return ibssoRedacted }
+
+// Format prints the redacted description for every verb.
+func (s *IBSSO) Format(f fmt.State, verb rune) { formatRedacted(f, verb, ibssoRedacted) }
+
+// LogValue keeps the session out of slog output.
+func (s *IBSSO) LogValue() slog.Value { return slog.StringValue(ibssoRedacted) }
+
+func (s *IBSSO) create(ctx context.Context, stale *tokencache.Token) (*tokencache.Token, error) {
+	if stale != nil {
+		// Infobip wants a live session destroyed before a new one is made.
+		// Best effort: if it is already gone, creating still works.
+		s.destroy(ctx, stale)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint, bytes.NewReader(s.body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("auth: create IBSSO session: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		e := ParseError(resp)
+		e.Op = "create IBSSO session"
+		return nil, e
+	}
+	token, err := decodeSession(io.LimitReader(resp.Body, maxErrorBody))
+	if err != nil {
+		return nil, err
+	}
+	return &tokencache.Token{Value: token, Header: "IBSSO " + token}, nil
+}
+
+// decodeSession reads a session response body, {"token":"…"}.
+func decodeSession(r io.Reader) (string, error) {
+	var body struct {
+		Token string `json:"token"`
+	}
+	if err := json.NewDecoder(r).Decode(&body); err != nil {
+		return "", errors.New("auth: create IBSSO session: response is not the expected JSON")
+	}
+	if checkCredential("session token", body.Token, false) != nil {
+		return "", errors.New("auth: create IBSSO session: response token is empty or malformed")
+	}
+	return body.Token, nil
+}
+
+func (s *IBSSO) destroy(ctx context.Context, t *tokencache.Token) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, s.endpoint, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", t.Header)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("auth: destroy IBSSO session: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		e := ParseError(resp)
+		e.Op = "destroy IBSSO session"
+		return e
+	}
+	return nil
+}
+
+// noRedirects returns a copy of c (or of a default client) that never
+// follows redirects: requests carrying passwords or tokens go to the
+// configured host or nowhere.
+func noRedirects(c *http.Client) *http.Client {
+	var cp http.Client
+	if c != nil {
+		cp = *c
+	}
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &cp
+}
+
+// retryAfter extracts the pause an Infobip error asks for.
+func retryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
+}
+
+// reportTo adapts a user's OnRefresh hook to the cache's events.
+func reportTo(hook func(RefreshEvent), scheme string) func(tokencache.Event) {
+	if hook == nil {
+		return nil
+	}
+	return func(ev tokencache.Event) {
+		hook(RefreshEvent{Scheme: scheme, Reason: ev.Reason, Start: ev.Start, Duration: ev.Duration, Expiry: ev.Expiry, Err: ev.Err})
+	}
+}
+
+// cacheTokenSource adapts a token cache to oauth2.TokenSource.
+type cacheTokenSource struct {
+	cache *tokencache.Cache
+	typ   string
+}
+
+func (ts cacheTokenSource) Token() (*oauth2.Token, error) {
+	t, err := ts.cache.Get(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	return &oauth2.Token{AccessToken: t.Value, TokenType: ts.typ, Expiry: t.Expiry}, nil
+}

@@ -1,0 +1,493 @@
+package auth_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
+
+	"github.com/ibkit/auth"
+	"github.com/ibkit/auth/authtest"
+)
+
+// events collects OnRefresh reports.
+type events struct {
+	mu  sync.Mutex
+	all []auth.RefreshEvent
+}
+
+func (e *events) record(ev auth.RefreshEvent) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.all = append(e.all, ev)
+}
+
+func (e *events) reasons() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var r []string
+	for _, ev := range e.all {
+		r = append(r, ev.Reason)
+	}
+	return r
+}
+
+func newIBSSO(t *testing.T, srv *authtest.Server, mutate ...func(*auth.IBSSOConfig)) (*auth.IBSSO, *events) {
+	t.Helper()
+	ev := &events{}
+	cfg := auth.IBSSOConfig{
+		BaseURL:   srv.URL,
+		Username:  authtest.Username,
+		Password:  authtest.Password,
+		Now:       srv.Now,
+		OnRefresh: ev.record,
+	}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	s, err := auth.NewIBSSO(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close(context.Background()) })
+	return s, ev
+}
+
+// client wraps a in a Transport for srv's base URL.
+func client(t testing.TB, srv *authtest.Server, a auth.Authenticator) *http.Client {
+	t.Helper()
+	tr, err := auth.NewTransport(srv.URL, a, nil)
+	require.NoError(t, err)
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr}
+}
+
+func getBalance(t testing.TB, c *http.Client, srv *authtest.Server) int {
+	t.Helper()
+	resp, err := c.Get(srv.URL + "/account/1/balance")
+	require.NoError(t, err)
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func lastAuthorization(t *testing.T, srv *authtest.Server, route string) string {
+	t.Helper()
+	reqs := srv.Requests(route)
+	require.NotEmpty(t, reqs)
+	return reqs[len(reqs)-1].Header.Get("Authorization")
+}
+
+func TestIBSSOCreatesOneSessionAndReusesIt(t *testing.T) {
+	srv := setup(t)
+	s, ev := newIBSSO(t, srv)
+	c := client(t, srv, s)
+
+	for range 5 {
+		require.Equal(t, http.StatusOK, getBalance(t, c, srv))
+	}
+	require.Equal(t, 1, srv.Count(authtest.RouteCreateSession))
+	require.Equal(t, []string{"initial"}, ev.reasons())
+
+	create := srv.Requests(authtest.RouteCreateSession)[0]
+	require.Empty(t, create.Header.Get("Authorization"), "session creation carries no credentials header")
+	require.Equal(t, "application/json", create.Header.Get("Content-Type"))
+	var body map[string]any
+	require.NoError(t, json.Unmarshal(create.Body, &body))
+	require.Equal(t, map[string]any{"username": authtest.Username, "password": authtest.Password}, body)
+
+	h := lastAuthorization(t, srv, authtest.RouteBalance)
+	require.True(t, strings.HasPrefix(h, "IBSSO "), h)
+	for _, r := range srv.Requests(authtest.RouteBalance) {
+		require.Equal(t, h, r.Header.Get("Authorization"))
+	}
+}
+
+func TestIBSSOUnsafeSession(t *testing.T) {
+	srv := setup(t)
+	s, _ := newIBSSO(t, srv, func(c *auth.IBSSOConfig) { c.Unsafe = true })
+	_, err := s.Authorization(context.Background())
+	require.NoError(t, err)
+	require.JSONEq(t, `{"username":"aladdin","password":"open-sesame-7","unsafe":true}`,
+		string(srv.Requests(authtest.RouteCreateSession)[0].Body))
+}
+
+func TestIBSSOSessionSlidesWhileUsed(t *testing.T) {
+	srv := setup(t)
+	s, _ := newIBSSO(t, srv)
+	c := client(t, srv, s)
+	for range 10 { // five hours, a use every 30 minutes
+		require.Equal(t, http.StatusOK, getBalance(t, c, srv))
+		srv.Advance(30 * time.Minute)
+	}
+	require.Equal(t, 1, srv.Count(authtest.RouteCreateSession))
+}
+
+func TestIBSSOIdleSessionIsReplacedBeforeUse(t *testing.T) {
+	srv := setup(t)
+	s, ev := newIBSSO(t, srv)
+	c := client(t, srv, s)
+	require.Equal(t, http.StatusOK, getBalance(t, c, srv))
+	first := lastAuthorization(t, srv, authtest.RouteBalance)
+
+	// Inside the 2-minute margin before Infobip's 60 minutes: still reused.
+	srv.Advance(57 * time.Minute)
+	require.Equal(t, http.StatusOK, getBalance(t, c, srv))
+	require.Equal(t, 1, srv.Count(authtest.RouteCreateSession))
+
+	// Unused for 59 minutes: the server would still accept it for one more,
+	// but it is too close; it is destroyed and replaced before the request.
+	srv.Advance(59 * time.Minute)
+	require.Equal(t, http.StatusOK, getBalance(t, c, srv))
+	require.Equal(t, 2, srv.Count(authtest.RouteCreateSession))
+	require.Equal(t, 1, srv.Count(authtest.RouteDestroySession))
+	require.Equal(t, first, srv.Requests(authtest.RouteDestroySession)[0].Header.Get("Authorization"))
+	require.NotEqual(t, first, lastAuthorization(t, srv, authtest.RouteBalance))
+	require.Equal(t, 0, srv.Count(authtest.RouteBalance)-3, "no request was rejected")
+	require.Equal(t, []string{"initial", "idle"}, ev.reasons())
+	require.Equal(t, 1, srv.ActiveSessions())
+}
+
+func TestIBSSOCustomIdleTimeout(t *testing.T) {
+	srv := setup(t)
+	srv.SetIdleTimeout(10 * time.Minute)
+	s, _ := newIBSSO(t, srv, func(c *auth.IBSSOConfig) { c.IdleTimeout = 10 * time.Minute })
+	c := client(t, srv, s)
+	require.Equal(t, http.StatusOK, getBalance(t, c, srv))
+	srv.Advance(8*time.Minute + 59*time.Second) // margin is a tenth: 1 minute
+	require.Equal(t, http.StatusOK, getBalance(t, c, srv))
+	srv.Advance(9 * time.Minute)
+	require.Equal(t, http.StatusOK, getBalance(t, c, srv))
+	require.Equal(t, 2, srv.Count(authtest.RouteCreateSession))
+}
+
+func TestIBSSORenewsAfter401AndReplaysTheBody(t *testing.T) {
+	srv := setup(t)
+	s, ev := newIBSSO(t, srv)
+	c := client(t, srv, s)
+	require.Equal(t, http.StatusOK, getBalance(t, c, srv))
+	srv.Revoke(strings.TrimPrefix(lastAuthorization(t, srv, authtest.RouteBalance), "IBSSO "))
+
+	payload := []byte(`{"messages":[{"destinations":[{"to":"41793026727"}],"text":"héllo"}]}`)
+	resp, err := c.Post(srv.URL+"/sms/2/text/advanced", "application/json", bytes.NewReader(payload))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	sent := srv.Requests(authtest.RouteSendSMS)
+	require.Len(t, sent, 2)
+	require.Equal(t, payload, sent[0].Body)
+	require.Equal(t, payload, sent[1].Body)
+	require.NotEqual(t, sent[0].Header.Get("Authorization"), sent[1].Header.Get("Authorization"))
+	require.Equal(t, 2, srv.Count(authtest.RouteCreateSession))
+	require.Equal(t, 0, srv.Count(authtest.RouteDestroySession), "a rejected session is not destroyed")
+	require.Equal(t, []string{"initial", "renew"}, ev.reasons())
+}
+
+func TestIBSSO401WithUnreplayableBodyIsReturned(t *testing.T) {
+	srv := setup(t)
+	s, _ := newIBSSO(t, srv)
+	c := client(t, srv, s)
+	require.Equal(t, http.StatusOK, getBalance(t, c, srv))
+	srv.ExpireAll()
+
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/sms/2/text/advanced", io.NopCloser(strings.NewReader(`{}`)))
+	require.NoError(t, err)
+	require.Nil(t, req.GetBody)
+	resp, err := c.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	apiErr := auth.ParseError(resp)
+	require.Equal(t, "E401", apiErr.Code)
+	require.Equal(t, 1, srv.Count(authtest.RouteSendSMS))
+	require.Equal(t, 1, srv.Count(authtest.RouteCreateSession), "no renewal without a retry")
+
+	// The next replayable request renews.
+	require.Equal(t, http.StatusOK, getBalance(t, c, srv))
+	require.Equal(t, 2, srv.Count(authtest.RouteCreateSession))
+}
+
+func TestIBSSOColdStormCreatesOneSession(t *testing.T) {
+	srv := setup(t)
+	s, _ := newIBSSO(t, srv)
+	headers := storm(t, 1000, func() (string, error) { return s.Authorization(context.Background()) })
+	require.Equal(t, 1, srv.Count(authtest.RouteCreateSession))
+	require.Len(t, headers, 1)
+}
+
+func TestIBSSODeadSessionStormRenewsOnce(t *testing.T) {
+	srv := setup(t)
+	s, _ := newIBSSO(t, srv)
+	dead, err := s.Authorization(context.Background())
+	require.NoError(t, err)
+	srv.Revoke(strings.TrimPrefix(dead, "IBSSO "))
+
+	headers := storm(t, 1000, func() (string, error) {
+		if err := s.Renew(context.Background(), dead); err != nil {
+			return "", err
+		}
+		return s.Authorization(context.Background())
+	})
+	require.Equal(t, 2, srv.Count(authtest.RouteCreateSession))
+	require.Len(t, headers, 1)
+	require.NotContains(t, headers, dead)
+
+	// Through the Transport: many requests rejected together, one renewal.
+	srv.ExpireAll()
+	c := client(t, srv, s)
+	statuses := storm(t, 100, func() (string, error) {
+		return http.StatusText(getBalance(t, c, srv)), nil
+	})
+	require.Equal(t, map[string]int{"OK": 100}, statuses)
+	require.Equal(t, 3, srv.Count(authtest.RouteCreateSession))
+}
+
+// storm runs f in n goroutines released together and returns how often each
+// distinct result occurred. Any error fails the test.
+func storm(t testing.TB, n int, f func() (string, error)) map[string]int {
+	t.Helper()
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		start = make(chan struct{})
+		seen  = map[string]int{}
+		errs  []error
+	)
+	for range n {
+		wg.Go(func() {
+			<-start
+			v, err := f()
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			seen[v]++
+		})
+	}
+	close(start)
+	wg.Wait()
+	require.Empty(t, errs)
+	return seen
+}
+
+func TestIBSSOCancelledCallerDoesNotSpoilTheFetch(t *testing.T) {
+	srv := setup(t)
+	srv.Fail(authtest.RouteCreateSession, authtest.Fault{Delay: 200 * time.Millisecond, Times: 1})
+	s, _ := newIBSSO(t, srv)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancelled := make(chan error, 1)
+	go func() {
+		_, err := s.Authorization(ctx)
+		cancelled <- err
+	}()
+	waitFor(t, func() bool { return srv.Count(authtest.RouteCreateSession) == 1 })
+	patient := make(chan error, 1)
+	go func() {
+		_, err := s.Authorization(context.Background())
+		patient <- err
+	}()
+	cancel()
+	require.ErrorIs(t, <-cancelled, context.Canceled)
+	require.NoError(t, <-patient)
+	require.Equal(t, 1, srv.Count(authtest.RouteCreateSession))
+}
+
+// waitFor polls cond, which must become true because of work already under
+// way (not because time passes on a clock).
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	require.Eventually(t, cond, 5*time.Second, time.Millisecond)
+}
+
+func TestIBSSOEndpointDownThenUp(t *testing.T) {
+	srv := setup(t)
+	srv.Fail(authtest.RouteCreateSession, authtest.Fault{
+		Status: http.StatusInternalServerError,
+		Body:   `{"requestError":{"serviceException":{"messageId":"GENERAL_ERROR","text":"Something went wrong"}}}`,
+	})
+	s, ev := newIBSSO(t, srv)
+	c := client(t, srv, s)
+
+	_, err := c.Get(srv.URL + "/account/1/balance")
+	var apiErr *auth.Error
+	require.ErrorAs(t, err, &apiErr)
+	require.Equal(t, http.StatusInternalServerError, apiErr.StatusCode)
+	require.Equal(t, "E500", apiErr.Code)
+	require.Equal(t, "create IBSSO session", apiErr.Op)
+
+	// Callers arriving right after a failure get it again without a request.
+	for range 20 {
+		_, err = s.Authorization(context.Background())
+		require.ErrorAs(t, err, &apiErr)
+	}
+	require.Equal(t, 1, srv.Count(authtest.RouteCreateSession))
+	require.Equal(t, 0, srv.Count(authtest.RouteBalance))
+
+	srv.ClearFaults()
+	srv.Advance(time.Minute) // past the backoff
+	require.Equal(t, http.StatusOK, getBalance(t, c, srv))
+	require.Equal(t, 2, srv.Count(authtest.RouteCreateSession))
+	require.Len(t, ev.reasons(), 2)
+}
+
+func TestIBSSOWrongPassword(t *testing.T) {
+	srv := setup(t)
+	const wrong = "not-the-password-42"
+	s, ev := newIBSSO(t, srv, func(c *auth.IBSSOConfig) { c.Password = wrong })
+	_, err := s.Authorization(context.Background())
+	var apiErr *auth.Error
+	require.ErrorAs(t, err, &apiErr)
+	require.Equal(t, http.StatusUnauthorized, apiErr.StatusCode)
+	require.Equal(t, "E401", apiErr.Code)
+	require.NotContains(t, err.Error(), wrong)
+	require.Len(t, ev.all, 1)
+	require.ErrorAs(t, ev.all[0].Err, &apiErr)
+}
+
+func TestIBSSOHonoursRetryAfter(t *testing.T) {
+	srv := setup(t)
+	srv.Fail(authtest.RouteCreateSession, authtest.Fault{
+		Status: http.StatusTooManyRequests,
+		Header: http.Header{"Retry-After": {"7"}},
+		Body:   `{"requestError":{"serviceException":{"messageId":"TOO_MANY_REQUESTS","text":"Too many requests"}}}`,
+		Times:  1,
+	})
+	s, _ := newIBSSO(t, srv)
+	_, err := s.Authorization(context.Background())
+	var apiErr *auth.Error
+	require.ErrorAs(t, err, &apiErr)
+	require.Equal(t, "E429", apiErr.Code)
+	require.Equal(t, 7*time.Second, apiErr.RetryAfter)
+
+	srv.Advance(6 * time.Second)
+	_, err = s.Authorization(context.Background())
+	require.ErrorAs(t, err, &apiErr, "still inside Retry-After: no new request")
+	require.Equal(t, 1, srv.Count(authtest.RouteCreateSession))
+
+	srv.Advance(2 * time.Second)
+	_, err = s.Authorization(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 2, srv.Count(authtest.RouteCreateSession))
+}
+
+func TestIBSSOCloseDestroysTheSession(t *testing.T) {
+	srv := setup(t)
+	s, _ := newIBSSO(t, srv)
+	h, err := s.Authorization(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 1, srv.ActiveSessions())
+
+	require.NoError(t, s.Close(context.Background()))
+	require.Equal(t, 0, srv.ActiveSessions())
+	require.Equal(t, 1, srv.Count(authtest.RouteDestroySession))
+	require.Equal(t, h, srv.Requests(authtest.RouteDestroySession)[0].Header.Get("Authorization"))
+
+	_, err = s.Authorization(context.Background())
+	require.ErrorIs(t, err, auth.ErrClosed)
+	require.ErrorIs(t, s.Renew(context.Background(), h), auth.ErrClosed)
+	require.NoError(t, s.Close(context.Background()), "Close twice is fine")
+	require.Equal(t, 1, srv.Count(authtest.RouteDestroySession))
+}
+
+func TestIBSSOCloseUnusedSendsNothing(t *testing.T) {
+	srv := setup(t)
+	s, _ := newIBSSO(t, srv)
+	require.NoError(t, s.Close(context.Background()))
+	require.Equal(t, 0, srv.Count(authtest.RouteDestroySession))
+	require.Equal(t, 0, srv.Count(authtest.RouteCreateSession))
+}
+
+func TestIBSSOCloseDuringCreationDestroysTheNewSession(t *testing.T) {
+	srv := setup(t)
+	srv.Fail(authtest.RouteCreateSession, authtest.Fault{Delay: 100 * time.Millisecond, Times: 1})
+	s, _ := newIBSSO(t, srv)
+	got := make(chan error, 1)
+	go func() {
+		_, err := s.Authorization(context.Background())
+		got <- err
+	}()
+	waitFor(t, func() bool { return srv.Count(authtest.RouteCreateSession) == 1 })
+	require.NoError(t, s.Close(context.Background()))
+	require.ErrorIs(t, <-got, auth.ErrClosed)
+	require.Equal(t, 0, srv.ActiveSessions())
+	require.Equal(t, 1, srv.Count(authtest.RouteDestroySession))
+}
+
+func TestIBSSODoesNotFollowRedirectsWithThePassword(t *testing.T) {
+	srv := setup(t)
+	other := setup(t)
+	srv.Fail(authtest.RouteCreateSession, authtest.Fault{
+		Status: http.StatusTemporaryRedirect,
+		Header: http.Header{"Location": {other.URL + "/auth/1/session"}},
+	})
+	s, _ := newIBSSO(t, srv)
+	_, err := s.Authorization(context.Background())
+	var apiErr *auth.Error
+	require.ErrorAs(t, err, &apiErr)
+	require.Equal(t, http.StatusTemporaryRedirect, apiErr.StatusCode)
+	require.Equal(t, 0, other.Count(authtest.RouteCreateSession))
+}
+
+func TestIBSSOTokenSource(t *testing.T) {
+	srv := setup(t)
+	s, _ := newIBSSO(t, srv)
+	tok, err := s.TokenSource().Token()
+	require.NoError(t, err)
+	require.Equal(t, "IBSSO", tok.Type())
+	require.True(t, tok.Valid())
+
+	// Any oauth2-based client can use it.
+	c := &http.Client{Transport: &oauth2.Transport{Source: s.TokenSource()}}
+	require.Equal(t, http.StatusOK, getBalance(t, c, srv))
+	c.CloseIdleConnections()
+	require.Equal(t, "IBSSO "+tok.AccessToken, lastAuthorization(t, srv, authtest.RouteBalance))
+	require.Equal(t, 1, srv.Count(authtest.RouteCreateSession))
+}
+
+func TestNewIBSSORejectsBadConfig(t *testing.T) {
+	const secret = "pa\nss-word-123"
+	for name, cfg := range map[string]auth.IBSSOConfig{
+		"no base URL":       {Username: "u", Password: "p"},
+		"http base URL":     {BaseURL: "http://api.infobip.com", Username: "u", Password: "p"},
+		"empty username":    {BaseURL: "https://api.infobip.com", Password: "p"},
+		"empty password":    {BaseURL: "https://api.infobip.com", Username: "u"},
+		"password with LF":  {BaseURL: "https://api.infobip.com", Username: "u", Password: secret},
+		"negative idle":     {BaseURL: "https://api.infobip.com", Username: "u", Password: "p", IdleTimeout: -time.Second},
+		"username with tab": {BaseURL: "https://api.infobip.com", Username: "u\tx", Password: "p"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := auth.NewIBSSO(cfg)
+			require.Error(t, err)
+			require.NotContains(t, err.Error(), "ss-word")
+		})
+	}
+}
+
+func TestIBSSOMalformedSessionResponse(t *testing.T) {
+	for name, body := range map[string]string{
+		"not JSON":    `<html>hi</html>`,
+		"empty token": `{"token":""}`,
+		"no token":    `{"session":"x"}`,
+		"bad token":   `{"token":"abc\r\nX-Evil: 1"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := setup(t)
+			srv.Fail(authtest.RouteCreateSession, authtest.Fault{Status: http.StatusOK, Body: body, Times: 1})
+			s, _ := newIBSSO(t, srv)
+			_, err := s.Authorization(context.Background())
+			require.ErrorContains(t, err, "create IBSSO session")
+			require.False(t, errors.Is(err, context.Canceled))
+		})
+	}
+}
