@@ -1,0 +1,276 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/ibkit/auth/internal/tokencache"
+)
+
+const tokenPath = "/auth/1/oauth2/token"
+
+// OAuthConfig configures [NewOAuth]. Zero values mean the defaults given.
+type OAuthConfig struct {
+	// BaseURL is the account's API base URL, e.g. https://xxxxx.api.infobip.com.
+	BaseURL string
+	// ClientID and ClientSecret identify the OAuth client. They are sent as
+	// form parameters to BaseURL + /auth/1/oauth2/token.
+	ClientID, ClientSecret string
+
+	// HTTPClient sends token requests. Default: a client with
+	// http.DefaultTransport. Redirects are never followed for them.
+	HTTPClient *http.Client
+	// RefreshBefore is how long before a token expires a background refresh
+	// starts, while requests keep using the current token. Default: the
+	// smaller of 5 minutes and a quarter of the token's lifetime. Each
+	// token's window is stretched by a random 0–25%, so a fleet does not
+	// refresh in step. Negative: no refresh before expiry.
+	RefreshBefore time.Duration
+	// FetchTimeout bounds one token request. Default 30 seconds.
+	FetchTimeout time.Duration
+	// Now is the clock that every expiry decision uses. Default time.Now.
+	Now func() time.Time
+	// OnRefresh, if set, is called after each attempt to fetch a token.
+	OnRefresh func(RefreshEvent)
+}
+
+const oauthConfigRedacted = "auth.OAuthConfig{" + redacted + "}"
+
+// String returns a redacted description.
+func (c OAuthConfig) String() string { return oauthConfigRedacted }
+
+// GoString returns a redacted description.
+func (c OAuthConfig) GoString() string { return oauthConfigRedacted }
+
+// Format prints the redacted description for every verb.
+func (c OAuthConfig) Format(f fmt.State, verb rune) { formatRedacted(f, verb, oauthConfigRedacted) }
+
+// LogValue keeps the client secret out of slog output.
+func (c OAuthConfig) LogValue() slog.Value { return slog.StringValue(oauthConfigRedacted) }
+
+// BearerOptions configures [NewBearer]; nil means all defaults. The fields
+// mean what they mean in [OAuthConfig].
+type BearerOptions struct {
+	RefreshBefore time.Duration
+	FetchTimeout  time.Duration
+	Now           func() time.Time
+	OnRefresh     func(RefreshEvent)
+}
+
+// Bearer authenticates with OAuth 2.0 access tokens: "Authorization: Bearer
+// <token>". It caches the token, refreshes it in the background before it
+// expires, and replaces it when the API rejects it. It is a [Renewer] and
+// safe for concurrent use.
+type Bearer struct {
+	cache *tokencache.Cache
+}
+
+// NewOAuth returns a [Bearer] that obtains tokens from Infobip with the
+// client credentials grant. It makes no request until the first call to
+// Authorization.
+//
+// Infobip's token response must carry a positive expires_in; the token's
+// expiry is computed from it with cfg.Now.
+func NewOAuth(cfg OAuthConfig) (*Bearer, error) {
+	_, base, err := parseBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkCredential("client ID", cfg.ClientID, false); err != nil {
+		return nil, err
+	}
+	if err := checkCredential("client secret", cfg.ClientSecret, false); err != nil {
+		return nil, err
+	}
+	cc := &clientcredentials.Config{
+		ClientID:     cfg.ClientID,
+		ClientSecret: cfg.ClientSecret,
+		TokenURL:     base + tokenPath,
+		// Infobip reads credentials from the form; auto-detection would cost
+		// a failed request first.
+		AuthStyle: oauth2.AuthStyleInParams,
+	}
+	client := noRedirects(cfg.HTTPClient)
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	fetch := func(ctx context.Context, _ *tokencache.Token) (*tokencache.Token, error) {
+		// A fresh Config.Token per fetch: our cache, not x/oauth2's
+		// ReuseTokenSource, decides when to fetch.
+		tok, err := cc.Token(context.WithValue(ctx, oauth2.HTTPClient, client))
+		if err != nil {
+			return nil, tokenError(err)
+		}
+		return bearerToken(tok, now(), true)
+	}
+	return newBearer(fetch, BearerOptions{cfg.RefreshBefore, cfg.FetchTimeout, now, cfg.OnRefresh}), nil
+}
+
+// NewBearer returns a [Bearer] that caches tokens from ts, any
+// oauth2.TokenSource. Pass a source that fetches on each call (not one
+// wrapped in oauth2.ReuseTokenSource): the Bearer does the caching, and on a
+// 401 it asks ts for a new token.
+//
+// A token's expiry comes from its "expires_in" extra field or ExpiresIn,
+// counted from opts.Now, or else from its Expiry. A token with neither is
+// used until the API rejects it.
+func NewBearer(ts oauth2.TokenSource, opts *BearerOptions) (*Bearer, error) {
+	if ts == nil {
+		return nil, errors.New("auth: NewBearer: token source is nil")
+	}
+	var o BearerOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	fetch := func(context.Context, *tokencache.Token) (*tokencache.Token, error) {
+		tok, err := ts.Token()
+		if err != nil {
+			return nil, tokenError(err)
+		}
+		return bearerToken(tok, o.Now(), false)
+	}
+	return newBearer(fetch, o), nil
+}
+
+func newBearer(fetch func(context.Context, *tokencache.Token) (*tokencache.Token, error), o BearerOptions) *Bearer {
+	return &Bearer{cache: tokencache.New(tokencache.Config{
+		Fetch:         fetch,
+		Now:           o.Now,
+		RefreshBefore: o.RefreshBefore,
+		FetchTimeout:  o.FetchTimeout,
+		RetryAfter:    retryAfter,
+		OnFetch:       reportTo(o.OnRefresh, "Bearer"),
+	})}
+}
+
+// Authorization returns "Bearer <token>", fetching a token when there is
+// no usable one. Inside the refresh window it returns the current token and
+// starts one background refresh.
+func (b *Bearer) Authorization(ctx context.Context) (string, error) {
+	t, err := b.cache.Get(ctx)
+	if err != nil {
+		return "", err
+	}
+	return t.Header, nil
+}
+
+// Renew fetches a new token if rejected is still the current one's header.
+// Many calls for the same rejected token make one fetch.
+func (b *Bearer) Renew(ctx context.Context, rejected string) error {
+	return b.cache.Renew(ctx, rejected)
+}
+
+// TokenSource returns b as an oauth2.TokenSource, for libraries that take
+// one. It shares b's cache.
+func (b *Bearer) TokenSource() oauth2.TokenSource {
+	return cacheTokenSource{b.cache, "Bearer"}
+}
+
+const bearerRedacted = "auth.Bearer{" + redacted + "}"
+
+// String returns a redacted description.
+func (b *Bearer) String() string { return bearerRedacted }
+
+// GoString returns a redacted description.
+func (b *Bearer) GoString() string { return bearerRedacted }
+
+// Format prints the redacted description for every verb.
+func (b *Bearer) Format(f fmt.State, verb rune) { formatRedacted(f, verb, bearerRedacted) }
+
+// LogValue keeps the token out of slog output.
+func (b *Bearer) LogValue() slog.Value { return slog.StringValue(bearerRedacted) }
+
+// maxLifetime bounds expires_in; anything longer is a broken response.
+const maxLifetime = 366 * 24 * time.Hour
+
+// bearerToken checks a token from x/oauth2 and computes its expiry with our
+// clock. strict requires a positive expires_in, as Infobip always sends.
+func bearerToken(tok *oauth2.Token, now time.Time, strict bool) (*tokencache.Token, error) {
+	if tok == nil || tok.AccessToken == "" {
+		return nil, errors.New("auth: fetch OAuth token: response has no access_token")
+	}
+	if checkCredential("access token", tok.AccessToken, false) != nil {
+		return nil, errors.New("auth: fetch OAuth token: access_token contains whitespace or control characters")
+	}
+	if typ := tok.TokenType; typ != "" && !strings.EqualFold(typ, "bearer") {
+		return nil, fmt.Errorf("auth: fetch OAuth token: token_type is %q, want Bearer", clean(typ, 40))
+	}
+	seconds, present, err := expiresIn(tok)
+	if err != nil {
+		return nil, err
+	}
+	t := &tokencache.Token{Value: tok.AccessToken, Header: "Bearer " + tok.AccessToken}
+	switch {
+	case present && seconds <= 0:
+		return nil, fmt.Errorf("auth: fetch OAuth token: expires_in is %v, want a positive number of seconds", seconds)
+	case present && seconds > maxLifetime.Seconds():
+		return nil, fmt.Errorf("auth: fetch OAuth token: expires_in is %v seconds, more than a year", seconds)
+	case present:
+		t.Expiry = now.Add(time.Duration(seconds * float64(time.Second)))
+	case strict:
+		return nil, errors.New("auth: fetch OAuth token: response has no expires_in")
+	case !tok.Expiry.IsZero():
+		// Only the source's own (real) clock is known: keep the time left.
+		t.Expiry = now.Add(time.Until(tok.Expiry))
+	}
+	return t, nil
+}
+
+// expiresIn reads expires_in from the raw response (as x/oauth2 keeps it) or
+// from Token.ExpiresIn.
+func expiresIn(tok *oauth2.Token) (seconds float64, present bool, err error) {
+	bad := errors.New("auth: fetch OAuth token: expires_in is not a number")
+	switch v := tok.Extra("expires_in").(type) {
+	case nil:
+		if tok.ExpiresIn != 0 {
+			return float64(tok.ExpiresIn), true, nil
+		}
+		return 0, false, nil
+	case float64:
+		seconds = v
+	case int64:
+		seconds = float64(v)
+	case json.Number:
+		if seconds, err = v.Float64(); err != nil {
+			return 0, true, bad
+		}
+	case string:
+		if seconds, err = strconv.ParseFloat(strings.TrimSpace(v), 64); err != nil {
+			return 0, true, bad
+		}
+	default:
+		return 0, true, bad
+	}
+	if math.IsNaN(seconds) || math.IsInf(seconds, 0) {
+		return 0, true, bad
+	}
+	return seconds, true, nil
+}
+
+// tokenError turns a token endpoint's refusal into an *Error, keeping the
+// x/oauth2 error reachable with errors.Unwrap.
+func tokenError(err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) && re.Response != nil {
+		e := parseErrorBody(re.Response.StatusCode, re.Response.Header, re.Body)
+		e.Op = "fetch OAuth token"
+		e.Err = re
+		return e
+	}
+	return fmt.Errorf("auth: fetch OAuth token: %w", err)
+}

@@ -1,0 +1,106 @@
+package auth_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ibkit/auth"
+	"github.com/ibkit/auth/authtest"
+)
+
+// fmtAll renders v every way a program might print or log it.
+func fmtAll(v any) string {
+	var b bytes.Buffer
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%T"} {
+		fmt.Fprintf(&b, verb+"\n", v)
+	}
+	fmt.Fprintln(&b, v)
+	if s, ok := v.(fmt.Stringer); ok {
+		b.WriteString(s.String())
+	}
+	if e, ok := v.(error); ok {
+		b.WriteString(e.Error())
+	}
+	for _, h := range []slog.Handler{slog.NewJSONHandler(&b, nil), slog.NewTextHandler(&b, nil)} {
+		l := slog.New(h)
+		l.Info("value", "v", v)
+		l.Info("group", slog.Group("g", "v", v))
+		l.Info("any", slog.Any("v", v))
+	}
+	return b.String()
+}
+
+func TestSecretsNeverPrint(t *testing.T) {
+	srv := setup(t)
+	const (
+		key      = "feedfacefeedfacefeedfacefeedface-11111111-2222-3333-4444-555555555555"
+		user     = "printed-user"
+		password = "Pr1nted-Passw0rd"
+		secret   = "Pr1nted-Cl1ent-Secret"
+	)
+	srv.AddAPIKey(key)
+	srv.AddUser(user, password)
+	srv.AddClient("printed-client", secret)
+
+	apiKey, err := auth.NewAPIKey(key)
+	require.NoError(t, err)
+	basic, err := auth.NewBasic(user, password)
+	require.NoError(t, err)
+	ibssoCfg := auth.IBSSOConfig{BaseURL: srv.URL, Username: user, Password: password, Now: srv.Now}
+	ibsso, err := auth.NewIBSSO(ibssoCfg)
+	require.NoError(t, err)
+	defer ibsso.Close(context.Background())
+	oauthCfg := auth.OAuthConfig{BaseURL: srv.URL, ClientID: "printed-client", ClientSecret: secret, Now: srv.Now}
+	bearer, err := auth.NewOAuth(oauthCfg)
+	require.NoError(t, err)
+
+	session, err := ibsso.Authorization(context.Background())
+	require.NoError(t, err)
+	token, err := bearer.Authorization(context.Background())
+	require.NoError(t, err)
+	tr, err := auth.NewTransport(srv.URL, bearer, nil)
+	require.NoError(t, err)
+
+	secrets := []string{key, password, secret, session[len("IBSSO "):], token[len("Bearer "):],
+		// Basic's header is base64 of the pair.
+		basicHeader(t, basic)[len("Basic "):]}
+	values := map[string]any{
+		"APIKey": apiKey, "Basic": basic, "IBSSO": ibsso, "Bearer": bearer, "Transport": tr,
+		"IBSSOConfig": ibssoCfg, "*IBSSOConfig": &ibssoCfg, "OAuthConfig": oauthCfg, "*OAuthConfig": &oauthCfg,
+		"in a struct": struct {
+			A *auth.APIKey
+			B auth.Authenticator
+			C auth.IBSSOConfig
+			D []auth.Authenticator
+		}{apiKey, basic, ibssoCfg, []auth.Authenticator{ibsso, bearer}},
+		"in a map": map[string]any{"k": apiKey, "c": oauthCfg},
+	}
+	for name, v := range values {
+		t.Run(name, func(t *testing.T) {
+			out := fmtAll(v)
+			for _, s := range secrets {
+				require.NotContains(t, out, s)
+			}
+		})
+	}
+}
+
+func basicHeader(t *testing.T, b *auth.Basic) string {
+	t.Helper()
+	h, err := b.Authorization(context.Background())
+	require.NoError(t, err)
+	return h
+}
+
+func TestRedactedValuesStillSayWhatTheyAre(t *testing.T) {
+	k, err := auth.NewAPIKey(authtest.APIKey)
+	require.NoError(t, err)
+	require.Equal(t, "auth.APIKey{[redacted]}", fmt.Sprint(k))
+	require.Equal(t, "auth.APIKey{[redacted]}", fmt.Sprintf("%#v", k))
+	require.Equal(t, `"auth.APIKey{[redacted]}"`, fmt.Sprintf("%q", k))
+}
