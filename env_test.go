@@ -1,0 +1,245 @@
+package auth_test
+
+import (
+	"context"
+	"encoding/base64"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ibkit/auth"
+	"github.com/ibkit/auth/authtest"
+)
+
+// Distinctive values, so that a test can tell one leaking into an error.
+const (
+	envKey      = "EnvK3yVALUE-0123456789abcdef"
+	envUser     = "EnvUSERvalue"
+	envPassword = "EnvPASSWORDvalue"
+	envClientID = "EnvCLIENTidVALUE"
+	envSecret   = "EnvCLIENTsecretVALUE"
+)
+
+var envValues = []string{envKey, envUser, envPassword, envClientID, envSecret}
+
+// clearEnv unsets every variable FromEnv reads (empty counts as unset) for
+// the rest of the test, then sets the given name=value pairs.
+func clearEnv(t *testing.T, pairs ...string) {
+	t.Helper()
+	for _, name := range []string{"IB_BASE_URL", "IB_API_KEY", "IB_USERNAME", "IB_PASSWORD", "IB_CLIENT_ID", "IB_CLIENT_SECRET", "IB_AUTH"} {
+		t.Setenv(name, "")
+	}
+	for _, p := range pairs {
+		name, value, ok := strings.Cut(p, "=")
+		require.True(t, ok, p)
+		t.Setenv(name, value)
+	}
+}
+
+// requireFromEnvError checks that FromEnv fails with an error holding every
+// one of want and none of the credential values.
+func requireFromEnvError(t *testing.T, want ...string) {
+	t.Helper()
+	baseURL, a, err := auth.FromEnv()
+	require.Error(t, err)
+	require.Empty(t, baseURL)
+	require.Nil(t, a)
+	for _, w := range want {
+		require.ErrorContains(t, err, w)
+	}
+	for _, v := range envValues {
+		require.NotContains(t, err.Error(), v)
+	}
+}
+
+func TestFromEnvAPIKey(t *testing.T) {
+	clearEnv(t, "IB_BASE_URL=https://xyz12.api.infobip.com", "IB_API_KEY="+envKey)
+	baseURL, a, err := auth.FromEnv()
+	require.NoError(t, err)
+	require.Equal(t, "https://xyz12.api.infobip.com", baseURL)
+	require.IsType(t, &auth.APIKey{}, a)
+	h, err := a.Authorization(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, "App "+envKey, h)
+}
+
+func TestFromEnvBasic(t *testing.T) {
+	clearEnv(t, "IB_BASE_URL=https://api.infobip.com", "IB_USERNAME=Aladdin", "IB_PASSWORD=openSesame")
+	baseURL, a, err := auth.FromEnv()
+	require.NoError(t, err)
+	require.Equal(t, "https://api.infobip.com", baseURL)
+	require.IsType(t, &auth.Basic{}, a)
+	h, err := a.Authorization(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, "Basic QWxhZGRpbjpvcGVuU2VzYW1l", h)
+}
+
+func TestFromEnvIBSSO(t *testing.T) {
+	srv := setup(t)
+	clearEnv(t, "IB_BASE_URL="+srv.URL, "IB_AUTH=ibsso", "IB_USERNAME="+authtest.Username, "IB_PASSWORD="+authtest.Password)
+	baseURL, a, err := auth.FromEnv()
+	require.NoError(t, err)
+	require.Equal(t, srv.URL, baseURL)
+	require.IsType(t, &auth.IBSSO{}, a)
+	s := a.(*auth.IBSSO)
+	t.Cleanup(func() { s.Close(context.Background()) })
+	require.Equal(t, 0, srv.Count(authtest.RouteCreateSession), "no request at construction")
+
+	// The session is created on first use, with the environment's credentials.
+	h, err := a.Authorization(t.Context())
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(h, "IBSSO "), h)
+	require.Equal(t, 1, srv.Count(authtest.RouteCreateSession))
+	require.JSONEq(t, `{"username":"aladdin","password":"open-sesame-7"}`, string(srv.Requests(authtest.RouteCreateSession)[0].Body))
+
+	require.NoError(t, s.Close(t.Context()))
+	require.Equal(t, 0, srv.ActiveSessions())
+}
+
+func TestFromEnvOAuth(t *testing.T) {
+	srv := setup(t)
+	clearEnv(t, "IB_BASE_URL="+srv.URL, "IB_CLIENT_ID="+authtest.ClientID, "IB_CLIENT_SECRET="+authtest.ClientSecret)
+	baseURL, a, err := auth.FromEnv()
+	require.NoError(t, err)
+	require.Equal(t, srv.URL, baseURL)
+	require.IsType(t, &auth.Bearer{}, a)
+	require.Equal(t, 0, srv.Count(authtest.RouteToken), "no request at construction")
+
+	h, err := a.Authorization(t.Context())
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(h, "Bearer "), h)
+	require.Equal(t, 1, srv.Count(authtest.RouteToken))
+}
+
+func TestFromEnvIBAuthChooses(t *testing.T) {
+	all := []string{
+		"IB_BASE_URL=https://api.infobip.com",
+		"IB_API_KEY=" + envKey,
+		"IB_USERNAME=" + envUser, "IB_PASSWORD=" + envPassword,
+		"IB_CLIENT_ID=" + envClientID, "IB_CLIENT_SECRET=" + envSecret,
+	}
+	for _, tc := range []struct {
+		ibAuth string
+		want   auth.Authenticator
+	}{
+		{"app", &auth.APIKey{}},
+		{"basic", &auth.Basic{}},
+		{"ibsso", &auth.IBSSO{}},
+		{"oauth", &auth.Bearer{}},
+		{"OAuth", &auth.Bearer{}},
+		{" Basic ", &auth.Basic{}},
+	} {
+		t.Run(tc.ibAuth, func(t *testing.T) {
+			clearEnv(t, append(all, "IB_AUTH="+tc.ibAuth)...)
+			baseURL, a, err := auth.FromEnv()
+			require.NoError(t, err)
+			require.Equal(t, "https://api.infobip.com", baseURL)
+			require.IsType(t, tc.want, a)
+			if s, ok := a.(*auth.IBSSO); ok {
+				require.NoError(t, s.Close(t.Context()), "closing an unused session sends nothing")
+			}
+		})
+	}
+
+	t.Run("app header", func(t *testing.T) {
+		clearEnv(t, append(all, "IB_AUTH=app")...)
+		_, a, err := auth.FromEnv()
+		require.NoError(t, err)
+		h, err := a.Authorization(t.Context())
+		require.NoError(t, err)
+		require.Equal(t, "App "+envKey, h)
+	})
+	t.Run("basic header", func(t *testing.T) {
+		clearEnv(t, append(all, "IB_AUTH=basic")...)
+		_, a, err := auth.FromEnv()
+		require.NoError(t, err)
+		h, err := a.Authorization(t.Context())
+		require.NoError(t, err)
+		require.Equal(t, "Basic "+base64.StdEncoding.EncodeToString([]byte(envUser+":"+envPassword)), h)
+	})
+}
+
+func TestFromEnvWithoutBaseURL(t *testing.T) {
+	clearEnv(t, "IB_API_KEY="+envKey)
+	requireFromEnvError(t, "IB_BASE_URL")
+}
+
+func TestFromEnvBadBaseURL(t *testing.T) {
+	for _, tc := range []struct {
+		baseURL string
+		want    []string
+	}{
+		{"http://api.infobip.com", []string{"IB_BASE_URL", "https"}},
+		{"https://api.infobip.com/sms/2", []string{"IB_BASE_URL", "origin only"}},
+		{"ftp://api.infobip.com", []string{"IB_BASE_URL", "https"}},
+		{"https://" + envUser + ":" + envPassword + "@api.infobip.com", []string{"IB_BASE_URL", "user information"}},
+	} {
+		t.Run(tc.baseURL, func(t *testing.T) {
+			clearEnv(t, "IB_BASE_URL="+tc.baseURL, "IB_API_KEY="+envKey)
+			requireFromEnvError(t, tc.want...)
+		})
+	}
+}
+
+func TestFromEnvAmbiguous(t *testing.T) {
+	clearEnv(t, "IB_BASE_URL=https://api.infobip.com", "IB_API_KEY="+envKey, "IB_CLIENT_ID="+envClientID, "IB_CLIENT_SECRET="+envSecret)
+	requireFromEnvError(t, "IB_API_KEY", "IB_CLIENT_ID", "IB_AUTH")
+}
+
+func TestFromEnvAmbiguousThreeWays(t *testing.T) {
+	clearEnv(t, "IB_BASE_URL=https://api.infobip.com", "IB_API_KEY="+envKey, "IB_PASSWORD="+envPassword, "IB_CLIENT_SECRET="+envSecret)
+	requireFromEnvError(t, "IB_API_KEY", "IB_PASSWORD", "IB_CLIENT_SECRET", "IB_AUTH")
+}
+
+func TestFromEnvInvalidIBAuth(t *testing.T) {
+	for _, v := range []string{"kerberos", "apikey", "ibsso,oauth"} {
+		t.Run(v, func(t *testing.T) {
+			clearEnv(t, "IB_BASE_URL=https://api.infobip.com", "IB_API_KEY="+envKey, "IB_AUTH="+v)
+			requireFromEnvError(t, "IB_AUTH", "app, basic, ibsso, oauth")
+		})
+	}
+}
+
+func TestFromEnvMissingPartner(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		pairs []string
+		want  []string
+	}{
+		{"username without password", []string{"IB_USERNAME=" + envUser}, []string{"IB_PASSWORD"}},
+		{"password without username", []string{"IB_PASSWORD=" + envPassword}, []string{"IB_USERNAME"}},
+		{"ibsso without password", []string{"IB_AUTH=ibsso", "IB_USERNAME=" + envUser}, []string{"IB_PASSWORD"}},
+		{"client id without secret", []string{"IB_CLIENT_ID=" + envClientID}, []string{"IB_CLIENT_SECRET"}},
+		{"oauth chosen, only a key", []string{"IB_AUTH=oauth", "IB_API_KEY=" + envKey}, []string{"IB_CLIENT_ID", "IB_CLIENT_SECRET"}},
+		{"app chosen, no key", []string{"IB_AUTH=app", "IB_USERNAME=" + envUser, "IB_PASSWORD=" + envPassword}, []string{"IB_API_KEY"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clearEnv(t, append(tc.pairs, "IB_BASE_URL=https://api.infobip.com")...)
+			requireFromEnvError(t, tc.want...)
+		})
+	}
+}
+
+func TestFromEnvNoCredentials(t *testing.T) {
+	clearEnv(t, "IB_BASE_URL=https://api.infobip.com")
+	requireFromEnvError(t, "IB_API_KEY", "IB_CLIENT_ID")
+}
+
+func TestFromEnvBadCredential(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		pairs []string
+		want  []string
+	}{
+		{"key with the App scheme", []string{"IB_API_KEY=App " + envKey}, []string{"IB_API_KEY", "API key"}},
+		{"username with a colon", []string{"IB_USERNAME=" + envUser + ":x", "IB_PASSWORD=" + envPassword}, []string{"IB_USERNAME", "username"}},
+		{"password with LF", []string{"IB_USERNAME=" + envUser, "IB_PASSWORD=" + envPassword + "\n"}, []string{"IB_PASSWORD", "password"}},
+		{"secret with a space", []string{"IB_CLIENT_ID=" + envClientID, "IB_CLIENT_SECRET=" + envSecret + " x"}, []string{"IB_CLIENT_SECRET", "client secret"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clearEnv(t, append(tc.pairs, "IB_BASE_URL=https://api.infobip.com")...)
+			requireFromEnvError(t, tc.want...)
+		})
+	}
+}
