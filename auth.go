@@ -1,11 +1,84 @@
 // Package auth authenticates requests to the Infobip API.
 //
-// It supports every scheme Infobip offers: App API keys ([NewAPIKey]), HTTP
-// Basic ([NewBasic]), IBSSO session tokens ([NewIBSSO]) and OAuth 2.0 bearer
-// tokens ([NewOAuth], [NewBearer]). Each is an [Authenticator]; wrap one in a
-// [Transport] and hand that to the http.Client you already use.
+// It supports every scheme Infobip offers, each an [Authenticator]:
 //
-// Package documentation is completed in doc.go.
+//   - [NewAPIKey]: "Authorization: App <key>".
+//   - [NewBasic]: "Authorization: Basic base64(username:password)".
+//   - [NewIBSSO]: "Authorization: IBSSO <token>", a session it creates,
+//     reuses, replaces and destroys by itself.
+//   - [NewOAuth] and [NewBearer]: "Authorization: Bearer <token>", an OAuth
+//     2.0 access token it fetches and refreshes before expiry.
+//
+// Wrap one in a [Transport] and give that to an http.Client:
+//
+//	a, err := auth.NewOAuth(auth.OAuthConfig{BaseURL: baseURL, ClientID: id, ClientSecret: secret})
+//	t, err := auth.NewTransport(baseURL, a, nil) // nil: wraps http.DefaultTransport
+//	client := &http.Client{Transport: t}
+//
+// [FromEnv] builds the authenticator from IB_* environment variables.
+//
+// # Where credentials go
+//
+// A [Transport] adds the Authorization header only to requests whose scheme,
+// host and port equal those of its base URL (or of an origin added with
+// [Transport.AllowOrigin]). Every other request, including a redirect that
+// http.Client follows to another host or to plain http, is passed to the base
+// transport untouched. Base URLs must use https, except for loopback hosts.
+// Requests that carry a password or client secret to Infobip's session and
+// token endpoints never follow redirects.
+//
+// # Requests, bodies and retries
+//
+// The caller's request is never modified: the Transport sends a shallow copy
+// with its own header map, replacing any Authorization header the caller set.
+// The request body is closed on every path, including errors, as
+// http.RoundTripper requires.
+//
+// A request is sent again at most once, and only when all of these hold: the
+// API answered 401, the authenticator is a [Renewer] (IBSSO and OAuth are;
+// App and Basic are not, since retrying the same key cannot help), and the
+// body can be replayed. A body can be replayed when Body is nil or
+// http.NoBody, or GetBody is set; http.NewRequest sets GetBody for
+// *bytes.Buffer, *bytes.Reader and *strings.Reader bodies. Otherwise the 401
+// response is returned to the caller unread. Before the retry the Transport
+// calls Renew with the rejected header value; many requests rejected
+// together cause one renewal. If renewal fails, RoundTrip returns its error
+// (an [*Error] when Infobip refused) and no response.
+//
+// No other status is retried: 429 and 5xx answers from the API are the
+// caller's to handle, with [ParseError] to read them.
+//
+// # Sessions and tokens
+//
+// IBSSO and OAuth credentials are cached. Reading a cached credential takes
+// no lock and allocates nothing; however many goroutines need a new one, one
+// request fetches it (single flight). Each caller waits for that fetch only
+// as long as its own context allows; the fetch itself runs detached, with
+// its own timeout (FetchTimeout, default 30 s), so one cancelled caller does
+// not fail the others.
+//
+// An OAuth token is refreshed in the background shortly before it expires
+// (see [OAuthConfig.RefreshBefore]) while requests keep using it, so under
+// steady traffic no request waits for a token. An IBSSO session has no
+// fixed lifetime: Infobip ends it after IdleTimeout without use, so a session
+// about to reach that limit is replaced before the request that would use
+// it.
+//
+// After a failed fetch, the next one waits a jittered, growing pause, at
+// least what the server's Retry-After asked for. Meanwhile a still-valid
+// credential keeps being served, and without one callers get the last error
+// at once, so a failing endpoint is not hammered.
+//
+// The Now field of each config sets the clock every expiry decision uses;
+// tests set it to [github.com/ibkit/auth/authtest.Server.Now] and move time
+// instead of sleeping. OnRefresh reports every fetch as a [RefreshEvent].
+//
+// # Errors and secrets
+//
+// Infobip's error answers, in either of its two body formats, are parsed into
+// an [*Error]; [errors.As] finds it in any error this package returns for a
+// refused call. No key, password, secret or token appears in an error, and
+// every type that holds one prints and logs itself redacted.
 package auth
 
 import (
