@@ -7,6 +7,12 @@
 // routes, [RouteBalance] and [RouteSendSMS], accept any of the four schemes,
 // so a client can be exercised end to end without a network.
 //
+// App keys can be managed as on Infobip, with [RouteCreateAPIKey],
+// [RouteListAPIKeys], [RouteGetAPIKey] and [RouteUpdateAPIKey]. A key
+// created there works at once on the protected routes, which refuse it
+// once it is revoked (updated with enabled=false), before its validFrom,
+// from its validTo on, and from an address outside its allowedIPs.
+//
 // The server keeps its own clock, which starts at 2026-01-01T00:00:00Z and
 // moves only with [Server.Advance]. Give [Server.Now] to the client under test
 // as its clock hook, and session idle limits and token lifetimes expire
@@ -117,7 +123,7 @@ type Server struct {
 
 	mu            sync.Mutex
 	routes        map[string]bool // registered patterns
-	apiKeys       map[string]bool
+	keys          keyStore        // App keys, managed on the API key routes
 	users         map[string]string
 	clients       map[string]string
 	tokenLifetime time.Duration
@@ -153,7 +159,7 @@ func newServer() *Server {
 		mux:           http.NewServeMux(),
 		closing:       make(chan struct{}),
 		routes:        make(map[string]bool),
-		apiKeys:       map[string]bool{APIKey: true},
+		keys:          newKeyStore(),
 		users:         map[string]string{Username: Password},
 		clients:       map[string]string{ClientID: ClientSecret},
 		tokenLifetime: defaultTokenLifetime,
@@ -169,6 +175,7 @@ func newServer() *Server {
 	s.HandleFunc(RouteToken, s.issueToken)
 	s.HandleFunc(RouteBalance, s.protected(s.balance))
 	s.HandleFunc(RouteSendSMS, s.protected(s.sendSMS))
+	s.registerAPIKeyRoutes()
 	return s
 }
 
@@ -216,11 +223,13 @@ func (s *Server) Advance(d time.Duration) {
 	s.clock.Add(int64(d))
 }
 
-// AddAPIKey makes the server accept "Authorization: App <key>".
+// AddAPIKey makes the server accept "Authorization: App <key>". The key
+// has no validity window and is listed on the API key management routes
+// (see [RouteListAPIKeys]); a known key, revoked or not, is enabled again.
 func (s *Server) AddAPIKey(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.apiKeys[key] = true
+	s.keys.addAPIKey(key)
 }
 
 // AddUser makes the server accept username and password for Basic
@@ -295,6 +304,7 @@ func (s *Server) ActiveSessions() int {
 type Request struct {
 	Method string      // HTTP method
 	Path   string      // URL path, without the query
+	Query  string      // URL query, encoded, without the "?"
 	Header http.Header // request headers, Authorization included
 	Body   []byte      // the complete request body
 	Time   time.Time   // arrival on the server's clock (see [Server.Now])
@@ -357,6 +367,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	rec := Request{
 		Method: r.Method,
 		Path:   r.URL.Path,
+		Query:  r.URL.RawQuery,
 		Header: r.Header.Clone(),
 		Body:   body,
 		Time:   s.Now(),

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"mime"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -215,7 +216,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 // valid credentials of one of the four schemes.
 func (s *Server) protected(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !s.authorized(r.Header.Get("Authorization")) {
+		if !s.authorized(r.Header.Get("Authorization"), remoteAddr(r)) {
 			unauthorized(w)
 			return
 		}
@@ -223,9 +224,11 @@ func (s *Server) protected(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// authorized reports whether an Authorization header value is accepted. An
-// accepted IBSSO use slides the session's idle deadline.
-func (s *Server) authorized(v string) bool {
+// authorized reports whether an Authorization header value, sent from the
+// address from, is accepted. An accepted IBSSO use slides the session's
+// idle deadline. An App key must be enabled, inside its validity window on
+// the server's clock, and used from one of its allowed IPs, if it has any.
+func (s *Server) authorized(v string, from netip.Addr) bool {
 	scheme, cred := cutScheme(v)
 	if cred == "" {
 		return false
@@ -235,7 +238,7 @@ func (s *Server) authorized(v string) bool {
 	defer s.mu.Unlock()
 	switch scheme {
 	case "app":
-		return s.apiKeys[cred]
+		return s.keys.accepts(cred, now, from)
 	case "basic":
 		b, err := base64.StdEncoding.DecodeString(cred)
 		if err != nil {

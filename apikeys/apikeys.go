@@ -1,0 +1,813 @@
+// Package apikeys manages Infobip API keys from Go: it creates, lists, gets,
+// updates and revokes the App keys of an account.
+//
+// A [Client] calls Infobip's API key management endpoints (v2):
+//
+//	POST /settings/2/api-keys             create a key ([Client.Create])
+//	GET  /settings/2/api-keys             list keys by filter, page by page ([Client.List], [Client.All])
+//	GET  /settings/2/api-keys/{apiKeyId}  get one key ([Client.Get])
+//	PUT  /settings/2/api-keys/{apiKeyId}  update a key ([Client.Update]); revoke it with enabled=false ([Client.Revoke])
+//
+// Infobip lets only Basic, IBSSO and OAuth 2.0 credentials call these
+// endpoints, never an App key: [New] refuses an [auth.APIKey], and a request
+// that would carry "Authorization: App …" fails with [ErrAppKey] before it
+// is sent. Creating and updating keys are limited to 40 requests a day
+// each; listing and getting to 10 a second.
+//
+// Rotating a key takes three calls: create the new key, use its [Secret],
+// revoke the old key.
+//
+//	k, err := keys.Create(ctx, apikeys.CreateRequest{Name: "billing-2026-02"})
+//	a, err := k.Secret.Authenticator() // an *auth.APIKey for auth.NewTransport
+//	err = keys.Revoke(ctx, oldID)
+//
+// Requests are checked before they are sent: a blank name, validTo before
+// validFrom, an unknown permission, a malformed IP address or range, and
+// similar mistakes are refused with an error that names the field and never
+// shows a secret. Errors from Infobip are [*auth.Error] values whose Op says
+// what was being done, such as "create API key"; errors.As finds them.
+//
+// # Wire format and assumptions
+//
+// Field names, paging, permissions and limits follow Infobip's API
+// reference for the endpoints above (Platform › Account management › API
+// keys). Where the reference is silent, this package assumes:
+//
+//   - Dates are sent in UTC without a zone and without fractional seconds,
+//     as "2026-01-02T15:04:05", the form Infobip's examples use; Infobip
+//     documents the times as UTC. Received dates are read in that form or in
+//     RFC 3339 with a zone, with or without fractional seconds.
+//   - PUT changes only the fields present in the body: the update schema
+//     requires no field and gives an empty list a meaning of its own
+//     ("remove all"), so absent fields are taken to keep their value.
+//     [Client.Revoke] therefore sends {"enabled":false} alone, in one
+//     request, with no read-modify-write race.
+//   - "IP ranges" in allowedIPs are CIDR prefixes such as 203.0.113.0/24.
+//   - The permissions a v2 key may have are those Infobip lists:
+//     [PermissionPublicAPI], [Permission2FAClient] and [PermissionWebSDK].
+//     Fine-grained access is given with API scopes ([CreateRequest].ScopeGUIDs,
+//     such as "sms:message:send"), which are passed through as they are.
+//   - The list endpoint's apiKeySecret filter is not offered: it would put a
+//     secret in a URL, where proxies and logs keep it. To find the key you
+//     hold, compare with [Secret.Matches] while iterating [Client.All].
+package apikeys
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/ibkit/auth"
+)
+
+// ErrAppKey is returned when an App key would authenticate a call to the
+// API key management endpoints, which Infobip refuses: by [New] for an
+// [auth.APIKey], and by any request whose authenticator yields an App
+// header.
+var ErrAppKey = errors.New("apikeys: an App API key cannot manage API keys (Infobip refuses it there); use Basic, IBSSO or OAuth 2.0 credentials")
+
+// Infobip's documented bounds for listing keys.
+const (
+	// MaxPage is the highest page number [Client.List] accepts; pages
+	// count from 0.
+	MaxPage = 100
+	// MaxPageSize is the largest page size, and Infobip's default.
+	MaxPageSize = 100
+)
+
+const (
+	pathKeys = "/settings/2/api-keys"
+	// maxBody bounds how much of a successful response is read.
+	maxBody = 8 << 20
+	// dateLayout is how dates are sent: UTC, no zone.
+	dateLayout = "2006-01-02T15:04:05"
+)
+
+// Permission is a permission of an API key.
+type Permission string
+
+// The permissions Infobip documents for v2 API keys. A key cannot have both
+// PUBLIC_API and WEB_SDK, nor permissions together with [Platform] links.
+// Without permissions or links, Infobip gives a key PUBLIC_API.
+const (
+	PermissionPublicAPI Permission = "PUBLIC_API"
+	Permission2FAClient Permission = "2FA_CLIENT"
+	PermissionWebSDK    Permission = "WEB_SDK"
+)
+
+// Action says what an endpoint does with the application and entity of a
+// [Platform] link.
+type Action string
+
+// The actions Infobip documents. Without one, endpoints only check that a
+// request's application and entity are linked to the key.
+const (
+	// ActionFill inserts the linked application and entity into a request
+	// that lacks them.
+	ActionFill Action = "FILL"
+	// ActionForce overrides a request's application and entity with the
+	// linked ones.
+	ActionForce Action = "FORCE"
+)
+
+// Platform links a key to a CPaaS X application and, optionally, an entity;
+// a linked key can send only through its links.
+type Platform struct {
+	// Key identifies the link. Infobip sets it; it is not sent.
+	Key string `json:"key,omitempty"`
+	// ApplicationID is required; "default" is the default application.
+	ApplicationID string `json:"applicationId"`
+	EntityID      string `json:"entityId,omitempty"`
+	Action        Action `json:"action,omitempty"`
+}
+
+// APIKey is an Infobip API key as the management endpoints describe it.
+//
+// Its JSON encoding is Infobip's, without the secret: apiKeySecret is left
+// out when an APIKey is marshalled, and read when it is unmarshalled.
+type APIKey struct {
+	// ID identifies the key on the management endpoints.
+	ID string
+	// Secret is the key itself (apiKeySecret), redacted when printed.
+	Secret Secret
+	// AccountID is the account the key belongs to.
+	AccountID string
+	Name      string
+	// AllowedIPs are the addresses and CIDR ranges the key may be used
+	// from; empty means any.
+	AllowedIPs []string
+	// ValidFrom and ValidTo bound when the key works, in UTC.
+	ValidFrom time.Time
+	ValidTo   time.Time
+	// Enabled is false for a revoked key.
+	Enabled     bool
+	Permissions []Permission
+	Platform    []Platform
+	// ScopeGUIDs are the API scopes of the key, such as "sms:message:send".
+	ScopeGUIDs []string
+}
+
+// CreateRequest describes a key to create. Only Name is required. Zero
+// values leave the choice to Infobip: ValidFrom defaults to the creation
+// time and ValidTo to a year after it.
+type CreateRequest struct {
+	// AccountID is the account the key will belong to; empty means the
+	// caller's account.
+	AccountID string
+	// Name tells the key from others; it must not be blank or contain
+	// control characters.
+	Name string
+	// AllowedIPs are IP addresses or CIDR ranges; empty allows any.
+	AllowedIPs []string
+	// ValidFrom must not be earlier than the creation time: leave it zero
+	// for a key valid at once.
+	ValidFrom time.Time
+	ValidTo   time.Time
+	// Permissions must be known ones, without both PUBLIC_API and WEB_SDK,
+	// and not together with Platform.
+	Permissions []Permission
+	Platform    []Platform
+	// ScopeGUIDs are API scopes, each at most once.
+	ScopeGUIDs []string
+}
+
+// UpdateRequest lists the changes to make to a key. A zero field is left
+// unchanged: "" strings, nil slices, zero times and a nil Enabled are not
+// sent. A non-nil empty slice is sent, and Infobip gives it a meaning: no
+// AllowedIPs allows any address, no Permissions or Platform falls back to
+// PUBLIC_API, and no ScopeGUIDs removes every scope (the key then reaches no
+// endpoint).
+type UpdateRequest struct {
+	AccountID   string
+	Name        string
+	AllowedIPs  []string
+	ValidFrom   time.Time
+	ValidTo     time.Time
+	Enabled     *bool
+	Permissions []Permission
+	Platform    []Platform
+	ScopeGUIDs  []string
+}
+
+// Filter selects and pages the keys [Client.List] and [Client.All] return.
+// The zero Filter asks for the first page of all keys of the caller's
+// account, ordered by id.
+type Filter struct {
+	// AccountID selects the keys of an account; empty means the caller's.
+	AccountID string
+	// Name selects keys by name.
+	Name string
+	// Enabled, if set, selects enabled or revoked keys.
+	Enabled *bool
+	// OrderBy names the field to order by; empty means the key id.
+	OrderBy string
+	// Descending orders from the last key to the first.
+	Descending bool
+	// Page is the page to fetch, from 0 to [MaxPage]. [Client.All] starts
+	// there.
+	Page int
+	// Size is the page size, up to [MaxPageSize]; 0 means Infobip's
+	// default, which is the largest.
+	Size int
+}
+
+// Page is one page of keys.
+type Page struct {
+	APIKeys []APIKey `json:"apiKeys"`
+	Paging  Paging   `json:"paging"`
+}
+
+// Paging describes a [Page] as Infobip answered it.
+type Paging struct {
+	// Page is the page number, from 0.
+	Page           int    `json:"page"`
+	PageSize       int    `json:"pageSize"`
+	OrderBy        string `json:"orderBy,omitempty"`
+	OrderDirection string `json:"orderDirection,omitempty"`
+	// TotalCount counts the keys the filter selects, on all pages.
+	TotalCount int64 `json:"totalCount"`
+	TotalPages int   `json:"totalPages"`
+}
+
+// Client calls Infobip's API key management endpoints. It is safe for
+// concurrent use.
+type Client struct {
+	origin string // scheme://host[:port], as requests are built on it
+	hc     *http.Client
+}
+
+// New returns a [Client] for the account at baseURL, such as
+// "https://xxxxx.api.infobip.com", that authenticates with a.
+//
+// Requests go through an [auth.Transport] wrapped around httpClient's
+// transport, so credentials reach only baseURL's host, and an IBSSO session
+// or OAuth token rejected with 401 is renewed and the request sent again.
+// httpClient is not modified; its Timeout, Jar and CheckRedirect are kept.
+// A nil httpClient means a client around http.DefaultTransport.
+//
+// New refuses an [auth.APIKey] with [ErrAppKey]: Infobip does not let App
+// keys manage keys. Use [auth.NewBasic], [auth.NewIBSSO] or [auth.NewOAuth].
+func New(baseURL string, a auth.Authenticator, httpClient *http.Client) (*Client, error) {
+	if a == nil {
+		return nil, errors.New("apikeys: New: authenticator is nil")
+	}
+	if _, ok := a.(*auth.APIKey); ok {
+		return nil, ErrAppKey
+	}
+	hc := new(http.Client)
+	if httpClient != nil {
+		*hc = *httpClient
+	}
+	if _, ok := hc.Transport.(*auth.Transport); ok {
+		return nil, errors.New("apikeys: New: httpClient already authenticates (its Transport is an *auth.Transport); pass a client without it, and the authenticator as a")
+	}
+	t, err := auth.NewTransport(baseURL, guard(a), hc.Transport)
+	if err != nil {
+		return nil, err
+	}
+	hc.Transport = t
+	return &Client{origin: origin(baseURL), hc: hc}, nil
+}
+
+// origin returns the base URL as requests are built on it, spelled as
+// [auth.Transport] expects. baseURL has passed [auth.NewTransport].
+func origin(baseURL string) string {
+	if !strings.Contains(baseURL, "://") {
+		baseURL = "https://" + baseURL
+	}
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return baseURL // not reached: NewTransport parsed it
+	}
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
+}
+
+// guard wraps a so that it never authenticates a request with an App key,
+// keeping its ability to renew.
+func guard(a auth.Authenticator) auth.Authenticator {
+	g := appGuard{a}
+	if r, ok := a.(auth.Renewer); ok {
+		return renewGuard{g, r}
+	}
+	return g
+}
+
+type appGuard struct{ a auth.Authenticator }
+
+func (g appGuard) Authorization(ctx context.Context) (string, error) {
+	h, err := g.a.Authorization(ctx)
+	if err != nil {
+		return "", err
+	}
+	if scheme, _, _ := strings.Cut(h, " "); strings.EqualFold(scheme, "App") {
+		return "", ErrAppKey
+	}
+	return h, nil
+}
+
+type renewGuard struct {
+	appGuard
+	r auth.Renewer
+}
+
+func (g renewGuard) Renew(ctx context.Context, rejected string) error {
+	return g.r.Renew(ctx, rejected)
+}
+
+// Create creates an API key and returns it with its [Secret]. Infobip
+// allows 40 creations a day; beyond, the error is an [*auth.Error] with
+// StatusCode 429.
+func (c *Client) Create(ctx context.Context, req CreateRequest) (*APIKey, error) {
+	const op = "create API key"
+	if err := req.check(); err != nil {
+		return nil, fmt.Errorf("apikeys: %s: %w", op, err)
+	}
+	body := createWire{
+		AccountID:   req.AccountID,
+		Name:        req.Name,
+		AllowedIPs:  req.AllowedIPs,
+		ValidFrom:   wireTime(req.ValidFrom),
+		ValidTo:     wireTime(req.ValidTo),
+		Permissions: req.Permissions,
+		Platform:    sendable(req.Platform),
+		ScopeGUIDs:  req.ScopeGUIDs,
+	}
+	k := new(APIKey)
+	if err := c.do(ctx, op, http.MethodPost, pathKeys, nil, body, k); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// Get returns the key with the given id. An unknown id gives an
+// [*auth.Error] with StatusCode 404.
+func (c *Client) Get(ctx context.Context, id string) (*APIKey, error) {
+	const op = "get API key"
+	if err := checkID(id); err != nil {
+		return nil, fmt.Errorf("apikeys: %s: %w", op, err)
+	}
+	k := new(APIKey)
+	if err := c.do(ctx, op, http.MethodGet, keyPath(id), nil, nil, k); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// Update applies req to the key with the given id and returns the key as
+// it now is. Infobip allows 40 updates a day.
+func (c *Client) Update(ctx context.Context, id string, req UpdateRequest) (*APIKey, error) {
+	return c.update(ctx, "update API key", id, req)
+}
+
+// Revoke disables the key with the given id: from then on Infobip refuses
+// it. Infobip has no way to delete a key; Revoke is an update that sets
+// enabled to false, and [Client.Update] with Enabled true undoes it.
+func (c *Client) Revoke(ctx context.Context, id string) error {
+	_, err := c.update(ctx, "revoke API key", id, UpdateRequest{Enabled: new(false)})
+	return err
+}
+
+func (c *Client) update(ctx context.Context, op, id string, req UpdateRequest) (*APIKey, error) {
+	if err := checkID(id); err != nil {
+		return nil, fmt.Errorf("apikeys: %s: %w", op, err)
+	}
+	if err := req.check(); err != nil {
+		return nil, fmt.Errorf("apikeys: %s: %w", op, err)
+	}
+	body := updateWire{
+		AccountID:   req.AccountID,
+		Name:        req.Name,
+		AllowedIPs:  req.AllowedIPs,
+		ValidFrom:   wireTime(req.ValidFrom),
+		ValidTo:     wireTime(req.ValidTo),
+		Enabled:     req.Enabled,
+		Permissions: req.Permissions,
+		Platform:    sendable(req.Platform),
+		ScopeGUIDs:  req.ScopeGUIDs,
+	}
+	k := new(APIKey)
+	if err := c.do(ctx, op, http.MethodPut, keyPath(id), nil, body, k); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// List returns one page of the keys f selects.
+func (c *Client) List(ctx context.Context, f Filter) (*Page, error) {
+	const op = "list API keys"
+	q, err := f.query()
+	if err != nil {
+		return nil, fmt.Errorf("apikeys: %s: %w", op, err)
+	}
+	p := new(Page)
+	if err := c.do(ctx, op, http.MethodGet, pathKeys, q, nil, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// All iterates over the keys f selects, fetching pages of f.Size keys as
+// needed, from page f.Page on. An error ends the iteration: it is yielded
+// once, with a zero APIKey. Keys created or revoked while iterating may be
+// missed or seen twice, as pages shift.
+//
+// Infobip serves pages up to [MaxPage]; if more keys remain after it, All
+// yields an error asking for a narrower filter.
+func (c *Client) All(ctx context.Context, f Filter) iter.Seq2[APIKey, error] {
+	return func(yield func(APIKey, error) bool) {
+		for {
+			p, err := c.List(ctx, f)
+			if err != nil {
+				yield(APIKey{}, err)
+				return
+			}
+			for _, k := range p.APIKeys {
+				if !yield(k, nil) {
+					return
+				}
+			}
+			if len(p.APIKeys) == 0 || f.Page+1 >= p.Paging.TotalPages {
+				return
+			}
+			if f.Page >= MaxPage {
+				yield(APIKey{}, fmt.Errorf("apikeys: list API keys: more keys than Infobip pages through (page %d is the last); narrow the filter", MaxPage))
+				return
+			}
+			f.Page++
+		}
+	}
+}
+
+// do sends one request and decodes a successful answer into out. A refusal
+// is returned as an *auth.Error with Op set.
+func (c *Client) do(ctx context.Context, op, method, path string, q url.Values, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("apikeys: %s: encoding the request: %w", op, err)
+		}
+		body = bytes.NewReader(b)
+	}
+	u := c.origin + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return fmt.Errorf("apikeys: %s: %w", op, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("apikeys: %s: %w", op, err)
+	}
+	defer func() {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+		resp.Body.Close()
+	}()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		e := auth.ParseError(resp)
+		e.Op = op
+		return e
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxBody)).Decode(out); err != nil {
+		return fmt.Errorf("apikeys: %s: reading the response: %w", op, err)
+	}
+	return nil
+}
+
+func keyPath(id string) string { return pathKeys + "/" + url.PathEscape(id) }
+
+// sendable returns links without their read-only Key.
+func sendable(ps []Platform) []Platform {
+	if ps == nil {
+		return nil
+	}
+	out := slices.Clone(ps)
+	for i := range out {
+		out[i].Key = ""
+	}
+	return out
+}
+
+// Wire formats.
+
+type createWire struct {
+	AccountID   string       `json:"accountId,omitempty"`
+	Name        string       `json:"name"`
+	AllowedIPs  []string     `json:"allowedIPs,omitempty"`
+	ValidFrom   wireTime     `json:"validFrom,omitzero"`
+	ValidTo     wireTime     `json:"validTo,omitzero"`
+	Permissions []Permission `json:"permissions,omitempty"`
+	Platform    []Platform   `json:"platform,omitempty"`
+	ScopeGUIDs  []string     `json:"scopeGuids,omitempty"`
+}
+
+// updateWire sends nil slices not at all and empty ones as [].
+type updateWire struct {
+	AccountID   string       `json:"accountId,omitempty"`
+	Name        string       `json:"name,omitempty"`
+	AllowedIPs  []string     `json:"allowedIPs,omitzero"`
+	ValidFrom   wireTime     `json:"validFrom,omitzero"`
+	ValidTo     wireTime     `json:"validTo,omitzero"`
+	Enabled     *bool        `json:"enabled,omitempty"`
+	Permissions []Permission `json:"permissions,omitzero"`
+	Platform    []Platform   `json:"platform,omitzero"`
+	ScopeGUIDs  []string     `json:"scopeGuids,omitzero"`
+}
+
+// keyWire is an APIKey on the wire.
+type keyWire struct {
+	ID           string       `json:"id"`
+	APIKeySecret string       `json:"apiKeySecret,omitempty"`
+	AccountID    string       `json:"accountId,omitempty"`
+	Name         string       `json:"name"`
+	AllowedIPs   []string     `json:"allowedIPs,omitempty"`
+	ValidFrom    wireTime     `json:"validFrom,omitzero"`
+	ValidTo      wireTime     `json:"validTo,omitzero"`
+	Enabled      bool         `json:"enabled"`
+	Permissions  []Permission `json:"permissions,omitempty"`
+	Platform     []Platform   `json:"platform,omitempty"`
+	ScopeGUIDs   []string     `json:"scopeGuids,omitempty"`
+}
+
+// MarshalJSON encodes k in Infobip's format, leaving the secret out.
+func (k APIKey) MarshalJSON() ([]byte, error) {
+	return json.Marshal(keyWire{
+		ID:          k.ID,
+		AccountID:   k.AccountID,
+		Name:        k.Name,
+		AllowedIPs:  k.AllowedIPs,
+		ValidFrom:   wireTime(k.ValidFrom),
+		ValidTo:     wireTime(k.ValidTo),
+		Enabled:     k.Enabled,
+		Permissions: k.Permissions,
+		Platform:    k.Platform,
+		ScopeGUIDs:  k.ScopeGUIDs,
+	})
+}
+
+// UnmarshalJSON decodes k from Infobip's format, the secret included.
+func (k *APIKey) UnmarshalJSON(b []byte) error {
+	var w keyWire
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*k = APIKey{
+		ID:          w.ID,
+		Secret:      newSecret(w.APIKeySecret),
+		AccountID:   w.AccountID,
+		Name:        w.Name,
+		AllowedIPs:  w.AllowedIPs,
+		ValidFrom:   time.Time(w.ValidFrom),
+		ValidTo:     time.Time(w.ValidTo),
+		Enabled:     w.Enabled,
+		Permissions: w.Permissions,
+		Platform:    w.Platform,
+		ScopeGUIDs:  w.ScopeGUIDs,
+	}
+	return nil
+}
+
+// wireTime is a date in Infobip's format.
+type wireTime time.Time
+
+func (t wireTime) IsZero() bool { return time.Time(t).IsZero() }
+
+func (t wireTime) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + time.Time(t).UTC().Format(dateLayout) + `"`), nil
+}
+
+// dateLayouts are the forms a received date may take; without a zone it is
+// UTC.
+var dateLayouts = []string{
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999Z07:00",
+	"2006-01-02T15:04:05.999999999Z0700",
+}
+
+func (t *wireTime) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*t = wireTime{}
+		return nil
+	}
+	s, err := strconv.Unquote(string(b))
+	if err != nil || len(b) == 0 || b[0] != '"' {
+		return errors.New("apikeys: a date is not a JSON string")
+	}
+	for _, layout := range dateLayouts {
+		if v, err := time.Parse(layout, s); err == nil {
+			*t = wireTime(v.UTC())
+			return nil
+		}
+	}
+	return errors.New("apikeys: a date is not in a known form (such as 2026-01-02T15:04:05)")
+}
+
+// Local validation. Messages name the field and never show a secret.
+
+func (r CreateRequest) check() error {
+	if err := checkName(r.Name); err != nil {
+		return err
+	}
+	return checkCommon(r.AccountID, r.AllowedIPs, r.ValidFrom, r.ValidTo, r.Permissions, r.Platform, r.ScopeGUIDs)
+}
+
+func (r UpdateRequest) check() error {
+	if r.AccountID == "" && r.Name == "" && r.AllowedIPs == nil && r.ValidFrom.IsZero() &&
+		r.ValidTo.IsZero() && r.Enabled == nil && r.Permissions == nil && r.Platform == nil && r.ScopeGUIDs == nil {
+		return errors.New("the update changes nothing (every field is zero)")
+	}
+	if r.Name != "" {
+		if err := checkName(r.Name); err != nil {
+			return err
+		}
+	}
+	if len(r.ScopeGUIDs) > 0 && len(r.Platform) > 0 {
+		return errors.New("scopeGuids and platform cannot be set together")
+	}
+	return checkCommon(r.AccountID, r.AllowedIPs, r.ValidFrom, r.ValidTo, r.Permissions, r.Platform, r.ScopeGUIDs)
+}
+
+func checkCommon(account string, ips []string, from, to time.Time, perms []Permission, platform []Platform, scopes []string) error {
+	if err := checkText("accountId", account); err != nil {
+		return err
+	}
+	for i, ip := range ips {
+		if err := checkIP(ip); err != nil {
+			return fmt.Errorf("allowedIPs[%d] %w", i, err)
+		}
+	}
+	for _, d := range []struct {
+		field string
+		t     time.Time
+	}{{"validFrom", from}, {"validTo", to}} {
+		if y := d.t.UTC().Year(); !d.t.IsZero() && (y < 1 || y > 9999) {
+			return fmt.Errorf("%s is out of range (year %d)", d.field, y)
+		}
+	}
+	if !from.IsZero() && !to.IsZero() && to.Before(from) {
+		return fmt.Errorf("validTo (%s) is before validFrom (%s)",
+			to.UTC().Format(time.RFC3339), from.UTC().Format(time.RFC3339))
+	}
+	for i, p := range perms {
+		switch p {
+		case PermissionPublicAPI, Permission2FAClient, PermissionWebSDK:
+		default:
+			return fmt.Errorf("permissions[%d] %q is not a known permission (want %s, %s or %s)",
+				i, clip(string(p)), PermissionPublicAPI, Permission2FAClient, PermissionWebSDK)
+		}
+		if slices.Contains(perms[:i], p) {
+			return fmt.Errorf("permissions[%d] repeats %s", i, p)
+		}
+	}
+	if slices.Contains(perms, PermissionPublicAPI) && slices.Contains(perms, PermissionWebSDK) {
+		return errors.New("permissions cannot hold both PUBLIC_API and WEB_SDK")
+	}
+	if len(perms) > 0 && len(platform) > 0 {
+		return errors.New("permissions and platform cannot be set together")
+	}
+	for i, p := range platform {
+		if strings.TrimSpace(p.ApplicationID) == "" {
+			return fmt.Errorf("platform[%d].applicationId is empty", i)
+		}
+		if err := checkText(fmt.Sprintf("platform[%d].applicationId", i), p.ApplicationID); err != nil {
+			return err
+		}
+		if err := checkText(fmt.Sprintf("platform[%d].entityId", i), p.EntityID); err != nil {
+			return err
+		}
+		if p.Action != "" && p.Action != ActionFill && p.Action != ActionForce {
+			return fmt.Errorf("platform[%d].action %q is not FILL or FORCE", i, clip(string(p.Action)))
+		}
+	}
+	for i, s := range scopes {
+		if strings.TrimSpace(s) == "" {
+			return fmt.Errorf("scopeGuids[%d] is empty", i)
+		}
+		if err := checkText(fmt.Sprintf("scopeGuids[%d]", i), s); err != nil {
+			return err
+		}
+		if slices.Contains(scopes[:i], s) {
+			return fmt.Errorf("scopeGuids[%d] repeats a scope", i)
+		}
+	}
+	return nil
+}
+
+func checkName(name string) error {
+	if strings.TrimSpace(name) == "" {
+		return errors.New("name is empty or blank")
+	}
+	return checkText("name", name)
+}
+
+// checkText refuses invalid UTF-8 and control characters.
+func checkText(field, v string) error {
+	if !utf8.ValidString(v) {
+		return fmt.Errorf("%s is not valid UTF-8", field)
+	}
+	if strings.ContainsFunc(v, unicode.IsControl) {
+		return fmt.Errorf("%s contains a control character", field)
+	}
+	return nil
+}
+
+// checkIP accepts an IP address or a CIDR range, without zone.
+func checkIP(v string) error {
+	if strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' || r >= 0x7f }) {
+		return errors.New("contains whitespace or a character that is not printable ASCII")
+	}
+	if a, err := netip.ParseAddr(v); err == nil {
+		if a.Zone() != "" {
+			return fmt.Errorf("%q has an IPv6 zone, which cannot be allowed", v)
+		}
+		return nil
+	}
+	if _, err := netip.ParsePrefix(v); err == nil {
+		return nil
+	}
+	return fmt.Errorf("%q is not an IP address or a CIDR range (such as 203.0.113.7 or 203.0.113.0/24)", clip(v))
+}
+
+func checkID(id string) error {
+	switch {
+	case strings.TrimSpace(id) == "":
+		return errors.New("id is empty")
+	case id == "." || id == "..":
+		return errors.New(`id cannot be "." or ".."`)
+	case strings.ContainsFunc(id, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
+		return errors.New("id contains whitespace or a control character")
+	case !utf8.ValidString(id):
+		return errors.New("id is not valid UTF-8")
+	}
+	return nil
+}
+
+// query encodes f as the list endpoint's parameters.
+func (f Filter) query() (url.Values, error) {
+	if f.Page < 0 || f.Page > MaxPage {
+		return nil, fmt.Errorf("page %d is out of range (0 to %d)", f.Page, MaxPage)
+	}
+	if f.Size < 0 || f.Size > MaxPageSize {
+		return nil, fmt.Errorf("size %d is out of range (1 to %d, or 0 for the default)", f.Size, MaxPageSize)
+	}
+	for _, t := range []struct{ field, v string }{
+		{"accountId", f.AccountID}, {"name", f.Name}, {"orderBy", f.OrderBy},
+	} {
+		if err := checkText(t.field, t.v); err != nil {
+			return nil, err
+		}
+	}
+	q := url.Values{}
+	set := func(k, v string) {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	set("accountId", f.AccountID)
+	set("name", f.Name)
+	if f.Enabled != nil {
+		q.Set("enabled", strconv.FormatBool(*f.Enabled))
+	}
+	set("orderBy", f.OrderBy)
+	if f.Descending {
+		q.Set("orderDirection", "desc")
+	}
+	if f.Page > 0 {
+		q.Set("page", strconv.Itoa(f.Page))
+	}
+	if f.Size > 0 {
+		q.Set("size", strconv.Itoa(f.Size))
+	}
+	return q, nil
+}
+
+// clip shortens a value quoted in an error.
+func clip(s string) string {
+	if len(s) <= 40 {
+		return s
+	}
+	cut := 40
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}

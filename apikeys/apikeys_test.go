@@ -1,0 +1,837 @@
+package apikeys_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/ibkit/auth"
+	"github.com/ibkit/auth/apikeys"
+	"github.com/ibkit/auth/authtest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var keyRoutes = []string{
+	authtest.RouteCreateAPIKey, authtest.RouteListAPIKeys,
+	authtest.RouteGetAPIKey, authtest.RouteUpdateAPIKey,
+}
+
+// setup starts a fake Infobip and a Client that manages keys with Basic
+// credentials.
+func setup(t *testing.T) (*authtest.Server, *apikeys.Client) {
+	t.Helper()
+	srv := authtest.NewServer()
+	t.Cleanup(srv.Close)
+	basic, err := auth.NewBasic(authtest.Username, authtest.Password)
+	require.NoError(t, err)
+	c, err := apikeys.New(srv.URL, basic, srv.Client())
+	require.NoError(t, err)
+	return srv, c
+}
+
+// balance calls a protected route of srv with a and returns the status.
+func balance(t *testing.T, srv *authtest.Server, a auth.Authenticator) int {
+	t.Helper()
+	tr, err := auth.NewTransport(srv.URL, a, srv.Client().Transport)
+	require.NoError(t, err)
+	resp, err := (&http.Client{Transport: tr}).Get(srv.URL + "/account/1/balance")
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func appKey(t *testing.T, key string) *auth.APIKey {
+	t.Helper()
+	a, err := auth.NewAPIKey(key)
+	require.NoError(t, err)
+	return a
+}
+
+// requireInfobipError asserts that err is an *auth.Error with the status,
+// code and Op given.
+func requireInfobipError(t *testing.T, err error, status int, code, op string) *auth.Error {
+	t.Helper()
+	var ae *auth.Error
+	require.ErrorAs(t, err, &ae)
+	require.Equal(t, status, ae.StatusCode, ae.Error())
+	require.Equal(t, code, ae.Code)
+	require.Equal(t, op, ae.Op)
+	return ae
+}
+
+func TestRotateKeyEndToEnd(t *testing.T) {
+	srv, keys := setup(t)
+	ctx := context.Background()
+	old := appKey(t, authtest.APIKey)
+	require.Equal(t, http.StatusOK, balance(t, srv, old))
+
+	// Find the key in use by its secret.
+	var oldID string
+	for k, err := range keys.All(ctx, apikeys.Filter{}) {
+		require.NoError(t, err)
+		if k.Secret.Matches(authtest.APIKey) {
+			oldID = k.ID
+		}
+	}
+	require.Equal(t, authtest.APIKeyID, oldID)
+
+	// The three lines of a rotation.
+	k, err := keys.Create(ctx, apikeys.CreateRequest{Name: "billing-2026-02"})
+	require.NoError(t, err)
+	fresh, err := k.Secret.Authenticator()
+	require.NoError(t, err)
+	require.NoError(t, keys.Revoke(ctx, oldID))
+	require.Zero(t, srv.Count(authtest.RouteGetAPIKey), "Revoke must not GET first")
+
+	require.Equal(t, http.StatusOK, balance(t, srv, fresh))
+	require.Equal(t, http.StatusUnauthorized, balance(t, srv, old))
+
+	got, err := keys.Get(ctx, oldID)
+	require.NoError(t, err)
+	require.False(t, got.Enabled)
+
+	// Revoke is one PUT carrying only enabled:false, sent with Basic.
+	puts := srv.Requests(authtest.RouteUpdateAPIKey)
+	require.Len(t, puts, 1)
+	require.Equal(t, "/settings/2/api-keys/"+authtest.APIKeyID, puts[0].Path)
+	require.JSONEq(t, `{"enabled":false}`, string(puts[0].Body))
+	require.Equal(t, "application/json", puts[0].Header.Get("Content-Type"))
+	require.True(t, strings.HasPrefix(puts[0].Header.Get("Authorization"), "Basic "))
+
+	// Revoking the new key stops it too; enabling it again restores it.
+	require.NoError(t, keys.Revoke(ctx, k.ID))
+	require.Equal(t, http.StatusUnauthorized, balance(t, srv, fresh))
+	back, err := keys.Update(ctx, k.ID, apikeys.UpdateRequest{Enabled: new(true)})
+	require.NoError(t, err)
+	require.True(t, back.Enabled)
+	require.Equal(t, http.StatusOK, balance(t, srv, fresh))
+}
+
+func TestCreateWireFormat(t *testing.T) {
+	srv, keys := setup(t)
+	ctx := context.Background()
+	from := srv.Now().Add(36*time.Hour + 500*time.Millisecond)
+	to := from.Add(90 * 24 * time.Hour)
+	k, err := keys.Create(ctx, apikeys.CreateRequest{
+		AccountID:   "1B5C0DE0A11CE0000000000000000001",
+		Name:        "reports (read only) ✓",
+		AllowedIPs:  []string{"203.0.113.7", "198.51.100.0/24", "2001:db8::/32"},
+		ValidFrom:   from.In(time.FixedZone("CET", 3600)),
+		ValidTo:     to,
+		Permissions: []apikeys.Permission{apikeys.PermissionPublicAPI, apikeys.Permission2FAClient},
+		ScopeGUIDs:  []string{"sms:message:send", "account-management:manage"},
+	})
+	require.NoError(t, err)
+
+	reqs := srv.Requests(authtest.RouteCreateAPIKey)
+	require.Len(t, reqs, 1)
+	require.JSONEq(t, `{
+		"accountId": "1B5C0DE0A11CE0000000000000000001",
+		"name": "reports (read only) ✓",
+		"allowedIPs": ["203.0.113.7", "198.51.100.0/24", "2001:db8::/32"],
+		"validFrom": "2026-01-02T12:00:00",
+		"validTo": "2026-04-02T12:00:00",
+		"permissions": ["PUBLIC_API", "2FA_CLIENT"],
+		"scopeGuids": ["sms:message:send", "account-management:manage"]
+	}`, string(reqs[0].Body))
+	require.Equal(t, "application/json", reqs[0].Header.Get("Accept"))
+
+	require.NotEmpty(t, k.ID)
+	require.False(t, k.Secret.IsZero())
+	require.Equal(t, "reports (read only) ✓", k.Name)
+	require.Equal(t, "1B5C0DE0A11CE0000000000000000001", k.AccountID)
+	require.Equal(t, []string{"203.0.113.7", "198.51.100.0/24", "2001:db8::/32"}, k.AllowedIPs)
+	require.True(t, k.ValidFrom.Equal(from.Truncate(time.Second)), k.ValidFrom)
+	require.True(t, k.ValidTo.Equal(to.Truncate(time.Second)), k.ValidTo)
+	require.Equal(t, time.UTC, k.ValidFrom.Location())
+	require.True(t, k.Enabled)
+	require.Equal(t, []apikeys.Permission{"PUBLIC_API", "2FA_CLIENT"}, k.Permissions)
+	require.Equal(t, []string{"sms:message:send", "account-management:manage"}, k.ScopeGUIDs)
+
+	// A key linked to CPaaS X applications; the read-only link key is not sent.
+	p, err := keys.Create(ctx, apikeys.CreateRequest{
+		Name: "cpaas",
+		Platform: []apikeys.Platform{
+			{Key: "ignored", ApplicationID: "default"},
+			{ApplicationID: "marketing", EntityID: "promo", Action: apikeys.ActionFill},
+		},
+	})
+	require.NoError(t, err)
+	require.JSONEq(t, `{"name":"cpaas","platform":[{"applicationId":"default"},
+		{"applicationId":"marketing","entityId":"promo","action":"FILL"}]}`,
+		string(srv.Requests(authtest.RouteCreateAPIKey)[1].Body))
+	require.Len(t, p.Platform, 2)
+	require.NotEmpty(t, p.Platform[0].Key)
+	require.Equal(t, apikeys.ActionFill, p.Platform[1].Action)
+	require.Empty(t, p.Permissions)
+}
+
+func TestCreateDefaults(t *testing.T) {
+	srv, keys := setup(t)
+	srv.Advance(90 * time.Minute)
+	k, err := keys.Create(context.Background(), apikeys.CreateRequest{Name: "n"})
+	require.NoError(t, err)
+	require.JSONEq(t, `{"name":"n"}`, string(srv.Requests(authtest.RouteCreateAPIKey)[0].Body))
+	require.True(t, k.ValidFrom.Equal(srv.Now()), k.ValidFrom)
+	require.True(t, k.ValidTo.Equal(srv.Now().AddDate(1, 0, 0)), k.ValidTo)
+	require.True(t, k.Enabled)
+	require.Equal(t, []apikeys.Permission{apikeys.PermissionPublicAPI}, k.Permissions)
+	require.Empty(t, k.AllowedIPs)
+}
+
+func TestListPages(t *testing.T) {
+	srv, keys := setup(t)
+	ctx := context.Background()
+	created := map[string]bool{}
+	for i := range 25 {
+		k, err := keys.Create(ctx, apikeys.CreateRequest{Name: fmt.Sprintf("bulk-%02d", i)})
+		require.NoError(t, err)
+		created[k.ID] = true
+	}
+
+	first, err := keys.List(ctx, apikeys.Filter{Size: 10})
+	require.NoError(t, err)
+	require.Len(t, first.APIKeys, 10)
+	require.Equal(t, apikeys.Paging{Page: 0, PageSize: 10, OrderDirection: "asc", TotalCount: 26, TotalPages: 3}, first.Paging)
+	require.Equal(t, "size=10", srv.Requests(authtest.RouteListAPIKeys)[0].Query)
+	require.Equal(t, authtest.APIKeyID, first.APIKeys[0].ID, "the seed key comes first by id")
+
+	last, err := keys.List(ctx, apikeys.Filter{Size: 10, Page: 2})
+	require.NoError(t, err)
+	require.Len(t, last.APIKeys, 6)
+	require.Equal(t, 2, last.Paging.Page)
+
+	before := srv.Count(authtest.RouteListAPIKeys)
+	seen := map[string]bool{}
+	for k, err := range keys.All(ctx, apikeys.Filter{Size: 10}) {
+		require.NoError(t, err)
+		require.False(t, seen[k.ID], "key %s yielded twice", k.ID)
+		seen[k.ID] = true
+		require.False(t, k.Secret.IsZero())
+	}
+	require.Len(t, seen, 26)
+	for id := range created {
+		require.True(t, seen[id], id)
+	}
+	require.True(t, seen[authtest.APIKeyID])
+	require.Equal(t, 3, srv.Count(authtest.RouteListAPIKeys)-before)
+
+	// Stopping early fetches no more pages.
+	before = srv.Count(authtest.RouteListAPIKeys)
+	n := 0
+	for _, err := range keys.All(ctx, apikeys.Filter{Size: 10}) {
+		require.NoError(t, err)
+		if n++; n == 5 {
+			break
+		}
+	}
+	require.Equal(t, 1, srv.Count(authtest.RouteListAPIKeys)-before)
+
+	// The default page holds up to 100 keys: one request for all.
+	before = srv.Count(authtest.RouteListAPIKeys)
+	n = 0
+	for _, err := range keys.All(ctx, apikeys.Filter{}) {
+		require.NoError(t, err)
+		n++
+	}
+	require.Equal(t, 26, n)
+	require.Equal(t, 1, srv.Count(authtest.RouteListAPIKeys)-before)
+}
+
+func TestListFilters(t *testing.T) {
+	srv, keys := setup(t)
+	ctx := context.Background()
+	for _, name := range []string{"alpha", "beta", "gamma"} {
+		_, err := keys.Create(ctx, apikeys.CreateRequest{Name: name})
+		require.NoError(t, err)
+	}
+	beta, err := keys.List(ctx, apikeys.Filter{Name: "beta"})
+	require.NoError(t, err)
+	require.Len(t, beta.APIKeys, 1)
+	require.Equal(t, "beta", beta.APIKeys[0].Name)
+	require.NoError(t, keys.Revoke(ctx, beta.APIKeys[0].ID))
+
+	revoked, err := keys.List(ctx, apikeys.Filter{Enabled: new(false)})
+	require.NoError(t, err)
+	require.Len(t, revoked.APIKeys, 1)
+	require.Equal(t, "beta", revoked.APIKeys[0].Name)
+	enabled, err := keys.List(ctx, apikeys.Filter{Enabled: new(true)})
+	require.NoError(t, err)
+	require.Len(t, enabled.APIKeys, 3) // the seed key, alpha and gamma
+
+	desc, err := keys.List(ctx, apikeys.Filter{OrderBy: "name", Descending: true, Page: 1, Size: 2,
+		AccountID: "1B5C0DE0A11CE0000000000000000001"})
+	require.NoError(t, err)
+	require.Equal(t, []string{"beta", "alpha"}, names(desc.APIKeys))
+	require.Equal(t, "desc", desc.Paging.OrderDirection)
+	q, err := url.ParseQuery(srv.Requests(authtest.RouteListAPIKeys)[3].Query)
+	require.NoError(t, err)
+	require.Equal(t, url.Values{
+		"accountId": {"1B5C0DE0A11CE0000000000000000001"}, "orderBy": {"name"},
+		"orderDirection": {"desc"}, "page": {"1"}, "size": {"2"},
+	}, q)
+}
+
+func names(ks []apikeys.APIKey) []string {
+	var out []string
+	for _, k := range ks {
+		out = append(out, k.Name)
+	}
+	return out
+}
+
+func TestGetAndUpdate(t *testing.T) {
+	srv, keys := setup(t)
+	ctx := context.Background()
+	k, err := keys.Create(ctx, apikeys.CreateRequest{Name: "svc", AllowedIPs: []string{"127.0.0.1"}})
+	require.NoError(t, err)
+
+	got, err := keys.Get(ctx, k.ID)
+	require.NoError(t, err)
+	require.Equal(t, *k, *got)
+	require.True(t, got.Secret.Matches(k.Secret.Reveal()))
+	require.Equal(t, "/settings/2/api-keys/"+k.ID, srv.Requests(authtest.RouteGetAPIKey)[0].Path)
+
+	to := srv.Now().Add(48 * time.Hour)
+	up, err := keys.Update(ctx, k.ID, apikeys.UpdateRequest{
+		Name:       "svc-renamed",
+		AllowedIPs: []string{},
+		ValidTo:    to,
+		ScopeGUIDs: []string{"sms:message:send"},
+	})
+	require.NoError(t, err)
+	require.JSONEq(t, `{"name":"svc-renamed","allowedIPs":[],"validTo":"2026-01-03T00:00:00",
+		"scopeGuids":["sms:message:send"]}`, string(srv.Requests(authtest.RouteUpdateAPIKey)[0].Body))
+	require.Equal(t, "svc-renamed", up.Name)
+	require.Empty(t, up.AllowedIPs)
+	require.True(t, up.ValidTo.Equal(to))
+	require.True(t, up.ValidFrom.Equal(k.ValidFrom), "absent fields keep their value")
+	require.Equal(t, k.Permissions, up.Permissions)
+	require.True(t, up.Secret.Matches(k.Secret.Reveal()))
+
+	again, err := keys.Get(ctx, k.ID)
+	require.NoError(t, err)
+	require.Equal(t, *up, *again)
+}
+
+func TestAllowedIPsAndValidityAreEnforced(t *testing.T) {
+	srv, keys := setup(t)
+	ctx := context.Background()
+
+	elsewhere, err := keys.Create(ctx, apikeys.CreateRequest{Name: "office", AllowedIPs: []string{"203.0.113.0/24"}})
+	require.NoError(t, err)
+	a, err := elsewhere.Secret.Authenticator()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusUnauthorized, balance(t, srv, a), "used from 127.0.0.1")
+	_, err = keys.Update(ctx, elsewhere.ID, apikeys.UpdateRequest{AllowedIPs: []string{"203.0.113.0/24", "127.0.0.0/8"}})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, balance(t, srv, a))
+
+	later, err := keys.Create(ctx, apikeys.CreateRequest{
+		Name:      "next-hour",
+		ValidFrom: srv.Now().Add(time.Hour),
+		ValidTo:   srv.Now().Add(2 * time.Hour),
+	})
+	require.NoError(t, err)
+	b, err := later.Secret.Authenticator()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusUnauthorized, balance(t, srv, b), "not yet valid")
+	srv.Advance(time.Hour)
+	require.Equal(t, http.StatusOK, balance(t, srv, b))
+	srv.Advance(time.Hour - time.Second)
+	require.Equal(t, http.StatusOK, balance(t, srv, b))
+	srv.Advance(time.Second)
+	require.Equal(t, http.StatusUnauthorized, balance(t, srv, b), "expired")
+}
+
+func TestAppKeyRefused(t *testing.T) {
+	srv := authtest.NewServer()
+	defer srv.Close()
+
+	_, err := apikeys.New(srv.URL, appKey(t, authtest.APIKey), srv.Client())
+	require.ErrorIs(t, err, apikeys.ErrAppKey)
+	require.NotContains(t, err.Error(), authtest.APIKey)
+
+	// An authenticator of another type that yields an App header is
+	// stopped before the request goes out.
+	c, err := apikeys.New(srv.URL, appHeader{}, srv.Client())
+	require.NoError(t, err)
+	_, err = c.List(context.Background(), apikeys.Filter{})
+	require.ErrorIs(t, err, apikeys.ErrAppKey)
+	require.NotContains(t, err.Error(), authtest.APIKey)
+	for _, r := range keyRoutes {
+		require.Zero(t, srv.Count(r), r)
+	}
+}
+
+// appHeader is an Authenticator that is not an *auth.APIKey but sends one.
+type appHeader struct{}
+
+func (appHeader) Authorization(context.Context) (string, error) {
+	return "app " + authtest.APIKey, nil
+}
+
+func TestNewErrors(t *testing.T) {
+	basic, err := auth.NewBasic(authtest.Username, authtest.Password)
+	require.NoError(t, err)
+
+	_, err = apikeys.New("https://api.infobip.com", nil, nil)
+	require.ErrorContains(t, err, "authenticator is nil")
+	_, err = apikeys.New("http://api.infobip.com", basic, nil)
+	require.ErrorContains(t, err, "http://")
+	_, err = apikeys.New("https://api.infobip.com/settings", basic, nil)
+	require.ErrorContains(t, err, "origin only")
+
+	tr, err := auth.NewTransport("https://api.infobip.com", basic, nil)
+	require.NoError(t, err)
+	_, err = apikeys.New("https://api.infobip.com", basic, &http.Client{Transport: tr})
+	require.ErrorContains(t, err, "already authenticates")
+
+	// The caller's client is left as it was; a base URL without scheme gets https.
+	mine := &http.Client{Timeout: time.Minute}
+	c, err := apikeys.New("xxxxx.API.infobip.com", basic, mine)
+	require.NoError(t, err)
+	require.NotNil(t, c)
+	require.Nil(t, mine.Transport)
+	require.Equal(t, time.Minute, mine.Timeout)
+}
+
+func TestDailyLimit(t *testing.T) {
+	srv, keys := setup(t)
+	ctx := context.Background()
+	for i := range 40 {
+		_, err := keys.Create(ctx, apikeys.CreateRequest{Name: fmt.Sprint("k", i)})
+		require.NoError(t, err, i)
+	}
+	_, err := keys.Create(ctx, apikeys.CreateRequest{Name: "one too many"})
+	ae := requireInfobipError(t, err, http.StatusTooManyRequests, "E429", "create API key")
+	require.Equal(t, 24*time.Hour, ae.RetryAfter, "until midnight UTC on the server's clock")
+
+	// Updates have their own limit; reads have none of these.
+	srv.SetAPIKeyDailyLimit(2)
+	require.NoError(t, keys.Revoke(ctx, authtest.APIKeyID))
+	_, err = keys.Update(ctx, authtest.APIKeyID, apikeys.UpdateRequest{Name: "x"})
+	require.NoError(t, err)
+	_, err = keys.Update(ctx, authtest.APIKeyID, apikeys.UpdateRequest{Name: "y"})
+	requireInfobipError(t, err, http.StatusTooManyRequests, "E429", "update API key")
+	err = keys.Revoke(ctx, authtest.APIKeyID)
+	requireInfobipError(t, err, http.StatusTooManyRequests, "E429", "revoke API key")
+	_, err = keys.List(ctx, apikeys.Filter{})
+	require.NoError(t, err)
+
+	// A new day on the server's clock.
+	srv.Advance(23 * time.Hour)
+	_, err = keys.Create(ctx, apikeys.CreateRequest{Name: "still today"})
+	ae = requireInfobipError(t, err, http.StatusTooManyRequests, "E429", "create API key")
+	require.Equal(t, time.Hour, ae.RetryAfter)
+	srv.Advance(time.Hour)
+	_, err = keys.Create(ctx, apikeys.CreateRequest{Name: "tomorrow"})
+	require.NoError(t, err)
+	_, err = keys.Update(ctx, authtest.APIKeyID, apikeys.UpdateRequest{Name: "z"})
+	require.NoError(t, err)
+
+	srv.SetAPIKeyDailyLimit(0) // no limit
+	for i := range 3 {
+		_, err := keys.Create(ctx, apikeys.CreateRequest{Name: fmt.Sprint("unlimited", i)})
+		require.NoError(t, err)
+	}
+}
+
+func TestServerValidationError(t *testing.T) {
+	srv, keys := setup(t)
+	srv.Advance(72 * time.Hour)
+	// Locally fine (no clock), but in the past for the server.
+	_, err := keys.Create(context.Background(), apikeys.CreateRequest{
+		Name:      "late",
+		ValidFrom: srv.Now().Add(-48 * time.Hour),
+		ValidTo:   srv.Now().Add(-24 * time.Hour),
+	})
+	ae := requireInfobipError(t, err, http.StatusBadRequest, "E400", "create API key")
+	require.Equal(t, []auth.Violation{
+		{Property: "validFrom", Violation: "must not be earlier than the creation time"},
+		{Property: "validTo", Violation: "must not be earlier than the creation time"},
+	}, ae.Violations)
+	require.Contains(t, err.Error(), "infobip: create API key: 400 E400")
+	require.Contains(t, err.Error(), "validTo: must not be earlier than the creation time")
+}
+
+func TestNotFound(t *testing.T) {
+	_, keys := setup(t)
+	ctx := context.Background()
+	_, err := keys.Get(ctx, "0000000000000000000000000000DEAD")
+	requireInfobipError(t, err, http.StatusNotFound, "E404", "get API key")
+	_, err = keys.Update(ctx, "nope", apikeys.UpdateRequest{Name: "x"})
+	requireInfobipError(t, err, http.StatusNotFound, "E404", "update API key")
+	err = keys.Revoke(ctx, "nope")
+	requireInfobipError(t, err, http.StatusNotFound, "E404", "revoke API key")
+	// An id with a slash is escaped into one path segment.
+	_, err = keys.Get(ctx, "a/b?c#d")
+	requireInfobipError(t, err, http.StatusNotFound, "E404", "get API key")
+}
+
+func TestIDIsPathEscaped(t *testing.T) {
+	srv, keys := setup(t)
+	_, err := keys.Get(context.Background(), "a/b?c")
+	require.Error(t, err)
+	reqs := srv.Requests(authtest.RouteGetAPIKey)
+	require.Len(t, reqs, 1)
+	require.Equal(t, "/settings/2/api-keys/a/b?c", reqs[0].Path) // decoded by the server
+	require.Empty(t, reqs[0].Query)
+}
+
+func TestLocalValidation(t *testing.T) {
+	srv, keys := setup(t)
+	ctx := context.Background()
+	now := srv.Now()
+	create := func(r apikeys.CreateRequest) error { _, err := keys.Create(ctx, r); return err }
+	update := func(id string, r apikeys.UpdateRequest) error { _, err := keys.Update(ctx, id, r); return err }
+	list := func(f apikeys.Filter) error { _, err := keys.List(ctx, f); return err }
+
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"empty name", create(apikeys.CreateRequest{}), "create API key: name is empty or blank"},
+		{"blank name", create(apikeys.CreateRequest{Name: " \t "}), "name is empty or blank"},
+		{"newline in name", create(apikeys.CreateRequest{Name: "a\nb"}), "name contains a control character"},
+		{"NUL in name", create(apikeys.CreateRequest{Name: "a\x00b"}), "name contains a control character"},
+		{"bad UTF-8 in name", create(apikeys.CreateRequest{Name: "a\xffb"}), "name is not valid UTF-8"},
+		{"validTo before validFrom", create(apikeys.CreateRequest{Name: "n", ValidFrom: now.Add(time.Hour), ValidTo: now}),
+			"validTo (2026-01-01T00:00:00Z) is before validFrom (2026-01-01T01:00:00Z)"},
+		{"unknown permission", create(apikeys.CreateRequest{Name: "n", Permissions: []apikeys.Permission{"ALL"}}),
+			`permissions[0] "ALL" is not a known permission (want PUBLIC_API, 2FA_CLIENT or WEB_SDK)`},
+		{"repeated permission", create(apikeys.CreateRequest{Name: "n", Permissions: []apikeys.Permission{"2FA_CLIENT", "2FA_CLIENT"}}),
+			"permissions[1] repeats 2FA_CLIENT"},
+		{"PUBLIC_API with WEB_SDK", create(apikeys.CreateRequest{Name: "n", Permissions: []apikeys.Permission{"PUBLIC_API", "WEB_SDK"}}),
+			"both PUBLIC_API and WEB_SDK"},
+		{"permissions with platform", create(apikeys.CreateRequest{Name: "n", Permissions: []apikeys.Permission{"PUBLIC_API"},
+			Platform: []apikeys.Platform{{ApplicationID: "default"}}}), "permissions and platform cannot be set together"},
+		{"platform without application", create(apikeys.CreateRequest{Name: "n", Platform: []apikeys.Platform{{EntityID: "e"}}}),
+			"platform[0].applicationId is empty"},
+		{"unknown action", create(apikeys.CreateRequest{Name: "n", Platform: []apikeys.Platform{{ApplicationID: "a", Action: "KEEP"}}}),
+			`platform[0].action "KEEP" is not FILL or FORCE`},
+		{"bad IPv4", create(apikeys.CreateRequest{Name: "n", AllowedIPs: []string{"10.0.0.1", "10.0.0.300"}}),
+			`allowedIPs[1] "10.0.0.300" is not an IP address or a CIDR range`},
+		{"bad prefix", create(apikeys.CreateRequest{Name: "n", AllowedIPs: []string{"10.0.0.0/33"}}),
+			`allowedIPs[0] "10.0.0.0/33" is not an IP address or a CIDR range`},
+		{"dash range", create(apikeys.CreateRequest{Name: "n", AllowedIPs: []string{"10.0.0.1-10.0.0.9"}}),
+			"is not an IP address or a CIDR range"},
+		{"IPv6 zone", create(apikeys.CreateRequest{Name: "n", AllowedIPs: []string{"fe80::1%eth0"}}),
+			"has an IPv6 zone"},
+		{"IP with space", create(apikeys.CreateRequest{Name: "n", AllowedIPs: []string{" 10.0.0.1"}}),
+			"allowedIPs[0] contains whitespace"},
+		{"empty IP", create(apikeys.CreateRequest{Name: "n", AllowedIPs: []string{""}}),
+			`allowedIPs[0] "" is not an IP address`},
+		{"blank scope", create(apikeys.CreateRequest{Name: "n", ScopeGUIDs: []string{" "}}), "scopeGuids[0] is empty"},
+		{"repeated scope", create(apikeys.CreateRequest{Name: "n", ScopeGUIDs: []string{"a:b", "a:b"}}), "scopeGuids[1] repeats a scope"},
+		{"control in account", create(apikeys.CreateRequest{Name: "n", AccountID: "a\rb"}), "accountId contains a control character"},
+		{"year out of range", create(apikeys.CreateRequest{Name: "n", ValidTo: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}),
+			"validTo is out of range"},
+
+		{"empty update", update("id", apikeys.UpdateRequest{}), "update API key: the update changes nothing"},
+		{"blank name update", update("id", apikeys.UpdateRequest{Name: "  "}), "name is empty or blank"},
+		{"scopes with platform", update("id", apikeys.UpdateRequest{ScopeGUIDs: []string{"a:b"},
+			Platform: []apikeys.Platform{{ApplicationID: "default"}}}), "scopeGuids and platform cannot be set together"},
+		{"update validTo before validFrom", update("id", apikeys.UpdateRequest{ValidFrom: now, ValidTo: now.Add(-time.Second)}),
+			"is before validFrom"},
+		{"empty id", update("", apikeys.UpdateRequest{Name: "x"}), "update API key: id is empty"},
+		{"dot-dot id", update("..", apikeys.UpdateRequest{Name: "x"}), `id cannot be "." or ".."`},
+		{"id with space", keys.Revoke(ctx, "a b"), "revoke API key: id contains whitespace"},
+		{"id with newline", keys.Revoke(ctx, "a\nb"), "id contains whitespace or a control character"},
+		{"blank get id", func() error { _, err := keys.Get(ctx, " "); return err }(), "get API key: id is empty"},
+
+		{"negative page", list(apikeys.Filter{Page: -1}), "list API keys: page -1 is out of range (0 to 100)"},
+		{"page too high", list(apikeys.Filter{Page: 101}), "page 101 is out of range"},
+		{"size too big", list(apikeys.Filter{Size: 101}), "size 101 is out of range (1 to 100, or 0 for the default)"},
+		{"negative size", list(apikeys.Filter{Size: -5}), "size -5 is out of range"},
+		{"control in filter", list(apikeys.Filter{Name: "x\ty"}), "name contains a control character"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Error(t, tc.err)
+			require.ErrorContains(t, tc.err, tc.want)
+			require.True(t, strings.HasPrefix(tc.err.Error(), "apikeys: "), tc.err.Error())
+			var ae *auth.Error
+			require.False(t, errors.As(tc.err, &ae), "a local error is not an Infobip answer")
+			require.NotContains(t, tc.err.Error(), "\n")
+		})
+	}
+
+	// All of it was refused before any request.
+	for _, r := range keyRoutes {
+		require.Zero(t, srv.Count(r), r)
+	}
+	// All yields a local error once, too.
+	n := 0
+	for k, err := range keys.All(ctx, apikeys.Filter{Size: 1000}) {
+		require.ErrorContains(t, err, "size 1000 is out of range")
+		require.Zero(t, k.ID)
+		n++
+	}
+	require.Equal(t, 1, n)
+	require.Zero(t, srv.Count(authtest.RouteListAPIKeys))
+}
+
+func TestSecretRedaction(t *testing.T) {
+	_, keys := setup(t)
+	k, err := keys.Create(context.Background(), apikeys.CreateRequest{Name: "redact-me"})
+	require.NoError(t, err)
+	secret := k.Secret.Reveal()
+	require.Regexp(t, `^[0-9a-f]{32}-[0-9a-f-]{36}$`, secret)
+
+	leaks := func(t *testing.T, out string) {
+		t.Helper()
+		require.NotContains(t, out, secret)
+		require.NotContains(t, out, secret[:16])
+	}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%10.3s", "%T %v"} {
+		for _, v := range []any{
+			k.Secret, &k.Secret, *k, k, []apikeys.APIKey{*k}, []*apikeys.APIKey{k},
+			map[string]any{"k": k, "v": *k}, struct{ K *apikeys.APIKey }{k},
+			map[string]any{"wrapped": &struct{ S apikeys.Secret }{k.Secret}},
+		} {
+			out := fmt.Sprintf(verb, v)
+			leaks(t, out)
+		}
+	}
+	require.Equal(t, "[redacted]", fmt.Sprint(k.Secret))
+	require.Equal(t, `"[redacted]"`, fmt.Sprintf("%q", k.Secret))
+	require.Equal(t, "[redacted]", fmt.Sprintf("%#v", k.Secret))
+	require.Contains(t, fmt.Sprintf("%+v", *k), "Secret:[redacted]")
+	require.Equal(t, "[redacted]", k.Secret.String())
+	require.Equal(t, "[redacted]", k.Secret.GoString())
+
+	var buf bytes.Buffer
+	for _, h := range []slog.Handler{slog.NewTextHandler(&buf, nil), slog.NewJSONHandler(&buf, nil)} {
+		log := slog.New(h)
+		log.Info("created", "secret", k.Secret, "key", k, "value", *k, slog.Any("list", []apikeys.APIKey{*k}))
+		log.Info("group", slog.Group("g", "s", k.Secret))
+	}
+	leaks(t, buf.String())
+	require.Contains(t, buf.String(), "[redacted]")
+	require.Contains(t, buf.String(), "redact-me")
+
+	b, err := json.Marshal(k.Secret)
+	require.NoError(t, err)
+	require.Equal(t, `"[redacted]"`, string(b))
+	b, err = json.Marshal(struct{ S apikeys.Secret }{k.Secret})
+	require.NoError(t, err)
+	require.JSONEq(t, `{"S":"[redacted]"}`, string(b))
+	txt, err := k.Secret.MarshalText()
+	require.NoError(t, err)
+	require.Equal(t, "[redacted]", string(txt))
+
+	// An APIKey marshals in Infobip's format without the secret, and reads
+	// back without it.
+	b, err = json.Marshal(k)
+	require.NoError(t, err)
+	leaks(t, string(b))
+	require.NotContains(t, string(b), "apiKeySecret")
+	require.Contains(t, string(b), `"name":"redact-me"`)
+	require.Contains(t, string(b), `"validFrom":"2026-01-01T00:00:00"`)
+	var back apikeys.APIKey
+	require.NoError(t, json.Unmarshal(b, &back))
+	require.True(t, back.Secret.IsZero())
+	back.Secret = k.Secret
+	require.Equal(t, *k, back)
+
+	// A Secret cannot be read from JSON, so "[redacted]" never becomes one.
+	var v struct{ S apikeys.Secret }
+	require.Error(t, json.Unmarshal([]byte(`{"S":"[redacted]"}`), &v))
+	require.True(t, v.S.IsZero())
+}
+
+func TestSecretZeroAndMatches(t *testing.T) {
+	var zero apikeys.Secret
+	_, err := zero.Authenticator()
+	require.ErrorContains(t, err, "secret is empty")
+	require.False(t, zero.Matches(""))
+	require.Equal(t, "[redacted]", zero.String())
+
+	var k apikeys.APIKey
+	require.NoError(t, json.Unmarshal([]byte(`{"id":"1","apiKeySecret":"abc-def","name":"n"}`), &k))
+	require.True(t, k.Secret.Matches("abc-def"))
+	require.False(t, k.Secret.Matches("abc-deg"))
+	require.False(t, k.Secret.Matches("abc-def0"))
+	a, err := k.Secret.Authenticator()
+	require.NoError(t, err)
+	h, err := a.Authorization(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, "App abc-def", h)
+
+	// A secret that could not travel in a header gives an error without it.
+	require.NoError(t, json.Unmarshal([]byte(`{"apiKeySecret":"abc def\r\nX: y"}`), &k))
+	_, err = k.Secret.Authenticator()
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), "abc def")
+}
+
+func TestReadsInfobipDateForms(t *testing.T) {
+	want := time.Date(2024, 9, 1, 10, 0, 0, 0, time.UTC)
+	for _, v := range []string{
+		"2024-09-01T10:00:00",
+		"2024-09-01T10:00:00.000",
+		"2024-09-01T10:00:00Z",
+		"2024-09-01T12:00:00+02:00",
+		"2024-09-01T10:00:00.000+0000",
+		"2024-09-01T06:00:00.000-04:00",
+	} {
+		var k apikeys.APIKey
+		require.NoError(t, json.Unmarshal([]byte(`{"validFrom":"`+v+`","validTo":null}`), &k), v)
+		require.True(t, k.ValidFrom.Equal(want), "%s: %v", v, k.ValidFrom)
+		require.Equal(t, time.UTC, k.ValidFrom.Location())
+		require.True(t, k.ValidTo.IsZero())
+	}
+	for _, v := range []string{`"2024-09-01"`, `"yesterday"`, `12`, `""`, `true`} {
+		var k apikeys.APIKey
+		err := json.Unmarshal([]byte(`{"validTo":`+v+`}`), &k)
+		require.Error(t, err, v)
+	}
+}
+
+func TestRenewsSessionOn401(t *testing.T) {
+	srv := authtest.NewServer()
+	defer srv.Close()
+	s, err := auth.NewIBSSO(auth.IBSSOConfig{BaseURL: srv.URL, Username: authtest.Username,
+		Password: authtest.Password, HTTPClient: srv.Client(), Now: srv.Now})
+	require.NoError(t, err)
+	defer s.Close(context.Background())
+	keys, err := apikeys.New(srv.URL, s, srv.Client())
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	k, err := keys.Create(ctx, apikeys.CreateRequest{Name: "via IBSSO"})
+	require.NoError(t, err)
+	require.Equal(t, 1, srv.Count(authtest.RouteCreateSession))
+
+	// The session dies on the server; the PUT gets 401, a new session is
+	// made and the PUT (body included) is sent again.
+	srv.ExpireAll()
+	require.NoError(t, keys.Revoke(ctx, k.ID))
+	require.Equal(t, 2, srv.Count(authtest.RouteCreateSession))
+	puts := srv.Requests(authtest.RouteUpdateAPIKey)
+	require.Len(t, puts, 2)
+	require.JSONEq(t, `{"enabled":false}`, string(puts[1].Body))
+	got, err := keys.Get(ctx, k.ID)
+	require.NoError(t, err)
+	require.False(t, got.Enabled)
+}
+
+func TestOAuthManages(t *testing.T) {
+	srv := authtest.NewServer()
+	defer srv.Close()
+	b, err := auth.NewOAuth(auth.OAuthConfig{BaseURL: srv.URL, ClientID: authtest.ClientID,
+		ClientSecret: authtest.ClientSecret, HTTPClient: srv.Client(), Now: srv.Now})
+	require.NoError(t, err)
+	keys, err := apikeys.New(srv.URL, b, srv.Client())
+	require.NoError(t, err)
+	p, err := keys.List(context.Background(), apikeys.Filter{})
+	require.NoError(t, err)
+	require.Len(t, p.APIKeys, 1)
+	require.True(t, strings.HasPrefix(srv.Requests(authtest.RouteListAPIKeys)[0].Header.Get("Authorization"), "Bearer "))
+}
+
+func TestWrongCredentials(t *testing.T) {
+	srv := authtest.NewServer()
+	defer srv.Close()
+	wrong, err := auth.NewBasic(authtest.Username, "wrong")
+	require.NoError(t, err)
+	keys, err := apikeys.New(srv.URL, wrong, srv.Client())
+	require.NoError(t, err)
+	_, err = keys.Create(context.Background(), apikeys.CreateRequest{Name: "n"})
+	requireInfobipError(t, err, http.StatusUnauthorized, "E401", "create API key")
+	require.NotContains(t, err.Error(), "wrong")
+}
+
+func TestFaults(t *testing.T) {
+	srv, keys := setup(t)
+	ctx := context.Background()
+
+	srv.Fail(authtest.RouteListAPIKeys, authtest.Fault{Status: 502, Body: "<html><h1>Bad gateway</h1></html>", Times: 1})
+	_, err := keys.List(ctx, apikeys.Filter{})
+	ae := requireInfobipError(t, err, http.StatusBadGateway, "E502", "list API keys")
+	require.Contains(t, ae.Excerpt, "Bad gateway")
+
+	srv.Fail(authtest.RouteGetAPIKey, authtest.Fault{Status: 200, Body: `{"id":`, Times: 1})
+	_, err = keys.Get(ctx, authtest.APIKeyID)
+	require.ErrorContains(t, err, "apikeys: get API key: reading the response")
+
+	srv.Fail(authtest.RouteGetAPIKey, authtest.Fault{Status: 200, Body: `{"id":"x","validTo":"soon"}`, Times: 1})
+	_, err = keys.Get(ctx, authtest.APIKeyID)
+	require.ErrorContains(t, err, "not in a known form")
+
+	srv.Fail(authtest.RouteCreateAPIKey, authtest.Fault{Reset: true, Times: 1})
+	_, err = keys.Create(ctx, apikeys.CreateRequest{Name: "n"})
+	require.ErrorContains(t, err, "apikeys: create API key")
+
+	// An error on a later page ends All with that error.
+	for i := range 3 {
+		_, err := keys.Create(ctx, apikeys.CreateRequest{Name: fmt.Sprint("p", i)})
+		require.NoError(t, err)
+	}
+	srv.Fail(authtest.RouteListAPIKeys, authtest.Fault{Times: 1}) // page 0 as usual
+	srv.Fail(authtest.RouteListAPIKeys, authtest.Fault{Status: 500,
+		Body: `{"errorCode":"E500","description":"Something went wrong."}`, Times: 1})
+	var got []string
+	var errs []error
+	for k, err := range keys.All(ctx, apikeys.Filter{Size: 2}) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		got = append(got, k.ID)
+	}
+	require.Len(t, got, 2)
+	require.Len(t, errs, 1)
+	requireInfobipError(t, errs[0], http.StatusInternalServerError, "E500", "list API keys")
+}
+
+func TestContextCanceled(t *testing.T) {
+	srv, keys := setup(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := keys.Create(ctx, apikeys.CreateRequest{Name: "n"})
+	require.ErrorIs(t, err, context.Canceled)
+
+	srv.Fail(authtest.RouteListAPIKeys, authtest.Fault{Hang: true, Times: 1})
+	ctx, cancel = context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	for _, err := range keys.All(ctx, apikeys.Filter{}) {
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+	}
+}
+
+func TestAllStopsAfterLastServedPage(t *testing.T) {
+	srv, keys := setup(t)
+	srv.SetAPIKeyDailyLimit(0)
+	ctx := context.Background()
+	for i := range apikeys.MaxPage + 1 {
+		_, err := keys.Create(ctx, apikeys.CreateRequest{Name: fmt.Sprint("k", i)})
+		require.NoError(t, err)
+	}
+	// 102 keys with pages of 1: pages 0 to 100 serve 101 of them.
+	n := 0
+	var last error
+	for _, err := range keys.All(ctx, apikeys.Filter{Size: 1}) {
+		if err != nil {
+			last = err
+			continue
+		}
+		n++
+	}
+	require.Equal(t, apikeys.MaxPage+1, n)
+	require.ErrorContains(t, last, "more keys than Infobip pages through (page 100 is the last); narrow the filter")
+	require.Equal(t, apikeys.MaxPage+1, srv.Count(authtest.RouteListAPIKeys))
+}

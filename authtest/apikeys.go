@@ -1,0 +1,662 @@
+package authtest
+
+import (
+	"cmp"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Routes of Infobip's API key management (v2), usable with [Server.Count],
+// [Server.Requests] and [Server.Fail] like the other Route constants.
+//
+// They accept Basic, IBSSO and OAuth credentials. An App key, even a valid
+// one, is refused with 403 and Infobip's new error body (E403), as Infobip
+// refuses to let API keys manage API keys; wrong credentials get 401 (E401).
+// Errors use the new body: bad input is 400 E400 with violations, an unknown
+// id is 404 E404, and going over the daily limit is 429 E429 with a
+// Retry-After header (see [Server.SetAPIKeyDailyLimit]).
+//
+// Dates travel as Infobip's examples show them, in UTC without a zone, such
+// as "2026-01-01T00:00:00"; RFC 3339 dates with a zone are accepted too.
+const (
+	// RouteCreateAPIKey creates an App key from a JSON body {"name",
+	// "accountId","allowedIPs","validFrom","validTo","permissions",
+	// "platform","scopeGuids"} and answers the new key, its apiKeySecret
+	// included. Only name is required; validFrom defaults to now and
+	// validTo to a year later, on the server's clock. The new key works at
+	// once as "Authorization: App <apiKeySecret>" on the protected routes.
+	RouteCreateAPIKey = "POST /settings/2/api-keys"
+	// RouteListAPIKeys answers {"apiKeys":[…],"paging":{…}} for the query
+	// parameters accountId, name, enabled and apiKeySecret (exact matches),
+	// page (from 0, at most 100), size (1 to 100, default 100), orderBy
+	// (id, name, validFrom or validTo; default id) and orderDirection (asc
+	// or desc; default asc).
+	RouteListAPIKeys = "GET /settings/2/api-keys"
+	// RouteGetAPIKey answers one key by its id.
+	RouteGetAPIKey = "GET /settings/2/api-keys/{id}"
+	// RouteUpdateAPIKey changes the fields present in a JSON body like that
+	// of [RouteCreateAPIKey], plus "enabled"; absent fields keep their
+	// value. "enabled":false revokes the key.
+	RouteUpdateAPIKey = "PUT /settings/2/api-keys/{id}"
+)
+
+// APIKeyID is the id under which [APIKey] appears on the API key
+// management routes, so that a test can revoke or update it.
+const APIKeyID = "000000005EED5EED5EED5EED5EED5EED"
+
+const (
+	// accountID is the account every key of the fake server belongs to.
+	accountID = "1B5C0DE0A11CE0000000000000000001"
+	// defaultAPIKeyDailyLimit is Infobip's documented limit on creating,
+	// and on updating, API keys: 40 requests a day for each.
+	defaultAPIKeyDailyLimit = 40
+	// maxKeyPage and maxKeyPageSize are Infobip's documented paging bounds.
+	maxKeyPage     = 100
+	maxKeyPageSize = 100
+	// keyDateLayout is how dates are written: UTC, without a zone.
+	keyDateLayout = "2006-01-02T15:04:05"
+)
+
+// keyPermissions are the permissions Infobip documents for v2 keys.
+var keyPermissions = []string{"PUBLIC_API", "2FA_CLIENT", "WEB_SDK"}
+
+// apiKey is one App key the server knows, however it got there.
+type apiKey struct {
+	seq         int
+	id          string
+	secret      string
+	accountID   string
+	name        string
+	allowedIPs  []string
+	validFrom   time.Time // zero: no lower bound
+	validTo     time.Time // zero: no upper bound
+	enabled     bool
+	permissions []string
+	platform    []keyPlatform
+	scopes      []string
+}
+
+// keyPlatform is a CPaaS X application and entity linked to a key.
+type keyPlatform struct {
+	Key           string `json:"key,omitempty"`
+	ApplicationID string `json:"applicationId"`
+	EntityID      string `json:"entityId,omitempty"`
+	Action        string `json:"action,omitempty"`
+}
+
+// keyStore holds the App keys of a [Server]. Its methods need s.mu held.
+type keyStore struct {
+	byID     map[string]*apiKey
+	bySecret map[string]*apiKey
+	seq      int
+	limit    int       // daily limit per route; 0: none
+	day      time.Time // the UTC day the counts below are for
+	used     map[string]int
+}
+
+func newKeyStore() keyStore {
+	ks := keyStore{
+		byID:     make(map[string]*apiKey),
+		bySecret: make(map[string]*apiKey),
+		limit:    defaultAPIKeyDailyLimit,
+		used:     make(map[string]int),
+	}
+	ks.add(&apiKey{id: APIKeyID, secret: APIKey, name: "default", accountID: accountID,
+		enabled: true, permissions: []string{"PUBLIC_API"}})
+	return ks
+}
+
+func (ks *keyStore) add(k *apiKey) {
+	ks.seq++
+	k.seq = ks.seq
+	ks.byID[k.id] = k
+	ks.bySecret[k.secret] = k
+}
+
+// accepts reports whether the App key secret may be used at now from the
+// address from.
+func (ks *keyStore) accepts(secret string, now time.Time, from netip.Addr) bool {
+	k, ok := ks.bySecret[secret]
+	if !ok || !k.enabled {
+		return false
+	}
+	if !k.validFrom.IsZero() && now.Before(k.validFrom) {
+		return false
+	}
+	if !k.validTo.IsZero() && !now.Before(k.validTo) {
+		return false
+	}
+	if len(k.allowedIPs) == 0 {
+		return true
+	}
+	for _, a := range k.allowedIPs {
+		if p, err := parseIPOrPrefix(a); err == nil && p.Contains(from) {
+			return true
+		}
+	}
+	return false
+}
+
+// spend counts one request on route against the daily limit. When the limit
+// is used up it returns false and how long until the next day on the
+// server's clock.
+func (ks *keyStore) spend(route string, now time.Time) (bool, time.Duration) {
+	day := now.UTC().Truncate(24 * time.Hour)
+	if !day.Equal(ks.day) {
+		ks.day = day
+		clear(ks.used)
+	}
+	if ks.limit > 0 && ks.used[route] >= ks.limit {
+		return false, day.Add(24 * time.Hour).Sub(now)
+	}
+	ks.used[route]++
+	return true, 0
+}
+
+// SetAPIKeyDailyLimit sets how many requests a day, by the server's clock
+// (UTC days), [RouteCreateAPIKey] and [RouteUpdateAPIKey] each accept before
+// answering 429. The default is Infobip's documented 40. A limit of 0 or
+// less removes it. Requests already counted today still count.
+func (s *Server) SetAPIKeyDailyLimit(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keys.limit = max(n, 0)
+}
+
+// registerAPIKeyRoutes adds the API key management routes.
+func (s *Server) registerAPIKeyRoutes() {
+	s.HandleFunc(RouteCreateAPIKey, s.keyManager(s.createAPIKey))
+	s.HandleFunc(RouteListAPIKeys, s.keyManager(s.listAPIKeys))
+	s.HandleFunc(RouteGetAPIKey, s.keyManager(s.getAPIKey))
+	s.HandleFunc(RouteUpdateAPIKey, s.keyManager(s.updateAPIKey))
+}
+
+// keyManager wraps a handler of the key management routes: it runs only
+// for valid Basic, IBSSO or OAuth credentials.
+func (s *Server) keyManager(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		authz := r.Header.Get("Authorization")
+		if !s.authorized(authz, remoteAddr(r)) {
+			writeNewError(w, http.StatusUnauthorized, "E401",
+				"The request lacks valid authentication credentials for the requested resource.",
+				"Check the resources and adjust authentication credentials.")
+			return
+		}
+		if scheme, _ := cutScheme(authz); scheme == "app" {
+			writeNewError(w, http.StatusForbidden, "E403",
+				"Insufficient permissions to access the requested resource: API keys cannot manage API keys.",
+				"Use Basic, IBSSO or OAuth 2.0 authentication for API key management.")
+			return
+		}
+		h(w, r)
+	}
+}
+
+// remoteAddr is the client's IP address, or the zero Addr.
+func remoteAddr(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}
+
+// keyIn is the body of create and update requests. Pointers tell absent
+// fields from empty ones.
+type keyIn struct {
+	AccountID   *string        `json:"accountId"`
+	Name        *string        `json:"name"`
+	AllowedIPs  *[]string      `json:"allowedIPs"`
+	ValidFrom   *string        `json:"validFrom"`
+	ValidTo     *string        `json:"validTo"`
+	Enabled     *bool          `json:"enabled"`
+	Permissions *[]string      `json:"permissions"`
+	Platform    *[]keyPlatform `json:"platform"`
+	ScopeGUIDs  *[]string      `json:"scopeGuids"`
+}
+
+// keyOut is a key as the routes answer it.
+type keyOut struct {
+	ID           string        `json:"id"`
+	APIKeySecret string        `json:"apiKeySecret"`
+	AccountID    string        `json:"accountId"`
+	Name         string        `json:"name"`
+	AllowedIPs   []string      `json:"allowedIPs,omitempty"`
+	ValidFrom    string        `json:"validFrom,omitempty"`
+	ValidTo      string        `json:"validTo,omitempty"`
+	Enabled      bool          `json:"enabled"`
+	Permissions  []string      `json:"permissions,omitempty"`
+	Platform     []keyPlatform `json:"platform,omitempty"`
+	ScopeGUIDs   []string      `json:"scopeGuids,omitempty"`
+}
+
+func (k *apiKey) out() keyOut {
+	return keyOut{
+		ID:           k.id,
+		APIKeySecret: k.secret,
+		AccountID:    k.accountID,
+		Name:         k.name,
+		AllowedIPs:   slices.Clone(k.allowedIPs),
+		ValidFrom:    formatKeyDate(k.validFrom),
+		ValidTo:      formatKeyDate(k.validTo),
+		Enabled:      k.enabled,
+		Permissions:  slices.Clone(k.permissions),
+		Platform:     slices.Clone(k.platform),
+		ScopeGUIDs:   slices.Clone(k.scopes),
+	}
+}
+
+func formatKeyDate(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(keyDateLayout)
+}
+
+// parseKeyDate reads a date as Infobip writes it (UTC, no zone) or in RFC
+// 3339 with a zone, with or without fractional seconds.
+func parseKeyDate(v string) (time.Time, bool) {
+	for _, layout := range []string{
+		"2006-01-02T15:04:05.999999999",
+		"2006-01-02T15:04:05.999999999Z07:00",
+		"2006-01-02T15:04:05.999999999Z0700",
+	} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// parseIPOrPrefix reads an allowed IP: an address or a CIDR range.
+func parseIPOrPrefix(v string) (netip.Prefix, error) {
+	if a, err := netip.ParseAddr(v); err == nil {
+		a = a.Unmap()
+		return netip.PrefixFrom(a, a.BitLen()), nil
+	}
+	p, err := netip.ParsePrefix(v)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	if p.Addr().Is4In6() {
+		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+	}
+	return p.Masked(), nil
+}
+
+// badRequest answers 400 E400 with the violations.
+func badRequest(w http.ResponseWriter, vs []violation) {
+	writeNewError(w, http.StatusBadRequest, "E400", "Request cannot be processed.",
+		"Check the syntax, violations and adjust the request.", vs...)
+}
+
+func keyNotFound(w http.ResponseWriter) {
+	writeNewError(w, http.StatusNotFound, "E404",
+		"Not found - request URL doesn't exist on the API server or resource is not found.",
+		"Check the resources and adjust your request.")
+}
+
+// overLimit answers 429 E429, asking the client to come back tomorrow.
+func overLimit(w http.ResponseWriter, wait time.Duration) {
+	secs := int64((wait + time.Second - 1) / time.Second)
+	w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+	writeNewError(w, http.StatusTooManyRequests, "E429", "Too many requests sent.",
+		"Check request rate limit specified in the API endpoint documentation resource.")
+}
+
+// readKeyIn decodes a create or update body, answering the error itself.
+func readKeyIn(w http.ResponseWriter, r *http.Request) (keyIn, bool) {
+	var in keyIn
+	if !hasMediaType(r, "application/json") {
+		writeNewError(w, http.StatusUnsupportedMediaType, "E415",
+			"Unsupported media type", "Send the body as application/json")
+		return in, false
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		badRequest(w, []violation{{Property: "body", Violation: "must be a JSON object"}})
+		return in, false
+	}
+	return in, true
+}
+
+// createAPIKey serves [RouteCreateAPIKey].
+func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
+	now := s.Now()
+	s.mu.Lock()
+	ok, wait := s.keys.spend(RouteCreateAPIKey, now)
+	s.mu.Unlock()
+	if !ok {
+		overLimit(w, wait)
+		return
+	}
+	in, ok := readKeyIn(w, r)
+	if !ok {
+		return
+	}
+	k := &apiKey{
+		accountID: accountID,
+		enabled:   true,
+		validFrom: now.UTC().Truncate(time.Second),
+	}
+	k.validTo = k.validFrom.AddDate(1, 0, 0)
+	if in.Name == nil {
+		in.Name = new("")
+	}
+	vs := applyKeyIn(k, in, now, true)
+	if len(vs) > 0 {
+		badRequest(w, vs)
+		return
+	}
+	if len(k.permissions) == 0 && len(k.platform) == 0 {
+		k.permissions = []string{"PUBLIC_API"}
+	}
+	s.mu.Lock()
+	k.id = fmt.Sprintf("%08X%s", s.keys.seq+1, strings.ToUpper(randomHex(12)))
+	k.secret = randomHex(16) + "-" + newUUID()
+	for i := range k.platform {
+		k.platform[i].Key = strings.ToUpper(randomHex(16))
+	}
+	s.keys.add(k)
+	out := k.out()
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+// updateAPIKey serves [RouteUpdateAPIKey].
+func (s *Server) updateAPIKey(w http.ResponseWriter, r *http.Request) {
+	now := s.Now()
+	s.mu.Lock()
+	ok, wait := s.keys.spend(RouteUpdateAPIKey, now)
+	_, known := s.keys.byID[r.PathValue("id")]
+	s.mu.Unlock()
+	if !ok {
+		overLimit(w, wait)
+		return
+	}
+	if !known {
+		keyNotFound(w)
+		return
+	}
+	in, ok := readKeyIn(w, r)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k, known := s.keys.byID[r.PathValue("id")]
+	if !known {
+		keyNotFound(w)
+		return
+	}
+	next := *k
+	vs := applyKeyIn(&next, in, now, false)
+	if len(vs) > 0 {
+		badRequest(w, vs)
+		return
+	}
+	if in.Permissions != nil && len(next.permissions) == 0 && len(next.platform) == 0 {
+		next.permissions = []string{"PUBLIC_API"} // documented default
+	}
+	if in.Platform != nil && len(next.platform) == 0 && len(next.permissions) == 0 {
+		next.permissions = []string{"PUBLIC_API"}
+	}
+	for i := range next.platform {
+		if next.platform[i].Key == "" {
+			next.platform[i].Key = strings.ToUpper(randomHex(16))
+		}
+	}
+	*k = next
+	writeJSON(w, http.StatusOK, k.out())
+}
+
+// applyKeyIn copies the fields present in in onto k and reports what is
+// wrong with the result. It never keeps a reference into in.
+func applyKeyIn(k *apiKey, in keyIn, now time.Time, create bool) []violation {
+	var vs []violation
+	bad := func(prop, msg string) { vs = append(vs, violation{Property: prop, Violation: msg}) }
+
+	if in.AccountID != nil && *in.AccountID != "" {
+		k.accountID = *in.AccountID
+	}
+	if in.Name != nil {
+		k.name = *in.Name
+		switch {
+		case strings.TrimSpace(k.name) == "":
+			bad("name", "must not be blank")
+		case !utf8.ValidString(k.name) || strings.ContainsFunc(k.name, unicode.IsControl):
+			bad("name", "must not contain control characters")
+		}
+	}
+	if in.AllowedIPs != nil {
+		k.allowedIPs = slices.Clone(*in.AllowedIPs)
+		for i, a := range k.allowedIPs {
+			if _, err := parseIPOrPrefix(a); err != nil {
+				bad(fmt.Sprintf("allowedIPs[%d]", i), "must be an IP address or a CIDR range")
+			}
+		}
+	}
+	dates := true
+	if in.ValidFrom != nil {
+		t, ok := parseKeyDate(*in.ValidFrom)
+		if !ok {
+			bad("validFrom", "must be a date-time such as 2026-01-01T00:00:00")
+			dates = false
+		} else if create && t.Before(now.Truncate(time.Second)) {
+			bad("validFrom", "must not be earlier than the creation time")
+		}
+		k.validFrom = t
+		if create && in.ValidTo == nil {
+			k.validTo = t.AddDate(1, 0, 0)
+		}
+	}
+	if in.ValidTo != nil {
+		t, ok := parseKeyDate(*in.ValidTo)
+		if !ok {
+			bad("validTo", "must be a date-time such as 2026-01-01T00:00:00")
+			dates = false
+		} else if create && t.Before(now) {
+			bad("validTo", "must not be earlier than the creation time")
+			dates = false // one violation for validTo is enough
+		}
+		k.validTo = t
+	}
+	if dates && !k.validFrom.IsZero() && !k.validTo.IsZero() && k.validTo.Before(k.validFrom) {
+		bad("validTo", "must not be earlier than validFrom")
+	}
+	if in.Enabled != nil && !create {
+		k.enabled = *in.Enabled
+	}
+	if in.Permissions != nil {
+		k.permissions = slices.Clone(*in.Permissions)
+		for i, p := range k.permissions {
+			if !slices.Contains(keyPermissions, p) {
+				bad(fmt.Sprintf("permissions[%d]", i), "must be one of "+strings.Join(keyPermissions, ", "))
+			}
+		}
+		if slices.Contains(k.permissions, "PUBLIC_API") && slices.Contains(k.permissions, "WEB_SDK") {
+			bad("permissions", "must not hold both PUBLIC_API and WEB_SDK")
+		}
+	}
+	if in.Platform != nil {
+		k.platform = slices.Clone(*in.Platform)
+		if len(k.platform) > 0 && in.Permissions == nil {
+			k.permissions = nil // a key is linked to a platform or has permissions
+		}
+		for i, p := range k.platform {
+			if strings.TrimSpace(p.ApplicationID) == "" {
+				bad(fmt.Sprintf("platform[%d].applicationId", i), "must not be blank")
+			}
+			if p.Action != "" && p.Action != "FILL" && p.Action != "FORCE" {
+				bad(fmt.Sprintf("platform[%d].action", i), "must be FILL or FORCE")
+			}
+		}
+	}
+	if in.Permissions != nil && len(*in.Permissions) > 0 && in.Platform != nil && len(*in.Platform) > 0 {
+		bad("platform", "must not be set together with permissions")
+	}
+	if in.ScopeGUIDs != nil {
+		k.scopes = slices.Clone(*in.ScopeGUIDs)
+		seen := make(map[string]bool, len(k.scopes))
+		for i, sc := range k.scopes {
+			switch {
+			case strings.TrimSpace(sc) == "":
+				bad(fmt.Sprintf("scopeGuids[%d]", i), "must not be blank")
+			case seen[sc]:
+				bad(fmt.Sprintf("scopeGuids[%d]", i), "must not repeat a scope")
+			}
+			seen[sc] = true
+		}
+		if !create && len(k.scopes) > 0 && in.Platform != nil && len(*in.Platform) > 0 {
+			bad("scopeGuids", "must not be set together with platform")
+		}
+	}
+	return vs
+}
+
+// getAPIKey serves [RouteGetAPIKey].
+func (s *Server) getAPIKey(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	k, ok := s.keys.byID[r.PathValue("id")]
+	var out keyOut
+	if ok {
+		out = k.out()
+	}
+	s.mu.Unlock()
+	if !ok {
+		keyNotFound(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// listAPIKeys serves [RouteListAPIKeys].
+func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var vs []violation
+	bad := func(prop, msg string) { vs = append(vs, violation{Property: prop, Violation: msg}) }
+	intParam := func(name string, def, lo, hi int) int {
+		v := q.Get(name)
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			bad(name, fmt.Sprintf("must be a whole number from %d to %d", lo, hi))
+			return def
+		}
+		return n
+	}
+	page := intParam("page", 0, 0, maxKeyPage)
+	size := intParam("size", maxKeyPageSize, 1, maxKeyPageSize)
+	orderBy := q.Get("orderBy")
+	switch orderBy {
+	case "", "id", "name", "validFrom", "validTo":
+	default:
+		bad("orderBy", "must be id, name, validFrom or validTo")
+	}
+	dir := strings.ToLower(q.Get("orderDirection"))
+	switch dir {
+	case "":
+		dir = "asc"
+	case "asc", "desc":
+	default:
+		bad("orderDirection", "must be asc or desc")
+	}
+	var enabled *bool
+	if v := q.Get("enabled"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			bad("enabled", "must be true or false")
+		}
+		enabled = &b
+	}
+	if len(vs) > 0 {
+		badRequest(w, vs)
+		return
+	}
+
+	s.mu.Lock()
+	var keys []keyOut
+	var order []*apiKey
+	for _, k := range s.keys.byID {
+		if (q.Has("accountId") && k.accountID != q.Get("accountId")) ||
+			(q.Has("name") && k.name != q.Get("name")) ||
+			(q.Has("apiKeySecret") && k.secret != q.Get("apiKeySecret")) ||
+			(enabled != nil && k.enabled != *enabled) {
+			continue
+		}
+		order = append(order, k)
+	}
+	slices.SortFunc(order, func(a, b *apiKey) int {
+		c := 0
+		switch orderBy {
+		case "name":
+			c = strings.Compare(a.name, b.name)
+		case "validFrom":
+			c = a.validFrom.Compare(b.validFrom)
+		case "validTo":
+			c = a.validTo.Compare(b.validTo)
+		}
+		c = cmp.Or(c, strings.Compare(a.id, b.id))
+		if dir == "desc" {
+			c = -c
+		}
+		return c
+	})
+	total := len(order)
+	if lo := page * size; lo < total {
+		for _, k := range order[lo:min(lo+size, total)] {
+			keys = append(keys, k.out())
+		}
+	}
+	s.mu.Unlock()
+
+	if keys == nil {
+		keys = []keyOut{}
+	}
+	type paging struct {
+		Page           int    `json:"page"`
+		PageSize       int    `json:"pageSize"`
+		OrderDirection string `json:"orderDirection"`
+		OrderBy        string `json:"orderBy,omitempty"`
+		TotalCount     int    `json:"totalCount"`
+		TotalPages     int    `json:"totalPages"`
+	}
+	writeJSON(w, http.StatusOK, struct {
+		APIKeys []keyOut `json:"apiKeys"`
+		Paging  paging   `json:"paging"`
+	}{keys, paging{page, size, dir, orderBy, total, (total + size - 1) / size}})
+}
+
+// randomHex returns n random bytes in lower-case hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%x", b)
+}
+
+// addAPIKey makes secret a valid App key: a known key is enabled again, an
+// unknown one is added without validity window. s.mu must be held.
+func (ks *keyStore) addAPIKey(secret string) {
+	if k, ok := ks.bySecret[secret]; ok {
+		k.enabled = true
+		return
+	}
+	ks.add(&apiKey{
+		id:          fmt.Sprintf("%08X%s", ks.seq+1, strings.ToUpper(randomHex(12))),
+		secret:      secret,
+		name:        "added key",
+		accountID:   accountID,
+		enabled:     true,
+		permissions: []string{"PUBLIC_API"},
+	})
+}
