@@ -56,7 +56,8 @@ func parseBaseURL(raw string) (origin, string, error) {
 		return origin{}, "", fmt.Errorf("auth: base URL %q has no host", u.Redacted())
 	}
 	if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
-		return origin{}, "", fmt.Errorf("auth: base URL %q must be an origin only (scheme and host, e.g. https://xxxxx.api.infobip.com), without path, query or fragment", u.Redacted())
+		// Show the origin alone: a path or query may hold a pasted key.
+		return origin{}, "", fmt.Errorf("auth: base URL on %q has a path, query or fragment (not shown); it must be an origin only (scheme and host, e.g. https://xxxxx.api.infobip.com)", u.Scheme+"://"+u.Host)
 	}
 	if scheme == "http" && !isLoopback(u.Hostname()) {
 		return origin{}, "", fmt.Errorf("auth: base URL %q uses http://; Infobip credentials travel only over https (http is allowed for loopback test servers)", u.Redacted())

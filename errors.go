@@ -1,11 +1,13 @@
 package auth
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -157,6 +159,38 @@ func ParseError(resp *http.Response) *Error {
 		body, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	}
 	return parseErrorBody(resp.StatusCode, resp.Header, body)
+}
+
+// refusal parses the error answer to a request of ours that carried
+// secrets. A server or proxy may echo the request in its error page, so any
+// of the secrets found in the body, as sent or escaped, is blotted out first.
+func refusal(op string, status int, header http.Header, body []byte, secrets ...string) *Error {
+	e := parseErrorBody(status, header, scrubSecrets(body, secrets))
+	e.Op = op
+	return e
+}
+
+// readRefusal reads at most 1 MiB of resp's body and parses it as refusal
+// does.
+func readRefusal(op string, resp *http.Response, secrets ...string) *Error {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	return refusal(op, resp.StatusCode, resp.Header, body, secrets...)
+}
+
+// scrubSecrets replaces each secret in body, raw or in the escaped forms it
+// takes in a form, a URL or a JSON string, by "[redacted]". Secrets shorter
+// than 4 bytes are left: replacing them would garble ordinary text.
+func scrubSecrets(body []byte, secrets []string) []byte {
+	for _, secret := range secrets {
+		if len(secret) < 4 {
+			continue
+		}
+		quoted, _ := json.Marshal(secret)
+		for _, form := range []string{secret, url.QueryEscape(secret), url.PathEscape(secret), string(quoted[1 : len(quoted)-1])} {
+			body = bytes.ReplaceAll(body, []byte(form), []byte("[redacted]"))
+		}
+	}
+	return body
 }
 
 // oldCodes maps the messageId of old error bodies to the codes of new ones.

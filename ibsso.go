@@ -68,6 +68,7 @@ func (c IBSSOConfig) LogValue() slog.Value { return slog.StringValue(ibssoConfig
 type IBSSO struct {
 	endpoint string
 	body     []byte // the JSON create request, built once
+	password string // only to scrub it from echoed error pages
 	client   *http.Client
 	cache    *tokencache.Cache
 }
@@ -103,6 +104,7 @@ func NewIBSSO(cfg IBSSOConfig) (*IBSSO, error) {
 	s := &IBSSO{
 		endpoint: base + sessionPath,
 		body:     body,
+		password: cfg.Password,
 		client:   noRedirects(cfg.HTTPClient),
 	}
 	s.cache = tokencache.New(tokencache.Config{
@@ -184,11 +186,18 @@ func (s *IBSSO) create(ctx context.Context, stale *tokencache.Token) (*tokencach
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		e := ParseError(resp)
-		e.Op = "create IBSSO session"
-		return nil, e
+		return nil, readRefusal("create IBSSO session", resp, s.password)
 	}
-	token, err := decodeSession(io.LimitReader(resp.Body, maxErrorBody))
+	// Read the whole body first, so that a dropped connection or an
+	// oversized answer is reported as such, not as malformed JSON.
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("auth: create IBSSO session: reading the response: %w", err)
+	}
+	if len(raw) > maxErrorBody {
+		return nil, errors.New("auth: create IBSSO session: response is larger than 1 MiB")
+	}
+	token, err := decodeSession(bytes.NewReader(raw))
 	if err != nil {
 		return nil, err
 	}
@@ -221,9 +230,7 @@ func (s *IBSSO) destroy(ctx context.Context, t *tokencache.Token) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		e := ParseError(resp)
-		e.Op = "destroy IBSSO session"
-		return e
+		return readRefusal("destroy IBSSO session", resp, t.Value)
 	}
 	return nil
 }
@@ -240,11 +247,17 @@ func noRedirects(c *http.Client) *http.Client {
 	return &cp
 }
 
-// retryAfter extracts the pause an Infobip error asks for.
+// maxRetryAfter caps the pause a Retry-After header imposes on fetches, so
+// that a broken or hostile answer ("Retry-After: 99999999999") cannot lock
+// the authenticator out for centuries.
+const maxRetryAfter = 5 * time.Minute
+
+// retryAfter extracts the pause an Infobip error asks for, at most
+// maxRetryAfter.
 func retryAfter(err error) time.Duration {
 	var e *Error
 	if errors.As(err, &e) {
-		return e.RetryAfter
+		return min(e.RetryAfter, maxRetryAfter)
 	}
 	return 0
 }

@@ -111,7 +111,7 @@ func NewOAuth(cfg OAuthConfig) (*Bearer, error) {
 		// ReuseTokenSource, decides when to fetch.
 		tok, err := cc.Token(context.WithValue(ctx, oauth2.HTTPClient, client))
 		if err != nil {
-			return nil, tokenError(err)
+			return nil, tokenError(err, cfg.ClientSecret)
 		}
 		return bearerToken(tok, now(), true)
 	}
@@ -216,8 +216,10 @@ func bearerToken(tok *oauth2.Token, now time.Time, strict bool) (*tokencache.Tok
 	}
 	t := &tokencache.Token{Value: tok.AccessToken, Header: "Bearer " + tok.AccessToken}
 	switch {
-	case present && seconds <= 0:
-		return nil, fmt.Errorf("auth: fetch OAuth token: expires_in is %v, want a positive number of seconds", seconds)
+	case present && seconds < 1:
+		// Less than a second would be expired on arrival, and fetched again
+		// by every request.
+		return nil, fmt.Errorf("auth: fetch OAuth token: expires_in is %v, want a positive number of seconds (at least 1)", seconds)
 	case present && seconds > maxLifetime.Seconds():
 		return nil, fmt.Errorf("auth: fetch OAuth token: expires_in is %v seconds, more than a year", seconds)
 	case present:
@@ -226,7 +228,11 @@ func bearerToken(tok *oauth2.Token, now time.Time, strict bool) (*tokencache.Tok
 		return nil, errors.New("auth: fetch OAuth token: response has no expires_in")
 	case !tok.Expiry.IsZero():
 		// Only the source's own (real) clock is known: keep the time left.
-		t.Expiry = now.Add(time.Until(tok.Expiry))
+		left := time.Until(tok.Expiry)
+		if left <= 0 {
+			return nil, errors.New("auth: fetch OAuth token: the token source returned an expired token")
+		}
+		t.Expiry = now.Add(left)
 	}
 	return t, nil
 }
@@ -235,7 +241,11 @@ func bearerToken(tok *oauth2.Token, now time.Time, strict bool) (*tokencache.Tok
 // from Token.ExpiresIn.
 func expiresIn(tok *oauth2.Token) (seconds float64, present bool, err error) {
 	bad := errors.New("auth: fetch OAuth token: expires_in is not a number")
-	switch v := tok.Extra("expires_in").(type) {
+	raw := tok.Extra("expires_in")
+	if s, ok := raw.(string); ok && strings.TrimSpace(s) == "" {
+		raw = nil // a form-encoded response without expires_in reads as ""
+	}
+	switch v := raw.(type) {
 	case nil:
 		if tok.ExpiresIn != 0 {
 			return float64(tok.ExpiresIn), true, nil
@@ -263,12 +273,15 @@ func expiresIn(tok *oauth2.Token) (seconds float64, present bool, err error) {
 }
 
 // tokenError turns a token endpoint's refusal into an *Error, keeping the
-// x/oauth2 error reachable with errors.Unwrap.
-func tokenError(err error) error {
+// x/oauth2 error reachable with errors.Unwrap. The secrets sent are scrubbed
+// from both, in case the server echoed them.
+func tokenError(err error, secrets ...string) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && re.Response != nil {
-		e := parseErrorBody(re.Response.StatusCode, re.Response.Header, re.Body)
-		e.Op = "fetch OAuth token"
+		re.Body = scrubSecrets(re.Body, secrets)
+		re.ErrorDescription = string(scrubSecrets([]byte(re.ErrorDescription), secrets))
+		re.ErrorURI = string(scrubSecrets([]byte(re.ErrorURI), secrets))
+		e := refusal("fetch OAuth token", re.Response.StatusCode, re.Response.Header, re.Body)
 		e.Err = re
 		return e
 	}
