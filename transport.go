@@ -153,16 +153,24 @@ func (t *Transport) allowed(scheme, host string) bool {
 // stay as they were; the value slices of other headers are shared, which the
 // RoundTripper contract (no mutation) makes safe.
 func withAuthorization(req *http.Request, header string, body io.ReadCloser) *http.Request {
-	r := new(http.Request)
-	*r = *req
+	a := &authorizedRequest{req: *req}
+	a.value[0] = header
 	h := make(http.Header, len(req.Header)+1)
 	for k, v := range req.Header {
 		h[k] = v
 	}
-	h["Authorization"] = []string{header}
-	r.Header = h
-	r.Body = body
-	return r
+	h["Authorization"] = a.value[:]
+	a.req.Header = h
+	a.req.Body = body
+	return &a.req
+}
+
+// authorizedRequest is a request copy and the backing array of its
+// Authorization value, allocated together: one allocation fewer per
+// request, in the same size class as an http.Request alone.
+type authorizedRequest struct {
+	req   http.Request
+	value [1]string
 }
 
 // replayBody returns a fresh copy of req's body for a retry, or ok=false when
