@@ -41,7 +41,7 @@ func (k *APIKey) String() string { return apiKeyRedacted }
 func (k *APIKey) GoString() string { return apiKeyRedacted }
 
 // Format prints the redacted description for every verb.
-func (k *APIKey) Format(f fmt.State, verb rune) { formatRedacted(f, verb, apiKeyRedacted) }
+func (k *APIKey) Format(f fmt.State, verb rune) { formatAs(f, verb, apiKeyRedacted) }
 
 // LogValue keeps the key out of slog output.
 func (k *APIKey) LogValue() slog.Value { return slog.StringValue(apiKeyRedacted) }

@@ -159,9 +159,10 @@ func checkCredential(field, value string, allowInnerSpace bool) error {
 // redacted is how every secret-holding value prints itself.
 const redacted = "[redacted]"
 
-// formatRedacted implements fmt.Formatter for secret-holding types: every
-// verb, %#v and %+v included, prints the same safe text.
-func formatRedacted(f fmt.State, verb rune, safe string) {
+// formatAs implements fmt.Formatter for types that must print as a fixed
+// text: every verb, %#v and %+v included, prints text (quoted for %q), so
+// fmt never walks into fields that hold secrets.
+func formatAs(f fmt.State, verb rune, safe string) {
 	if verb == 'q' {
 		fmt.Fprintf(f, "%q", safe)
 		return

@@ -45,7 +45,7 @@ func (b *Basic) String() string { return basicRedacted }
 func (b *Basic) GoString() string { return basicRedacted }
 
 // Format prints the redacted description for every verb.
-func (b *Basic) Format(f fmt.State, verb rune) { formatRedacted(f, verb, basicRedacted) }
+func (b *Basic) Format(f fmt.State, verb rune) { formatAs(f, verb, basicRedacted) }
 
 // LogValue keeps the credentials out of slog output.
 func (b *Basic) LogValue() slog.Value { return slog.StringValue(basicRedacted) }

@@ -56,7 +56,7 @@ func (c IBSSOConfig) String() string { return ibssoConfigRedacted }
 func (c IBSSOConfig) GoString() string { return ibssoConfigRedacted }
 
 // Format prints the redacted description for every verb.
-func (c IBSSOConfig) Format(f fmt.State, verb rune) { formatRedacted(f, verb, ibssoConfigRedacted) }
+func (c IBSSOConfig) Format(f fmt.State, verb rune) { formatAs(f, verb, ibssoConfigRedacted) }
 
 // LogValue keeps the password out of slog output.
 func (c IBSSOConfig) LogValue() slog.Value { return slog.StringValue(ibssoConfigRedacted) }
@@ -163,7 +163,7 @@ func (s *IBSSO) String() string { return ibssoRedacted }
 func (s *IBSSO) GoString() string { return ibssoRedacted }
 
 // Format prints the redacted description for every verb.
-func (s *IBSSO) Format(f fmt.State, verb rune) { formatRedacted(f, verb, ibssoRedacted) }
+func (s *IBSSO) Format(f fmt.State, verb rune) { formatAs(f, verb, ibssoRedacted) }
 
 // LogValue keeps the session out of slog output.
 func (s *IBSSO) LogValue() slog.Value { return slog.StringValue(ibssoRedacted) }

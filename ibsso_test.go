@@ -175,17 +175,7 @@ func TestIBSSORenewsAfter401AndReplaysTheBody(t *testing.T) {
 	require.Equal(t, http.StatusOK, getBalance(t, c, srv))
 	srv.Revoke(strings.TrimPrefix(lastAuthorization(t, srv, authtest.RouteBalance), "IBSSO "))
 
-	payload := []byte(`{"messages":[{"destinations":[{"to":"41793026727"}],"text":"héllo"}]}`)
-	resp, err := c.Post(srv.URL+"/sms/2/text/advanced", "application/json", bytes.NewReader(payload))
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-
-	sent := srv.Requests(authtest.RouteSendSMS)
-	require.Len(t, sent, 2)
-	require.Equal(t, payload, sent[0].Body)
-	require.Equal(t, payload, sent[1].Body)
-	require.NotEqual(t, sent[0].Header.Get("Authorization"), sent[1].Header.Get("Authorization"))
+	sendSMSAfterRevocation(t, c, srv)
 	require.Equal(t, 2, srv.Count(authtest.RouteCreateSession))
 	require.Equal(t, 0, srv.Count(authtest.RouteDestroySession), "a rejected session is not destroyed")
 	require.Equal(t, []string{"initial", "renew"}, ev.reasons())
@@ -248,6 +238,26 @@ func TestIBSSODeadSessionStormRenewsOnce(t *testing.T) {
 	})
 	require.Equal(t, map[string]int{"OK": 100}, statuses)
 	require.Equal(t, 3, srv.Count(authtest.RouteCreateSession))
+}
+
+// sendSMSAfterRevocation posts a message with a replayable body, whose
+// credential the server has just revoked, and checks that it went out
+// twice, byte for byte, the second time with a new credential. It returns
+// the two requests the server saw.
+func sendSMSAfterRevocation(t *testing.T, c *http.Client, srv *authtest.Server) []authtest.Request {
+	t.Helper()
+	payload := []byte(`{"messages":[{"destinations":[{"to":"41793026727"}],"text":"héllo"}]}`)
+	resp, err := c.Post(srv.URL+"/sms/2/text/advanced", "application/json", bytes.NewReader(payload))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	sent := srv.Requests(authtest.RouteSendSMS)
+	require.Len(t, sent, 2)
+	require.Equal(t, payload, sent[0].Body)
+	require.Equal(t, payload, sent[1].Body)
+	require.NotEqual(t, sent[0].Header.Get("Authorization"), sent[1].Header.Get("Authorization"))
+	return sent
 }
 
 // storm runs f in n goroutines released together and returns how often each

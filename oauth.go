@@ -54,7 +54,7 @@ func (c OAuthConfig) String() string { return oauthConfigRedacted }
 func (c OAuthConfig) GoString() string { return oauthConfigRedacted }
 
 // Format prints the redacted description for every verb.
-func (c OAuthConfig) Format(f fmt.State, verb rune) { formatRedacted(f, verb, oauthConfigRedacted) }
+func (c OAuthConfig) Format(f fmt.State, verb rune) { formatAs(f, verb, oauthConfigRedacted) }
 
 // LogValue keeps the client secret out of slog output.
 func (c OAuthConfig) LogValue() slog.Value { return slog.StringValue(oauthConfigRedacted) }
@@ -190,7 +190,7 @@ func (b *Bearer) String() string { return bearerRedacted }
 func (b *Bearer) GoString() string { return bearerRedacted }
 
 // Format prints the redacted description for every verb.
-func (b *Bearer) Format(f fmt.State, verb rune) { formatRedacted(f, verb, bearerRedacted) }
+func (b *Bearer) Format(f fmt.State, verb rune) { formatAs(f, verb, bearerRedacted) }
 
 // LogValue keeps the token out of slog output.
 func (b *Bearer) LogValue() slog.Value { return slog.StringValue(bearerRedacted) }

@@ -1,7 +1,6 @@
 package auth_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -171,14 +170,7 @@ func TestOAuthRenewsAfter401AndReplays(t *testing.T) {
 	require.Equal(t, http.StatusOK, getBalance(t, c, srv))
 	srv.Revoke(strings.TrimPrefix(lastAuthorization(t, srv, authtest.RouteBalance), "Bearer "))
 
-	payload := []byte(`{"messages":[{"destinations":[{"to":"41793026727"}],"text":"hi"}]}`)
-	resp, err := c.Post(srv.URL+"/sms/2/text/advanced", "application/json", bytes.NewReader(payload))
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	sent := srv.Requests(authtest.RouteSendSMS)
-	require.Len(t, sent, 2)
-	require.Equal(t, payload, sent[1].Body)
+	sent := sendSMSAfterRevocation(t, c, srv)
 	require.Equal(t, 2, srv.Count(authtest.RouteToken))
 	require.Equal(t, []string{"initial", "renew"}, ev.reasons())
 

@@ -210,7 +210,7 @@ func (t *Transport) GoString() string { return t.String() }
 
 // Format prints String for every verb, so that printing a Transport never
 // walks into its authenticator or base transport.
-func (t *Transport) Format(f fmt.State, verb rune) { formatRedacted(f, verb, t.String()) }
+func (t *Transport) Format(f fmt.State, verb rune) { formatAs(f, verb, t.String()) }
 
 // LogValue is String.
 func (t *Transport) LogValue() slog.Value { return slog.StringValue(t.String()) }
