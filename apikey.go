@@ -35,13 +35,13 @@ func (k *APIKey) Authorization(context.Context) (string, error) {
 const apiKeyRedacted = "auth.APIKey{" + redacted + "}"
 
 // String returns a redacted description.
-func (k *APIKey) String() string { return apiKeyRedacted }
+func (k APIKey) String() string { return apiKeyRedacted }
 
 // GoString returns a redacted description.
-func (k *APIKey) GoString() string { return apiKeyRedacted }
+func (k APIKey) GoString() string { return apiKeyRedacted }
 
 // Format prints the redacted description for every verb.
-func (k *APIKey) Format(f fmt.State, verb rune) { formatAs(f, verb, apiKeyRedacted) }
+func (k APIKey) Format(f fmt.State, verb rune) { formatAs(f, verb, apiKeyRedacted) }
 
 // LogValue keeps the key out of slog output.
-func (k *APIKey) LogValue() slog.Value { return slog.StringValue(apiKeyRedacted) }
+func (k APIKey) LogValue() slog.Value { return slog.StringValue(apiKeyRedacted) }

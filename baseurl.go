@@ -30,43 +30,37 @@ func parseBaseURL(raw string) (origin, string, error) {
 	if !strings.Contains(raw, "://") {
 		raw = "https://" + raw
 	}
+	// Errors show at most the scheme and a host that checked out: a pasted
+	// key can hide in a path, a query, a port or the parser's message.
 	u, err := url.Parse(raw)
 	if err != nil {
-		if strings.Contains(raw, "@") {
-			// The parser's message may quote part of a password.
-			return origin{}, "", errors.New("auth: base URL does not parse (and seems to hold user information, which it must not)")
-		}
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return origin{}, "", fmt.Errorf("auth: base URL does not parse: %v", err)
+		return origin{}, "", errors.New("auth: base URL does not parse (check the host and port); give an origin such as https://xxxxx.api.infobip.com")
 	}
 	if u.User != nil {
 		return origin{}, "", errors.New("auth: base URL contains user information; pass credentials to an authenticator instead")
 	}
 	scheme := strings.ToLower(u.Scheme)
 	if scheme != "https" && scheme != "http" {
-		return origin{}, "", fmt.Errorf("auth: base URL %q: scheme must be https", u.Redacted())
+		return origin{}, "", errors.New("auth: base URL scheme must be https")
 	}
 	if strings.Contains(u.Host, "%") {
-		return origin{}, "", fmt.Errorf("auth: base URL %q: host contains an escape or zone (%%)", u.Redacted())
+		return origin{}, "", errors.New("auth: base URL host contains an escape or zone (%)")
 	}
 	if u.Hostname() == "" {
-		return origin{}, "", fmt.Errorf("auth: base URL %q has no host", u.Redacted())
-	}
-	if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
-		// Show the origin alone: a path or query may hold a pasted key.
-		return origin{}, "", fmt.Errorf("auth: base URL on %q has a path, query or fragment (not shown); it must be an origin only (scheme and host, e.g. https://xxxxx.api.infobip.com)", u.Scheme+"://"+u.Host)
-	}
-	if scheme == "http" && !isLoopback(u.Hostname()) {
-		return origin{}, "", fmt.Errorf("auth: base URL %q uses http://; Infobip credentials travel only over https (http is allowed for loopback test servers)", u.Redacted())
+		return origin{}, "", errors.New("auth: base URL has no host")
 	}
 	o, ok := originOf(scheme, u.Host)
 	if !ok {
-		return origin{}, "", fmt.Errorf("auth: base URL %q has an invalid port", u.Redacted())
+		return origin{}, "", errors.New("auth: base URL has an invalid port")
 	}
-	return o, scheme + "://" + strings.ToLower(u.Host), nil
+	shown := scheme + "://" + strings.ToLower(u.Host)
+	if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return origin{}, "", fmt.Errorf("auth: base URL on %q has a path, query or fragment (not shown); it must be an origin only (scheme and host, e.g. https://xxxxx.api.infobip.com)", shown)
+	}
+	if scheme == "http" && !isLoopback(u.Hostname()) {
+		return origin{}, "", fmt.Errorf("auth: base URL %q uses http://; Infobip credentials travel only over https (http is allowed for loopback test servers)", shown)
+	}
+	return o, shown, nil
 }
 
 // originOf canonicalises a URL's scheme and host; ok is false for an

@@ -39,13 +39,13 @@ func (b *Basic) Authorization(context.Context) (string, error) {
 const basicRedacted = "auth.Basic{" + redacted + "}"
 
 // String returns a redacted description.
-func (b *Basic) String() string { return basicRedacted }
+func (b Basic) String() string { return basicRedacted }
 
 // GoString returns a redacted description.
-func (b *Basic) GoString() string { return basicRedacted }
+func (b Basic) GoString() string { return basicRedacted }
 
 // Format prints the redacted description for every verb.
-func (b *Basic) Format(f fmt.State, verb rune) { formatAs(f, verb, basicRedacted) }
+func (b Basic) Format(f fmt.State, verb rune) { formatAs(f, verb, basicRedacted) }
 
 // LogValue keeps the credentials out of slog output.
-func (b *Basic) LogValue() slog.Value { return slog.StringValue(basicRedacted) }
+func (b Basic) LogValue() slog.Value { return slog.StringValue(basicRedacted) }

@@ -17,13 +17,17 @@ import (
 //	IB_AUTH                          app, basic, ibsso or oauth: which to use
 //
 // When credentials for more than one scheme are set, IB_AUTH must choose.
-// Errors name the variables involved, never their values.
+// The base URL is returned in canonical form, scheme://host[:port] with no
+// trailing slash (https:// added if IB_BASE_URL has no scheme), ready for
+// paths to be appended. Errors name the variables involved, never their
+// values.
 func FromEnv() (baseURL string, a Authenticator, err error) {
-	baseURL = os.Getenv("IB_BASE_URL")
-	if baseURL == "" {
+	raw := os.Getenv("IB_BASE_URL")
+	if raw == "" {
 		return "", nil, errors.New("auth: IB_BASE_URL is not set")
 	}
-	if _, _, err := parseBaseURL(baseURL); err != nil {
+	_, baseURL, err = parseBaseURL(raw)
+	if err != nil {
 		return "", nil, fmt.Errorf("IB_BASE_URL: %w", err)
 	}
 	scheme, err := envScheme()

@@ -243,3 +243,21 @@ func TestFromEnvBadCredential(t *testing.T) {
 		})
 	}
 }
+
+func TestFromEnvReturnsACanonicalBaseURL(t *testing.T) {
+	for raw, want := range map[string]string{
+		"xyz.api.infobip.com":          "https://xyz.api.infobip.com",
+		"https://XYZ.api.infobip.com/": "https://xyz.api.infobip.com",
+		"https://api.infobip.com:8443": "https://api.infobip.com:8443",
+		"http://127.0.0.1:9000/":       "http://127.0.0.1:9000",
+	} {
+		t.Run(raw, func(t *testing.T) {
+			clearEnv(t)
+			t.Setenv("IB_BASE_URL", raw)
+			t.Setenv("IB_API_KEY", authtest.APIKey)
+			got, _, err := auth.FromEnv()
+			require.NoError(t, err)
+			require.Equal(t, want, got)
+		})
+	}
+}

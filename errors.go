@@ -89,6 +89,9 @@ type Resource struct {
 // followed by the action and the violations, if any. The text is bounded in
 // length and holds no control characters.
 func (e *Error) Error() string {
+	if e == nil {
+		return "infobip: <nil>"
+	}
 	var b strings.Builder
 	b.WriteString("infobip: ")
 	if op := clean(e.Op, maxErrorText); op != "" {

@@ -157,16 +157,16 @@ func (s *IBSSO) TokenSource() oauth2.TokenSource {
 const ibssoRedacted = "auth.IBSSO{" + redacted + "}"
 
 // String returns a redacted description.
-func (s *IBSSO) String() string { return ibssoRedacted }
+func (s IBSSO) String() string { return ibssoRedacted }
 
 // GoString returns a redacted description.
-func (s *IBSSO) GoString() string { return ibssoRedacted }
+func (s IBSSO) GoString() string { return ibssoRedacted }
 
 // Format prints the redacted description for every verb.
-func (s *IBSSO) Format(f fmt.State, verb rune) { formatAs(f, verb, ibssoRedacted) }
+func (s IBSSO) Format(f fmt.State, verb rune) { formatAs(f, verb, ibssoRedacted) }
 
 // LogValue keeps the session out of slog output.
-func (s *IBSSO) LogValue() slog.Value { return slog.StringValue(ibssoRedacted) }
+func (s IBSSO) LogValue() slog.Value { return slog.StringValue(ibssoRedacted) }
 
 func (s *IBSSO) create(ctx context.Context, stale *tokencache.Token) (*tokencache.Token, error) {
 	if stale != nil {

@@ -125,7 +125,9 @@ func NewOAuth(cfg OAuthConfig) (*Bearer, error) {
 //
 // A token's expiry comes from its "expires_in" extra field or ExpiresIn,
 // counted from opts.Now, or else from its Expiry. A token with neither is
-// used until the API rejects it.
+// used until the API rejects it. A call to ts.Token that outlasts
+// FetchTimeout is abandoned (it cannot be cancelled: TokenSource takes no
+// context) and counts as a failed fetch.
 func NewBearer(ts oauth2.TokenSource, opts *BearerOptions) (*Bearer, error) {
 	if ts == nil {
 		return nil, errors.New("auth: NewBearer: token source is nil")
@@ -137,14 +139,35 @@ func NewBearer(ts oauth2.TokenSource, opts *BearerOptions) (*Bearer, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	fetch := func(context.Context, *tokencache.Token) (*tokencache.Token, error) {
-		tok, err := ts.Token()
+	fetch := func(ctx context.Context, _ *tokencache.Token) (*tokencache.Token, error) {
+		tok, err := tokenWithin(ctx, ts)
 		if err != nil {
 			return nil, tokenError(err)
 		}
 		return bearerToken(tok, o.Now(), false)
 	}
 	return newBearer(fetch, o), nil
+}
+
+// tokenWithin calls ts.Token, which takes no context, and gives up when ctx
+// ends (FetchTimeout), so a hung source cannot block callers forever. The
+// abandoned call finishes in the background.
+func tokenWithin(ctx context.Context, ts oauth2.TokenSource) (*oauth2.Token, error) {
+	type result struct {
+		tok *oauth2.Token
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		tok, err := ts.Token()
+		done <- result{tok, err}
+	}()
+	select {
+	case r := <-done:
+		return r.tok, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 func newBearer(fetch func(context.Context, *tokencache.Token) (*tokencache.Token, error), o BearerOptions) *Bearer {
@@ -184,16 +207,16 @@ func (b *Bearer) TokenSource() oauth2.TokenSource {
 const bearerRedacted = "auth.Bearer{" + redacted + "}"
 
 // String returns a redacted description.
-func (b *Bearer) String() string { return bearerRedacted }
+func (b Bearer) String() string { return bearerRedacted }
 
 // GoString returns a redacted description.
-func (b *Bearer) GoString() string { return bearerRedacted }
+func (b Bearer) GoString() string { return bearerRedacted }
 
 // Format prints the redacted description for every verb.
-func (b *Bearer) Format(f fmt.State, verb rune) { formatAs(f, verb, bearerRedacted) }
+func (b Bearer) Format(f fmt.State, verb rune) { formatAs(f, verb, bearerRedacted) }
 
 // LogValue keeps the token out of slog output.
-func (b *Bearer) LogValue() slog.Value { return slog.StringValue(bearerRedacted) }
+func (b Bearer) LogValue() slog.Value { return slog.StringValue(bearerRedacted) }
 
 // maxLifetime bounds expires_in; anything longer is a broken response.
 const maxLifetime = 366 * 24 * time.Hour

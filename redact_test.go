@@ -71,6 +71,7 @@ func TestSecretsNeverPrint(t *testing.T) {
 		basicHeader(t, basic)[len("Basic "):]}
 	values := map[string]any{
 		"APIKey": apiKey, "Basic": basic, "IBSSO": ibsso, "Bearer": bearer, "Transport": tr,
+		"APIKey value": *apiKey, "Basic value": *basic, "IBSSO value": *ibsso, "Bearer value": *bearer,
 		"IBSSOConfig": ibssoCfg, "*IBSSOConfig": &ibssoCfg, "OAuthConfig": oauthCfg, "*OAuthConfig": &oauthCfg,
 		"in a struct": struct {
 			A *auth.APIKey

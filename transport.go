@@ -1,11 +1,13 @@
 package auth
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 )
 
@@ -62,6 +64,9 @@ func NewTransport(baseURL string, a Authenticator, base http.RoundTripper) (*Tra
 // (scheme://host[:port]), under the same rules as the base URL. It is safe to
 // call while requests are in flight.
 func (t *Transport) AllowOrigin(rawURL string) error {
+	if t.auth == nil {
+		return errors.New("auth: Transport was not made with NewTransport")
+	}
 	o, _, err := parseBaseURL(rawURL)
 	if err != nil {
 		return err
@@ -77,6 +82,10 @@ func (t *Transport) AllowOrigin(rawURL string) error {
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.auth == nil {
+		closeBody(req.Body)
+		return nil, errors.New("auth: Transport was not made with NewTransport")
+	}
 	if req.URL == nil || !t.trusted(req) {
 		return t.base.RoundTrip(req)
 	}
@@ -94,6 +103,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !ok {
 		return resp, nil
 	}
+	// Free the connection before renewing: the renewal may need it.
+	bufferBody(resp)
 	if err := t.renewer.Renew(ctx, header); err != nil {
 		closeBody(body)
 		discard(resp)
@@ -157,6 +168,9 @@ func withAuthorization(req *http.Request, header string, body io.ReadCloser) *ht
 	a.value[0] = header
 	h := make(http.Header, len(req.Header)+1)
 	for k, v := range req.Header {
+		if len(k) == len("Authorization") && strings.EqualFold(k, "Authorization") {
+			continue // ours replaces the caller's, however it is spelled
+		}
 		h[k] = v
 	}
 	h["Authorization"] = a.value[:]
@@ -193,6 +207,22 @@ func closeBody(b io.ReadCloser) {
 	if b != nil {
 		b.Close()
 	}
+}
+
+// bufferBody replaces a short response body by an in-memory copy and closes
+// the original, so its connection returns to the pool. A long body is left
+// as it is.
+func bufferBody(resp *http.Response) {
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<10+1))
+	if err != nil || len(b) > 4<<10 {
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(b), resp.Body), resp.Body}
+		return
+	}
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(b))
 }
 
 // discard drains a little of resp's body, so the connection can be reused,

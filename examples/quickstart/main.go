@@ -172,10 +172,10 @@ func call(c *http.Client, baseURL string) string {
 	return resp.Status + " " + string(body)
 }
 
-// waitFor polls cond for up to five seconds: the background refresh runs
-// on its own goroutine.
+// waitFor polls cond, giving up after 30 seconds: the background refresh
+// runs on its own goroutine and usually lands within milliseconds.
 func waitFor(cond func() bool) {
-	for deadline := time.Now().Add(5 * time.Second); !cond() && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(30 * time.Second); !cond() && time.Now().Before(deadline); {
 		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -54,10 +54,12 @@ type Config struct {
 
 	Now func() time.Time // default time.Now
 
-	// RefreshBefore is how long before Expiry a background refresh starts.
-	// 0: the smaller of 5 minutes and a quarter of the lifetime; negative:
-	// never. Each token's window is stretched by a random 0–25% so a fleet
-	// of processes does not refresh in step.
+	// RefreshBefore is how long before a token stops being served (its
+	// Expiry less a margin of 10 s, or a tenth of the lifetime if smaller)
+	// a background refresh starts. 0: the smaller of 5 minutes and a
+	// quarter of the lifetime; negative: never. Each token's window is
+	// stretched by a random 0–25% so a fleet of processes does not refresh
+	// in step, and capped at half the token's usable life.
 	RefreshBefore time.Duration
 	// Idle, if positive, makes a token unusable once it has not been used
 	// for this long (the caller subtracts its safety margin).
@@ -126,12 +128,16 @@ func New(cfg Config) *Cache {
 	return &Cache{cfg: cfg}
 }
 
-// idleGranularity limits lastUse writes to one a second per token, so a hot
-// token's cache line is mostly read, not written.
-const idleGranularity = int64(time.Second)
+// idleGranularity limits lastUse writes to one a second per token (less for
+// very short idle limits), so a hot token's cache line is mostly read, not
+// written.
+const idleGranularity = time.Second
 
 // Get returns a usable token, fetching one if needed.
 func (c *Cache) Get(ctx context.Context) (*Token, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if e := c.cur.Load(); e != nil {
 		now := c.cfg.Now()
 		if c.usable(e, now) {
@@ -157,7 +163,7 @@ func (c *Cache) touch(e *entry, now time.Time) {
 		return
 	}
 	n := now.UnixNano()
-	if old := e.lastUse.Load(); n-old >= idleGranularity {
+	if old := e.lastUse.Load(); n-old >= int64(min(idleGranularity, c.cfg.Idle/4)) {
 		e.lastUse.CompareAndSwap(old, n)
 	}
 }
@@ -201,6 +207,9 @@ func (c *Cache) slow(ctx context.Context) (*Token, error) {
 // Renew replaces the token whose header is rejected, unless it has been
 // replaced already, and waits for the replacement.
 func (c *Cache) Renew(ctx context.Context, rejected string) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -213,10 +222,10 @@ func (c *Cache) Renew(ctx context.Context, rejected string) error {
 	}
 	cl := c.call
 	if e != nil {
-		c.cur.Store(nil)
+		c.cur.Store(nil) // rejected: never send it again
 	}
 	if cl == nil {
-		if e == nil && c.lastErr != nil && c.cfg.Now().Before(c.nextAttempt) {
+		if c.lastErr != nil && c.cfg.Now().Before(c.nextAttempt) {
 			err := c.lastErr
 			c.mu.Unlock()
 			return err
@@ -270,7 +279,9 @@ func (c *Cache) run(ctx context.Context, cl *call, reason string, stale *Token) 
 		pause := c.backoff(err)
 		c.nextAttempt = now.Add(pause)
 		c.lastErr = err
-		if e := c.cur.Load(); e != nil {
+		if e := c.cur.Load(); e != nil && reason == ReasonIdle {
+			c.cur.Store(nil) // the fetch destroyed it before failing
+		} else if e != nil {
 			e.retryAt.Store(c.nextAttempt.UnixNano())
 		}
 	case c.closing:
@@ -296,7 +307,9 @@ func (c *Cache) run(ctx context.Context, cl *call, reason string, stale *Token) 
 	}
 	close(cl.done)
 	if discard != nil && c.cfg.Discard != nil {
-		c.cfg.Discard(ctx, discard)
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.FetchTimeout)
+		defer cancel()
+		c.cfg.Discard(dctx, discard)
 	}
 }
 
@@ -315,7 +328,11 @@ func (c *Cache) newEntry(tok *Token, now time.Time) *entry {
 	}
 	if window > 0 {
 		window += rand.N(window/4 + 1)
-		e.refreshAt = tok.Expiry.Add(-window)
+		// However long the window asked for, use the token for at least
+		// half its life: a window longer than the lifetime would otherwise
+		// refetch on every request.
+		usable := e.deadline.Sub(now)
+		e.refreshAt = e.deadline.Add(-min(window, usable/2))
 	}
 	return e
 }
@@ -342,14 +359,6 @@ func wait(ctx context.Context, cl *call) (*Token, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-}
-
-// Peek returns the current token without fetching, or nil.
-func (c *Cache) Peek() *Token {
-	if e := c.cur.Load(); e != nil {
-		return e.tok
-	}
-	return nil
 }
 
 // Close stops the cache: later calls fail with ErrClosed. It waits for a

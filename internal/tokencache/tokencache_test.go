@@ -94,9 +94,9 @@ func TestRefreshWindowIsJitteredWithinBounds(t *testing.T) {
 		require.NoError(t, err)
 		e := c.cur.Load()
 		expiry := e.tok.Expiry
-		require.False(t, e.refreshAt.After(expiry.Add(-4*time.Minute)))
-		require.False(t, e.refreshAt.Before(expiry.Add(-5*time.Minute)))
 		require.Equal(t, expiry.Add(-10*time.Second), e.deadline)
+		require.False(t, e.refreshAt.After(e.deadline.Add(-4*time.Minute)))
+		require.False(t, e.refreshAt.Before(e.deadline.Add(-5*time.Minute)))
 		seen[e.refreshAt] = true
 	}
 	require.Greater(t, len(seen), 1, "windows differ between tokens")
@@ -109,8 +109,8 @@ func TestDefaultWindowIsAQuarterOfShortLifetimes(t *testing.T) {
 	_, err := c.Get(context.Background())
 	require.NoError(t, err)
 	e := c.cur.Load()
-	require.False(t, e.refreshAt.After(e.tok.Expiry.Add(-2*time.Minute)))
-	require.False(t, e.refreshAt.Before(e.tok.Expiry.Add(-150*time.Second)))
+	require.False(t, e.refreshAt.After(e.deadline.Add(-2*time.Minute)))
+	require.False(t, e.refreshAt.Before(e.deadline.Add(-150*time.Second)))
 }
 
 func TestBackoffGrowsJitteredAndBounded(t *testing.T) {
@@ -167,7 +167,7 @@ func TestRenewIgnoresAStaleRejection(t *testing.T) {
 	require.NotEqual(t, first.Header, second.Header)
 	require.NoError(t, c.Renew(context.Background(), first.Header))
 	require.Equal(t, 2, src.count())
-	require.Same(t, second, c.Peek())
+	require.Same(t, second, c.cur.Load().tok)
 }
 
 func TestIdleTokenIsHandedToTheFetchAsStale(t *testing.T) {
@@ -224,4 +224,66 @@ func BenchmarkGetHitIdle(b *testing.B) {
 			}
 		}
 	})
+}
+
+func TestWindowLongerThanTheLifetimeDoesNotRefetchOnEveryHit(t *testing.T) {
+	clk := newClock()
+	src := &source{clk: clk, lifetime: 5 * time.Minute}
+	c := New(Config{Fetch: src.fetch, Now: clk.Now, RefreshBefore: 10 * time.Minute})
+	for range 200 {
+		_, err := c.Get(context.Background())
+		require.NoError(t, err)
+	}
+	require.Equal(t, 1, src.count())
+	e := c.cur.Load()
+	require.Equal(t, e.deadline.Add(-e.deadline.Sub(clk.Now())/2), e.refreshAt, "half the usable life")
+}
+
+func TestShortWindowStillRefreshesBeforeTheDeadline(t *testing.T) {
+	clk := newClock()
+	src := &source{clk: clk, lifetime: time.Hour}
+	c := New(Config{Fetch: src.fetch, Now: clk.Now, RefreshBefore: 2 * time.Second})
+	_, err := c.Get(context.Background())
+	require.NoError(t, err)
+	e := c.cur.Load()
+	require.True(t, e.refreshAt.Before(e.deadline), "refreshAt %v, deadline %v", e.refreshAt, e.deadline)
+}
+
+func TestRenewDuringBackoffReturnsTheLastErrorAndDropsTheToken(t *testing.T) {
+	clk := newClock()
+	boom := errors.New("boom")
+	src := &source{clk: clk, lifetime: time.Hour}
+	c := New(Config{Fetch: src.fetch, Now: clk.Now, RefreshBefore: 10 * time.Minute,
+		RetryAfter: func(error) time.Duration { return time.Minute }})
+	tok, err := c.Get(context.Background())
+	require.NoError(t, err)
+
+	src.mu.Lock()
+	src.err = boom
+	src.mu.Unlock()
+	clk.Advance(50*time.Minute + 30*time.Second) // inside the window: a background fetch fails
+	_, err = c.Get(context.Background())
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return src.count() == 2 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.lastErr != nil
+	}, 5*time.Second, time.Millisecond)
+
+	require.ErrorIs(t, c.Renew(context.Background(), tok.Header), boom, "no fetch inside Retry-After")
+	require.Equal(t, 2, src.count())
+	_, err = c.Get(context.Background())
+	require.ErrorIs(t, err, boom, "the rejected token is not served again")
+}
+
+func TestNilContextDoesNotPanic(t *testing.T) {
+	clk := newClock()
+	src := &source{clk: clk, lifetime: time.Hour}
+	c := New(Config{Fetch: src.fetch, Now: clk.Now})
+	//lint:ignore SA1012 a nil context is what this test is about
+	_, err := c.Get(nil) //nolint:staticcheck
+	require.NoError(t, err)
+	//lint:ignore SA1012 a nil context is what this test is about
+	require.NoError(t, c.Renew(nil, "none")) //nolint:staticcheck
 }
