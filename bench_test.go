@@ -454,12 +454,13 @@ func BenchmarkRefreshStorm(b *testing.B) {
 // then the caller that finds it expired fetches while holding the
 // ReuseTokenSource mutex and every request arriving meanwhile waits. Ours
 // refreshes in the background inside its window while requests keep the
-// current token. RefreshBefore is set to 9 s (window 9–11.25 s with the
-// jitter: the refresh starts 0.75–3 s after the fetch) only so that the run
-// takes seconds; the default window (a quarter of the lifetime) works the
-// same way, later. The load stops 400 ms after the second token request.
+// current token. RefreshBefore is set to 9 s, which the cache caps at half
+// the token's usable life (the refresh starts 5.4 s after the fetch), only so
+// that the run takes seconds; the default window (a quarter of the lifetime)
+// works the same way, later. The load stops 400 ms after the second token
+// request.
 //
-// Each iteration is one such run (2 to 4 s). In a smoke run it is 100 ms
+// Each iteration is one such run (2.5 to 6 s). In a smoke run it is 100 ms
 // of load, with no expiry.
 func BenchmarkExpiryUnderLoad(b *testing.B) {
 	const (
