@@ -35,7 +35,10 @@ type OAuthConfig struct {
 	// starts, while requests keep using the current token. Default: the
 	// smaller of 5 minutes and a quarter of the token's lifetime. Each
 	// token's window is stretched by a random 0–25%, so a fleet does not
-	// refresh in step. Negative: no refresh before expiry.
+	// refresh in step, and capped at half the token's life. Negative: no
+	// refresh before expiry. Tokens stop being served a little before they
+	// expire (10 s, or a tenth of a short lifetime), and the window counts
+	// back from there.
 	RefreshBefore time.Duration
 	// FetchTimeout bounds one token request. Default 30 seconds.
 	FetchTimeout time.Duration
