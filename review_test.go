@@ -29,6 +29,7 @@ func TestCallerAuthorizationIsReplacedHoweverSpelled(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	sent := srv.Requests(authtest.RouteBalance)[0].Header
 	require.Equal(t, []string{"App " + authtest.APIKey}, sent.Values("Authorization"))
+	//lint:ignore SA1008 the non-canonical spelling is the point
 	require.Equal(t, []string{"Basic callers-own"}, req.Header["authorization"], "the caller's map is untouched")
 }
 

@@ -282,8 +282,8 @@ func TestNilContextDoesNotPanic(t *testing.T) {
 	src := &source{clk: clk, lifetime: time.Hour}
 	c := New(Config{Fetch: src.fetch, Now: clk.Now})
 	//lint:ignore SA1012 a nil context is what this test is about
-	_, err := c.Get(nil) //nolint:staticcheck
+	_, err := c.Get(nil)
 	require.NoError(t, err)
 	//lint:ignore SA1012 a nil context is what this test is about
-	require.NoError(t, c.Renew(nil, "none")) //nolint:staticcheck
+	require.NoError(t, c.Renew(nil, "none"))
 }
