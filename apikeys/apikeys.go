@@ -35,8 +35,15 @@
 //
 //   - Dates are sent in UTC without a zone and without fractional seconds,
 //     as "2026-01-02T15:04:05", the form Infobip's examples use; Infobip
-//     documents the times as UTC. Received dates are read in that form or in
+//     documents the times as UTC. A validFrom with a fraction of a second is
+//     rounded up to the next whole second, so that a key never starts
+//     earlier than asked; a validTo is cut down to the second, so that it
+//     never ends later than asked. Received dates are read in that form or in
 //     RFC 3339 with a zone, with or without fractional seconds.
+//   - A successful create, get or update answers the key. An answer without
+//     a key id (such as an empty body, null or {}) is an error, and so is a
+//     created key without its apiKeySecret. Revoke alone accepts an empty
+//     answer (204, or 200 without a body), as it needs nothing back.
 //   - PUT changes only the fields present in the body: the update schema
 //     requires no field and gives an empty list a meaning of its own
 //     ("remove all"), so absent fields are taken to keep their value.
@@ -173,7 +180,9 @@ type CreateRequest struct {
 	// AllowedIPs are IP addresses or CIDR ranges; empty allows any.
 	AllowedIPs []string
 	// ValidFrom must not be earlier than the creation time: leave it zero
-	// for a key valid at once.
+	// for a key valid at once. It is sent in whole seconds, rounded up: a
+	// ValidFrom of 12:00:00.5 is sent as 12:00:01, never earlier than asked.
+	// ValidTo is sent cut down to the second.
 	ValidFrom time.Time
 	ValidTo   time.Time
 	// Permissions must be known ones, without both PUBLIC_API and WEB_SDK,
@@ -186,7 +195,8 @@ type CreateRequest struct {
 
 // UpdateRequest lists the changes to make to a key. A zero field is left
 // unchanged: "" strings, nil slices, zero times and a nil Enabled are not
-// sent. A non-nil empty slice is sent, and Infobip gives it a meaning: no
+// sent. Times are sent in whole seconds, ValidFrom rounded up and ValidTo
+// cut down, as for [CreateRequest]. A non-nil empty slice is sent, and Infobip gives it a meaning: no
 // AllowedIPs allows any address, no Permissions or Platform falls back to
 // PUBLIC_API, and no ScopeGUIDs removes every scope (the key then reaches no
 // endpoint).
@@ -243,7 +253,8 @@ type Paging struct {
 }
 
 // Client calls Infobip's API key management endpoints. It is safe for
-// concurrent use.
+// concurrent use. Make one with [New]: the zero Client returns an error
+// from every call.
 type Client struct {
 	origin string // scheme://host[:port], as requests are built on it
 	hc     *http.Client
@@ -339,15 +350,22 @@ func (c *Client) Create(ctx context.Context, req CreateRequest) (*APIKey, error)
 		AccountID:   req.AccountID,
 		Name:        req.Name,
 		AllowedIPs:  req.AllowedIPs,
-		ValidFrom:   wireTime(req.ValidFrom),
+		ValidFrom:   wireTime(ceilSecond(req.ValidFrom)),
 		ValidTo:     wireTime(req.ValidTo),
 		Permissions: req.Permissions,
 		Platform:    sendable(req.Platform),
 		ScopeGUIDs:  req.ScopeGUIDs,
 	}
-	k := new(APIKey)
-	if err := c.do(ctx, op, http.MethodPost, pathKeys, nil, body, k); err != nil {
+	b, err := c.do(ctx, op, http.MethodPost, pathKeys, nil, body)
+	if err != nil {
 		return nil, err
+	}
+	k, err := decodeKey(op, b)
+	if err != nil {
+		return nil, err
+	}
+	if k.Secret.IsZero() {
+		return nil, fmt.Errorf("apikeys: %s: the response has no apiKeySecret for the new key %s; nobody holds its secret, so revoke it", op, clip(k.ID))
 	}
 	return k, nil
 }
@@ -359,28 +377,47 @@ func (c *Client) Get(ctx context.Context, id string) (*APIKey, error) {
 	if err := checkID(id); err != nil {
 		return nil, fmt.Errorf("apikeys: %s: %w", op, err)
 	}
-	k := new(APIKey)
-	if err := c.do(ctx, op, http.MethodGet, keyPath(id), nil, nil, k); err != nil {
+	b, err := c.do(ctx, op, http.MethodGet, keyPath(id), nil, nil)
+	if err != nil {
 		return nil, err
 	}
-	return k, nil
+	return decodeKey(op, b)
 }
 
 // Update applies req to the key with the given id and returns the key as
 // it now is. Infobip allows 40 updates a day.
+//
+// An answer without the key (an empty body, null, or no id) is an error,
+// even though the update may have been applied.
 func (c *Client) Update(ctx context.Context, id string, req UpdateRequest) (*APIKey, error) {
-	return c.update(ctx, "update API key", id, req)
+	const op = "update API key"
+	b, err := c.update(ctx, op, id, req)
+	if err != nil {
+		return nil, err
+	}
+	return decodeKey(op, b)
 }
 
 // Revoke disables the key with the given id: from then on Infobip refuses
 // it. Infobip has no way to delete a key; Revoke is an update that sets
 // enabled to false, and [Client.Update] with Enabled true undoes it.
+//
+// Revoke needs nothing back: it succeeds on any 2xx answer with an empty
+// body (such as 204 No Content). A body, if there is one, must be JSON.
 func (c *Client) Revoke(ctx context.Context, id string) error {
-	_, err := c.update(ctx, "revoke API key", id, UpdateRequest{Enabled: new(false)})
-	return err
+	const op = "revoke API key"
+	b, err := c.update(ctx, op, id, UpdateRequest{Enabled: new(false)})
+	if err != nil || isEmpty(b) {
+		return err
+	}
+	if !json.Valid(b) {
+		return fmt.Errorf("apikeys: %s: reading the response: the body is not JSON", op)
+	}
+	return nil
 }
 
-func (c *Client) update(ctx context.Context, op, id string, req UpdateRequest) (*APIKey, error) {
+// update sends the PUT of req and returns the body of a successful answer.
+func (c *Client) update(ctx context.Context, op, id string, req UpdateRequest) ([]byte, error) {
 	if err := checkID(id); err != nil {
 		return nil, fmt.Errorf("apikeys: %s: %w", op, err)
 	}
@@ -391,30 +428,47 @@ func (c *Client) update(ctx context.Context, op, id string, req UpdateRequest) (
 		AccountID:   req.AccountID,
 		Name:        req.Name,
 		AllowedIPs:  req.AllowedIPs,
-		ValidFrom:   wireTime(req.ValidFrom),
+		ValidFrom:   wireTime(ceilSecond(req.ValidFrom)),
 		ValidTo:     wireTime(req.ValidTo),
 		Enabled:     req.Enabled,
 		Permissions: req.Permissions,
 		Platform:    sendable(req.Platform),
 		ScopeGUIDs:  req.ScopeGUIDs,
 	}
-	k := new(APIKey)
-	if err := c.do(ctx, op, http.MethodPut, keyPath(id), nil, body, k); err != nil {
-		return nil, err
-	}
-	return k, nil
+	return c.do(ctx, op, http.MethodPut, keyPath(id), nil, body)
 }
 
-// List returns one page of the keys f selects.
+// List returns one page of the keys f selects. An answer without an
+// apiKeys list, or with a null in it, is an error.
 func (c *Client) List(ctx context.Context, f Filter) (*Page, error) {
 	const op = "list API keys"
 	q, err := f.query()
 	if err != nil {
 		return nil, fmt.Errorf("apikeys: %s: %w", op, err)
 	}
-	p := new(Page)
-	if err := c.do(ctx, op, http.MethodGet, pathKeys, q, nil, p); err != nil {
+	b, err := c.do(ctx, op, http.MethodGet, pathKeys, q, nil)
+	if err != nil {
 		return nil, err
+	}
+	var w struct {
+		APIKeys []*APIKey `json:"apiKeys"`
+		Paging  Paging    `json:"paging"`
+	}
+	if isEmpty(b) {
+		return nil, fmt.Errorf("apikeys: %s: the response is empty (no apiKeys)", op)
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return nil, fmt.Errorf("apikeys: %s: reading the response: %w", op, err)
+	}
+	if w.APIKeys == nil {
+		return nil, fmt.Errorf("apikeys: %s: the response has no apiKeys list", op)
+	}
+	p := &Page{APIKeys: make([]APIKey, len(w.APIKeys)), Paging: w.Paging}
+	for i, k := range w.APIKeys {
+		if k == nil {
+			return nil, fmt.Errorf("apikeys: %s: the response has a null key (apiKeys[%d])", op, i)
+		}
+		p.APIKeys[i] = *k
 	}
 	return p, nil
 }
@@ -423,6 +477,11 @@ func (c *Client) List(ctx context.Context, f Filter) (*Page, error) {
 // needed, from page f.Page on. An error ends the iteration: it is yielded
 // once, with a zero APIKey. Keys created or revoked while iterating may be
 // missed or seen twice, as pages shift.
+//
+// All follows the paging Infobip answers (totalPages). A page without it
+// (totalPages 0) is taken as the last page if it holds fewer keys than the
+// page size, and otherwise the next page is fetched; an empty page always
+// ends the iteration.
 //
 // Infobip serves pages up to [MaxPage]; if more keys remain after it, All
 // yields an error asking for a narrower filter.
@@ -439,7 +498,7 @@ func (c *Client) All(ctx context.Context, f Filter) iter.Seq2[APIKey, error] {
 					return
 				}
 			}
-			if len(p.APIKeys) == 0 || f.Page+1 >= p.Paging.TotalPages {
+			if !morePages(f, p) {
 				return
 			}
 			if f.Page >= MaxPage {
@@ -451,14 +510,36 @@ func (c *Client) All(ctx context.Context, f Filter) iter.Seq2[APIKey, error] {
 	}
 }
 
-// do sends one request and decodes a successful answer into out. A refusal
-// is returned as an *auth.Error with Op set.
-func (c *Client) do(ctx context.Context, op, method, path string, q url.Values, in, out any) error {
+// morePages reports whether keys may follow page p, fetched with f.
+func morePages(f Filter, p *Page) bool {
+	switch {
+	case len(p.APIKeys) == 0:
+		return false
+	case p.Paging.TotalPages > 0:
+		return f.Page+1 < p.Paging.TotalPages
+	}
+	// No usable paging: a full page may have a successor.
+	size := f.Size
+	if size == 0 {
+		size = p.Paging.PageSize
+	}
+	if size <= 0 {
+		size = MaxPageSize
+	}
+	return len(p.APIKeys) >= size
+}
+
+// do sends one request and returns the body of a successful answer, read up
+// to maxBody. A refusal is returned as an *auth.Error with Op set.
+func (c *Client) do(ctx context.Context, op, method, path string, q url.Values, in any) ([]byte, error) {
+	if c == nil || c.hc == nil {
+		return nil, fmt.Errorf("apikeys: %s: the Client is not set up; make one with apikeys.New", op)
+	}
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
-			return fmt.Errorf("apikeys: %s: encoding the request: %w", op, err)
+			return nil, fmt.Errorf("apikeys: %s: encoding the request: %w", op, err)
 		}
 		body = bytes.NewReader(b)
 	}
@@ -468,7 +549,7 @@ func (c *Client) do(ctx context.Context, op, method, path string, q url.Values, 
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
-		return fmt.Errorf("apikeys: %s: %w", op, err)
+		return nil, fmt.Errorf("apikeys: %s: %w", op, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	if in != nil {
@@ -476,7 +557,7 @@ func (c *Client) do(ctx context.Context, op, method, path string, q url.Values, 
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("apikeys: %s: %w", op, err)
+		return nil, fmt.Errorf("apikeys: %s: %w", op, err)
 	}
 	defer func() {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
@@ -485,12 +566,45 @@ func (c *Client) do(ctx context.Context, op, method, path string, q url.Values, 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := auth.ParseError(resp)
 		e.Op = op
-		return e
+		return nil, e
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxBody)).Decode(out); err != nil {
-		return fmt.Errorf("apikeys: %s: reading the response: %w", op, err)
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("apikeys: %s: reading the response: %w", op, err)
 	}
-	return nil
+	if len(b) > maxBody {
+		return nil, fmt.Errorf("apikeys: %s: reading the response: the body is larger than %d bytes", op, maxBody)
+	}
+	return b, nil
+}
+
+// isEmpty reports whether a response body holds nothing but white space.
+func isEmpty(b []byte) bool { return len(bytes.TrimSpace(b)) == 0 }
+
+// decodeKey reads the key a create, get or update answered. A body without
+// a key id, such as an empty one, null or {}, is an error.
+func decodeKey(op string, b []byte) (*APIKey, error) {
+	if isEmpty(b) {
+		return nil, fmt.Errorf("apikeys: %s: the response is empty (no API key)", op)
+	}
+	k := new(APIKey)
+	if err := json.Unmarshal(b, k); err != nil {
+		return nil, fmt.Errorf("apikeys: %s: reading the response: %w", op, err)
+	}
+	if k.ID == "" {
+		return nil, fmt.Errorf("apikeys: %s: the response has no API key id", op)
+	}
+	return k, nil
+}
+
+// ceilSecond rounds t up to the next whole second, if it has a fraction of
+// one: dates travel in whole seconds, and a validFrom must never be sent
+// earlier than asked.
+func ceilSecond(t time.Time) time.Time {
+	if r := t.Truncate(time.Second); !r.Equal(t) {
+		return r.Add(time.Second)
+	}
+	return t
 }
 
 func keyPath(id string) string { return pathKeys + "/" + url.PathEscape(id) }
@@ -655,6 +769,8 @@ func checkCommon(account string, ips []string, from, to time.Time, perms []Permi
 			return fmt.Errorf("allowedIPs[%d] %w", i, err)
 		}
 	}
+	// Check the dates as they will be sent, in whole seconds.
+	from, to = ceilSecond(from), to.Truncate(time.Second)
 	for _, d := range []struct {
 		field string
 		t     time.Time

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -141,7 +143,7 @@ func TestCreateWireFormat(t *testing.T) {
 		"accountId": "1B5C0DE0A11CE0000000000000000001",
 		"name": "reports (read only) ✓",
 		"allowedIPs": ["203.0.113.7", "198.51.100.0/24", "2001:db8::/32"],
-		"validFrom": "2026-01-02T12:00:00",
+		"validFrom": "2026-01-02T12:00:01",
 		"validTo": "2026-04-02T12:00:00",
 		"permissions": ["PUBLIC_API", "2FA_CLIENT"],
 		"scopeGuids": ["sms:message:send", "account-management:manage"]
@@ -153,7 +155,7 @@ func TestCreateWireFormat(t *testing.T) {
 	require.Equal(t, "reports (read only) ✓", k.Name)
 	require.Equal(t, "1B5C0DE0A11CE0000000000000000001", k.AccountID)
 	require.Equal(t, []string{"203.0.113.7", "198.51.100.0/24", "2001:db8::/32"}, k.AllowedIPs)
-	require.True(t, k.ValidFrom.Equal(from.Truncate(time.Second)), k.ValidFrom)
+	require.True(t, k.ValidFrom.Equal(from.Truncate(time.Second).Add(time.Second)), k.ValidFrom)
 	require.True(t, k.ValidTo.Equal(to.Truncate(time.Second)), k.ValidTo)
 	require.Equal(t, time.UTC, k.ValidFrom.Location())
 	require.True(t, k.Enabled)
@@ -399,13 +401,57 @@ func TestNewErrors(t *testing.T) {
 	_, err = apikeys.New("https://api.infobip.com", basic, &http.Client{Transport: tr})
 	require.ErrorContains(t, err, "already authenticates")
 
-	// The caller's client is left as it was; a base URL without scheme gets https.
+	// The caller's client is left as it was.
 	mine := &http.Client{Timeout: time.Minute}
-	c, err := apikeys.New("xxxxx.API.infobip.com", basic, mine)
+	c, err := apikeys.New("https://api.infobip.com", basic, mine)
 	require.NoError(t, err)
 	require.NotNil(t, c)
 	require.Nil(t, mine.Transport)
 	require.Equal(t, time.Minute, mine.Timeout)
+}
+
+// recorder is a base transport that answers every request with one key
+// and keeps the URLs and Authorization headers it was asked for.
+type recorder struct {
+	mu    sync.Mutex
+	urls  []*url.URL
+	authz []string
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+	r.mu.Lock()
+	r.urls = append(r.urls, req.URL)
+	r.authz = append(r.authz, req.Header.Get("Authorization"))
+	r.mu.Unlock()
+	return &http.Response{
+		StatusCode: http.StatusOK,
+		Status:     "200 OK",
+		Header:     http.Header{"Content-Type": {"application/json"}},
+		Body:       io.NopCloser(strings.NewReader(`{"id":"K1","name":"n","enabled":true}`)),
+		Request:    req,
+	}, nil
+}
+
+func TestBaseURLWithoutSchemeGetsHTTPS(t *testing.T) {
+	basic, err := auth.NewBasic(authtest.Username, authtest.Password)
+	require.NoError(t, err)
+	rec := &recorder{}
+	mine := &http.Client{Transport: rec, Timeout: time.Minute}
+	keys, err := apikeys.New("xxxxx.API.infobip.com", basic, mine)
+	require.NoError(t, err)
+	require.Same(t, rec, mine.Transport, "the caller's client is left as it was")
+
+	k, err := keys.Get(context.Background(), "K1")
+	require.NoError(t, err)
+	require.Equal(t, "K1", k.ID)
+	require.Len(t, rec.urls, 1)
+	require.Equal(t, "https", rec.urls[0].Scheme)
+	require.Equal(t, "xxxxx.api.infobip.com", rec.urls[0].Host)
+	require.Equal(t, "/settings/2/api-keys/K1", rec.urls[0].Path)
+	require.True(t, strings.HasPrefix(rec.authz[0], "Basic "), "credentials reach the host")
 }
 
 func TestDailyLimit(t *testing.T) {
@@ -808,9 +854,14 @@ func TestContextCanceled(t *testing.T) {
 	srv.Fail(authtest.RouteListAPIKeys, authtest.Fault{Hang: true, Times: 1})
 	ctx, cancel = context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	for _, err := range keys.All(ctx, apikeys.Filter{}) {
+	n := 0
+	for k, err := range keys.All(ctx, apikeys.Filter{}) {
 		require.ErrorIs(t, err, context.DeadlineExceeded)
+		require.Zero(t, k.ID)
+		n++
 	}
+	require.Equal(t, 1, n, "All yields the error once")
+	require.Equal(t, 1, srv.Count(authtest.RouteListAPIKeys))
 }
 
 func TestAllStopsAfterLastServedPage(t *testing.T) {
@@ -834,4 +885,220 @@ func TestAllStopsAfterLastServedPage(t *testing.T) {
 	require.Equal(t, apikeys.MaxPage+1, n)
 	require.ErrorContains(t, last, "more keys than Infobip pages through (page 100 is the last); narrow the filter")
 	require.Equal(t, apikeys.MaxPage+1, srv.Count(authtest.RouteListAPIKeys))
+}
+
+func TestEmptyKeyAnswerIsAnError(t *testing.T) {
+	srv, keys := setup(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		body, want string
+	}{
+		{"", "the response is empty (no API key)"},
+		{"null", "the response has no API key id"},
+		{"{}", "the response has no API key id"},
+		{`{"name":"n","enabled":true}`, "the response has no API key id"},
+	} {
+		srv.Fail(authtest.RouteCreateAPIKey, authtest.Fault{Status: http.StatusOK, Body: tc.body, Times: 1})
+		k, err := keys.Create(ctx, apikeys.CreateRequest{Name: "n"})
+		require.EqualError(t, err, "apikeys: create API key: "+tc.want, "body %q", tc.body)
+		require.Nil(t, k)
+
+		srv.Fail(authtest.RouteGetAPIKey, authtest.Fault{Status: http.StatusOK, Body: tc.body, Times: 1})
+		k, err = keys.Get(ctx, authtest.APIKeyID)
+		require.EqualError(t, err, "apikeys: get API key: "+tc.want, "body %q", tc.body)
+		require.Nil(t, k)
+
+		srv.Fail(authtest.RouteUpdateAPIKey, authtest.Fault{Status: http.StatusOK, Body: tc.body, Times: 1})
+		k, err = keys.Update(ctx, authtest.APIKeyID, apikeys.UpdateRequest{Name: "x"})
+		require.EqualError(t, err, "apikeys: update API key: "+tc.want, "body %q", tc.body)
+		require.Nil(t, k)
+	}
+
+	// Update wants the key back: 204 No Content is an error for it.
+	srv.Fail(authtest.RouteUpdateAPIKey, authtest.Fault{Status: http.StatusNoContent, Times: 1})
+	_, err := keys.Update(ctx, authtest.APIKeyID, apikeys.UpdateRequest{Name: "x"})
+	require.EqualError(t, err, "apikeys: update API key: the response is empty (no API key)")
+
+	// A created key without its secret: nobody could use it, and the
+	// error names it so that it can be revoked.
+	srv.Fail(authtest.RouteCreateAPIKey, authtest.Fault{Status: http.StatusOK,
+		Body: `{"id":"00000042AB","name":"n","enabled":true}`, Times: 1})
+	k, err := keys.Create(ctx, apikeys.CreateRequest{Name: "n"})
+	require.EqualError(t, err, "apikeys: create API key: the response has no apiKeySecret for the new key 00000042AB; nobody holds its secret, so revoke it")
+	require.Nil(t, k)
+}
+
+func TestRevokeAcceptsEmptyAnswer(t *testing.T) {
+	srv, keys := setup(t)
+	ctx := context.Background()
+	srv.Fail(authtest.RouteUpdateAPIKey, authtest.Fault{Status: http.StatusNoContent, Times: 1})
+	require.NoError(t, keys.Revoke(ctx, authtest.APIKeyID))
+	srv.Fail(authtest.RouteUpdateAPIKey, authtest.Fault{Status: http.StatusOK, Body: "", Times: 1})
+	require.NoError(t, keys.Revoke(ctx, authtest.APIKeyID))
+	srv.Fail(authtest.RouteUpdateAPIKey, authtest.Fault{Status: http.StatusOK, Body: " \n", Times: 1})
+	require.NoError(t, keys.Revoke(ctx, authtest.APIKeyID))
+	require.Equal(t, 3, srv.Count(authtest.RouteUpdateAPIKey))
+	for _, r := range srv.Requests(authtest.RouteUpdateAPIKey) {
+		require.JSONEq(t, `{"enabled":false}`, string(r.Body))
+	}
+
+	// A body that is there must still be JSON.
+	srv.Fail(authtest.RouteUpdateAPIKey, authtest.Fault{Status: http.StatusOK, Body: "<html>ok</html>", Times: 1})
+	require.ErrorContains(t, keys.Revoke(ctx, authtest.APIKeyID), "apikeys: revoke API key: reading the response")
+}
+
+// listBody is a list answer holding keys with the given ids and the given
+// paging JSON ("" for none).
+func listBody(paging string, ids ...string) string {
+	var ks []string
+	for _, id := range ids {
+		ks = append(ks, `{"id":"`+id+`","name":"`+id+`","enabled":true}`)
+	}
+	b := `{"apiKeys":[` + strings.Join(ks, ",") + `]`
+	if paging != "" {
+		b += `,"paging":` + paging
+	}
+	return b + "}"
+}
+
+// collect runs All and returns the ids yielded and the errors.
+func collect(keys *apikeys.Client, f apikeys.Filter) (ids []string, errs []error) {
+	for k, err := range keys.All(context.Background(), f) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ids = append(ids, k.ID)
+	}
+	return ids, errs
+}
+
+func TestAllWithoutPaging(t *testing.T) {
+	srv, keys := setup(t)
+	ctx := context.Background()
+	var third string
+	for i := range 2 {
+		k, err := keys.Create(ctx, apikeys.CreateRequest{Name: fmt.Sprint("k", i)})
+		require.NoError(t, err)
+		third = k.ID // ids grow: the last created comes last
+	}
+
+	// A full page without paging: the next page is fetched (it is the
+	// server's own page 1, with paging).
+	srv.Fail(authtest.RouteListAPIKeys, authtest.Fault{Status: http.StatusOK, Body: listBody("", "A", "B"), Times: 1})
+	ids, errs := collect(keys, apikeys.Filter{Size: 2})
+	require.Empty(t, errs)
+	require.Equal(t, []string{"A", "B", third}, ids)
+	reqs := srv.Requests(authtest.RouteListAPIKeys)
+	require.Len(t, reqs, 2)
+	require.Equal(t, "page=1&size=2", reqs[1].Query)
+
+	// totalPages 0 counts as no paging; the page size Infobip reports
+	// stands in for a size not asked for.
+	srv.Fail(authtest.RouteListAPIKeys, authtest.Fault{Status: http.StatusOK,
+		Body: listBody(`{"page":0,"pageSize":2,"totalPages":0}`, "A", "B"), Times: 1})
+	srv.Fail(authtest.RouteListAPIKeys, authtest.Fault{Status: http.StatusOK,
+		Body: listBody(`{"page":1,"pageSize":2,"totalPages":0}`, "C"), Times: 1})
+	ids, errs = collect(keys, apikeys.Filter{})
+	require.Empty(t, errs)
+	require.Equal(t, []string{"A", "B", "C"}, ids, "a short page is the last")
+	require.Equal(t, 4, srv.Count(authtest.RouteListAPIKeys))
+
+	// A full page, then an empty one: the end.
+	srv.Fail(authtest.RouteListAPIKeys, authtest.Fault{Status: http.StatusOK, Body: listBody("", "A", "B"), Times: 1})
+	srv.Fail(authtest.RouteListAPIKeys, authtest.Fault{Status: http.StatusOK, Body: `{"apiKeys":[]}`, Times: 1})
+	ids, errs = collect(keys, apikeys.Filter{Size: 2})
+	require.Empty(t, errs)
+	require.Equal(t, []string{"A", "B"}, ids)
+	require.Equal(t, 6, srv.Count(authtest.RouteListAPIKeys))
+
+	// A short page without paging is the last one.
+	srv.Fail(authtest.RouteListAPIKeys, authtest.Fault{Status: http.StatusOK, Body: listBody("", "A"), Times: 1})
+	ids, errs = collect(keys, apikeys.Filter{Size: 2})
+	require.Empty(t, errs)
+	require.Equal(t, []string{"A"}, ids)
+	require.Equal(t, 7, srv.Count(authtest.RouteListAPIKeys))
+}
+
+func TestListRefusesNullKeys(t *testing.T) {
+	srv, keys := setup(t)
+	srv.Fail(authtest.RouteListAPIKeys, authtest.Fault{Status: http.StatusOK,
+		Body: `{"apiKeys":[{"id":"A","name":"a"},null],"paging":{"totalPages":1}}`, Times: 1})
+	ids, errs := collect(keys, apikeys.Filter{})
+	require.Empty(t, ids, "a page with a null key yields nothing of it")
+	require.Len(t, errs, 1)
+	require.EqualError(t, errs[0], "apikeys: list API keys: the response has a null key (apiKeys[1])")
+
+	for body, want := range map[string]string{
+		"null": "the response has no apiKeys list",
+		"{}":   "the response has no apiKeys list",
+		"":     "the response is empty (no apiKeys)",
+	} {
+		srv.Fail(authtest.RouteListAPIKeys, authtest.Fault{Status: http.StatusOK, Body: body, Times: 1})
+		_, err := keys.List(context.Background(), apikeys.Filter{})
+		require.EqualError(t, err, "apikeys: list API keys: "+want, "body %q", body)
+	}
+}
+
+func TestSecretFormatKeepsWidthAndFlags(t *testing.T) {
+	_, keys := setup(t)
+	k, err := keys.Create(context.Background(), apikeys.CreateRequest{Name: "n"})
+	require.NoError(t, err)
+	require.Equal(t, "[redacted]     |", fmt.Sprintf("%-15s|", k.Secret))
+	require.Equal(t, "     [redacted]|", fmt.Sprintf("%15v|", k.Secret))
+	require.Equal(t, `  "[redacted]"|`, fmt.Sprintf("%14q|", k.Secret))
+	require.Equal(t, "[redacted]", fmt.Sprintf("%x", k.Secret), "every verb prints the redacted text")
+	require.Equal(t, "[redacted]  |", fmt.Sprintf("%-12d|", k.Secret))
+}
+
+func TestZeroClient(t *testing.T) {
+	ctx := context.Background()
+	const want = "the Client is not set up; make one with apikeys.New"
+	for _, c := range []*apikeys.Client{new(apikeys.Client), nil} {
+		_, err := c.Get(ctx, "id")
+		require.EqualError(t, err, "apikeys: get API key: "+want)
+		_, err = c.Create(ctx, apikeys.CreateRequest{Name: "n"})
+		require.ErrorContains(t, err, want)
+		_, err = c.Update(ctx, "id", apikeys.UpdateRequest{Name: "n"})
+		require.ErrorContains(t, err, want)
+		require.ErrorContains(t, c.Revoke(ctx, "id"), want)
+		_, err = c.List(ctx, apikeys.Filter{})
+		require.ErrorContains(t, err, want)
+		n := 0
+		for _, err := range c.All(ctx, apikeys.Filter{}) {
+			require.ErrorContains(t, err, want)
+			n++
+		}
+		require.Equal(t, 1, n)
+	}
+	var c apikeys.Client
+	_, err := c.Get(ctx, "id")
+	require.ErrorContains(t, err, want)
+}
+
+func TestValidFromRoundsUp(t *testing.T) {
+	srv, keys := setup(t)
+	ctx := context.Background()
+	from := srv.Now().Add(time.Hour + 300*time.Millisecond)
+	k, err := keys.Create(ctx, apikeys.CreateRequest{Name: "n", ValidFrom: from})
+	require.NoError(t, err)
+	require.JSONEq(t, `{"name":"n","validFrom":"2026-01-01T01:00:01"}`,
+		string(srv.Requests(authtest.RouteCreateAPIKey)[0].Body))
+	require.False(t, k.ValidFrom.Before(from), "the key starts no earlier than asked: %v", k.ValidFrom)
+	require.True(t, k.ValidFrom.Equal(srv.Now().Add(time.Hour+time.Second)), k.ValidFrom)
+
+	// A whole second is sent as it is; Update rounds like Create.
+	_, err = keys.Create(ctx, apikeys.CreateRequest{Name: "n", ValidFrom: srv.Now().Add(3 * time.Hour)})
+	require.NoError(t, err)
+	require.JSONEq(t, `{"name":"n","validFrom":"2026-01-01T03:00:00"}`,
+		string(srv.Requests(authtest.RouteCreateAPIKey)[1].Body))
+	_, err = keys.Update(ctx, k.ID, apikeys.UpdateRequest{ValidFrom: srv.Now().Add(2*time.Hour + time.Nanosecond)})
+	require.NoError(t, err)
+	require.JSONEq(t, `{"validFrom":"2026-01-01T02:00:01"}`, string(srv.Requests(authtest.RouteUpdateAPIKey)[0].Body))
+
+	// Dates are checked as sent: within one second, validTo would fall
+	// before the rounded validFrom.
+	_, err = keys.Create(ctx, apikeys.CreateRequest{Name: "n", ValidFrom: from, ValidTo: from.Add(200 * time.Millisecond)})
+	require.ErrorContains(t, err, "validTo (2026-01-01T01:00:00Z) is before validFrom (2026-01-01T01:00:01Z)")
+	require.Equal(t, 2, srv.Count(authtest.RouteCreateAPIKey))
 }

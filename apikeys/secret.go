@@ -4,7 +4,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 
 	"github.com/ibkit/auth"
@@ -72,13 +71,13 @@ func (s Secret) String() string { return redacted }
 // GoString returns "[redacted]".
 func (s Secret) GoString() string { return redacted }
 
-// Format prints "[redacted]" for every verb; %q quotes it.
+// Format prints "[redacted]" for every verb, as %s would, keeping the
+// flags, width and precision: %-15s pads it, %q quotes it.
 func (s Secret) Format(f fmt.State, verb rune) {
-	if verb == 'q' {
-		fmt.Fprintf(f, "%q", redacted)
-		return
+	if verb != 'q' {
+		verb = 's'
 	}
-	io.WriteString(f, redacted)
+	fmt.Fprintf(f, fmt.FormatString(f, verb), redacted)
 }
 
 // LogValue keeps the secret out of slog output.

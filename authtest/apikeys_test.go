@@ -455,3 +455,27 @@ func TestAPIKeysConcurrently(t *testing.T) {
 	require.Equal(t, n+1, listKeys(t, s, "").Paging.TotalCount)
 	require.False(t, strings.Contains(fmt.Sprint(s.Requests(authtest.RouteListAPIKeys)[0].Query), "apiKeySecret"))
 }
+
+func TestServerRevokeDisablesAppKey(t *testing.T) {
+	s := newServer(t)
+	k := createKey(t, s, `{"name":"svc"}`)
+	require.Equal(t, http.StatusOK, balance(t, s, "App "+authtest.APIKey).status)
+
+	s.Revoke(authtest.APIKey)
+	requireUnauthorized(t, balance(t, s, "App "+authtest.APIKey))
+	requireUnauthorized(t, call(t, s, http.MethodPost, "/sms/2/text/advanced", "App "+authtest.APIKey, "application/json", `{}`))
+	// The key stays listed, as revoked; other keys keep working.
+	var got keyJSON
+	r := call(t, s, http.MethodGet, keysPath+"/"+authtest.APIKeyID, admin, "", "")
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	require.NoError(t, json.Unmarshal([]byte(r.body), &got))
+	require.False(t, got.Enabled)
+	require.Equal(t, http.StatusOK, balance(t, s, "App "+k.APIKeySecret).status)
+
+	s.Revoke(k.APIKeySecret)
+	requireUnauthorized(t, balance(t, s, "App "+k.APIKeySecret))
+
+	// AddAPIKey enables it again.
+	s.AddAPIKey(authtest.APIKey)
+	require.Equal(t, http.StatusOK, balance(t, s, "App "+authtest.APIKey).status)
+}

@@ -267,13 +267,19 @@ func (s *Server) SetIdleTimeout(d time.Duration) {
 	s.idleTimeout = d
 }
 
-// Revoke makes an IBSSO session token or an OAuth access token stop working,
-// as if it had been revoked on Infobip's side. Unknown tokens are ignored.
+// Revoke makes an IBSSO session token, an OAuth access token or an App key
+// stop working, as if it had been revoked on Infobip's side. An App key
+// whose secret is token, such as [APIKey], is disabled as by an update with
+// enabled=false on [RouteUpdateAPIKey]: it stays listed, as revoked, and
+// [Server.AddAPIKey] enables it again. Unknown tokens are ignored.
 func (s *Server) Revoke(token string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.sessions, token)
 	delete(s.tokens, token)
+	if k, ok := s.keys.bySecret[token]; ok {
+		k.enabled = false
+	}
 }
 
 // ExpireAll makes every IBSSO session and OAuth access token issued so far

@@ -550,14 +550,12 @@ func TestFaultDelay(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, balance(t, s, "App "+authtest.APIKey).status)
 	require.GreaterOrEqual(t, time.Since(start), delay)
 
-	// The delay ends when the client gives up.
+	// The client may give up during a delay.
 	s.Fail(authtest.RouteBalance, authtest.Fault{Delay: time.Hour})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
-	start = time.Now()
 	_, err := callCtx(ctx, s, http.MethodGet, "/account/1/balance", "App "+authtest.APIKey, "", "")
 	require.ErrorIs(t, err, context.DeadlineExceeded)
-	require.Less(t, time.Since(start), 10*time.Second)
 	require.Equal(t, 3, s.Count(authtest.RouteBalance))
 }
 
@@ -697,18 +695,19 @@ func TestCloseReleasesHeldRequests(t *testing.T) {
 			require.Eventually(t, func() bool { return s.Count(authtest.RouteBalance) == n },
 				5*time.Second, time.Millisecond)
 
+			// A liveness check, not a timing: Close must return at all
+			// while requests are held. The timeout only keeps a broken
+			// Close from hanging the test run.
 			closed := make(chan struct{})
-			start := time.Now()
 			go func() {
 				s.Close()
 				close(closed)
 			}()
 			select {
 			case <-closed:
-			case <-time.After(5 * time.Second):
+			case <-time.After(30 * time.Second):
 				t.Fatal("Close blocked on held requests")
 			}
-			require.Less(t, time.Since(start), 2*time.Second)
 			for range n {
 				err := <-errs
 				require.Error(t, err, "a held request was answered")

@@ -15,8 +15,22 @@
 //	go run ./examples/rotate-key                           # dry run: create, check, revoke the new key
 //	go run ./examples/rotate-key -secret-file new.key -revoke OLD_ID
 //
-// The new key's secret is never printed. It is written to -secret-file
-// (created with mode 0600; it must not exist yet). Without -secret-file the
+// A live dry run (without -secret-file) is not free: it creates a real key
+// and revokes it again, and the revoked key stays on the account for good,
+// as Infobip has no way to delete a key. It also uses one of the 40 key
+// creations and one of the 40 key updates Infobip allows a day.
+//
+// With -revoke, the old key is read first and the new key gets its reach:
+// the same account, allowed IPs, permissions or platform links and API
+// scopes, and a validity of the same length starting now. A rotation never
+// widens what the key can do. -revoke works only on a live account;
+// offline it is refused, and the fake server's own key is rotated.
+//
+// The new key's secret is never printed. It is written to -secret-file,
+// which is created (mode 0600; it must not exist yet, and its directory
+// must) before the new key is, and written as soon as the key exists. If
+// anything fails after that and before the new key is known to work, the
+// new key is revoked again and the file removed. Without -secret-file the
 // secret would be lost, so the new key is revoked again at the end, and
 // -revoke is refused.
 package main
@@ -30,6 +44,7 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/ibkit/auth"
@@ -45,13 +60,33 @@ type options struct {
 	revokeID   string // id of the key to revoke once the new one works
 	secretFile string // where to write the new key's secret
 	list       bool   // only list the keys
+	// now is the clock the new key's validity is computed on; nil means
+	// time.Now (live) or the fake server's clock (offline).
+	now func() time.Time
 }
+
+const usage = `Usage: rotate-key [-list] [-name NAME] [-secret-file FILE [-revoke OLD_ID]]
+
+Creates a new Infobip API key, checks that it works, then revokes OLD_ID.
+Without IB_BASE_URL it runs offline against a fake Infobip server, where
+-revoke is refused (the fake's own key is rotated).
+
+Live, without -secret-file, it is a dry run that still creates a real key and
+revokes it again: the revoked key stays on the account permanently (Infobip
+cannot delete keys), and the run uses one of the 40 key creations and 40 key
+updates Infobip allows a day.
+
+`
 
 func main() {
 	var o options
+	flag.Usage = func() {
+		fmt.Fprint(flag.CommandLine.Output(), usage)
+		flag.PrintDefaults()
+	}
 	flag.StringVar(&o.name, "name", "", "name of the new key (default: rotated-<UTC time>)")
-	flag.StringVar(&o.revokeID, "revoke", "", "id of the key to revoke once the new key works (needs -secret-file)")
-	flag.StringVar(&o.secretFile, "secret-file", "", "file to write the new key's secret to, mode 0600; must not exist")
+	flag.StringVar(&o.revokeID, "revoke", "", "id of the key to revoke once the new key works; the new key copies its allowed IPs, permissions, platform links, scopes and validity length (live only; needs -secret-file)")
+	flag.StringVar(&o.secretFile, "secret-file", "", "file to write the new key's secret to, created with mode 0600 before the key; must not exist")
 	flag.BoolVar(&o.list, "list", false, "list the account's keys and exit")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -63,22 +98,37 @@ func main() {
 }
 
 func run(ctx context.Context, w io.Writer, o options) error {
-	if o.secretFile != "" {
-		if _, err := os.Stat(o.secretFile); !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("-secret-file %s: the file exists or cannot be checked; give a new path", o.secretFile)
-		}
+	if o.list && (o.secretFile != "" || o.revokeID != "") {
+		return errors.New("-list takes neither -secret-file nor -revoke")
 	}
-	if os.Getenv("IB_BASE_URL") == "" {
-		return offline(ctx, w, o)
+	// IB_BASE_URL only picks the mode here; URLs are built on the base URL
+	// auth.FromEnv returns, which is canonical (https://host[:port], no
+	// trailing slash), never on the variable itself.
+	isLive := os.Getenv("IB_BASE_URL") != ""
+	if !isLive && o.revokeID != "" {
+		return errors.New("-revoke works only on a live account (set IB_BASE_URL); offline, the fake server's own key is rotated")
 	}
-	if o.revokeID != "" && o.secretFile == "" {
+	if isLive && o.revokeID != "" && o.secretFile == "" {
 		return errors.New("-revoke needs -secret-file: without it the new key's secret would be lost")
 	}
-	return live(ctx, w, o)
+	var sf *secretFile
+	if o.secretFile != "" {
+		// Created before anything else, so that a bad path fails before a
+		// key exists whose secret nobody could keep.
+		var err error
+		if sf, err = createSecretFile(o.secretFile); err != nil {
+			return err
+		}
+		defer sf.discard()
+	}
+	if !isLive {
+		return offline(ctx, w, o, sf)
+	}
+	return live(ctx, w, o, sf)
 }
 
 // live works on the account configured by the IB_* variables.
-func live(ctx context.Context, w io.Writer, o options) error {
+func live(ctx context.Context, w io.Writer, o options, sf *secretFile) error {
 	baseURL, a, err := auth.FromEnv()
 	if err != nil {
 		return err
@@ -97,25 +147,28 @@ func live(ctx context.Context, w io.Writer, o options) error {
 	if o.list {
 		return list(ctx, w, keys)
 	}
+	if o.now == nil {
+		o.now = time.Now
+	}
 	if o.name == "" {
-		o.name = "rotated-" + time.Now().UTC().Format("20060102T150405Z")
+		o.name = "rotated-" + o.now().UTC().Format("20060102T150405Z")
 	}
 	fmt.Fprintf(w, "rotating a key on %s with %T credentials\n", baseURL, a)
-	k, err := rotate(ctx, w, keys, baseURL, hc.Transport, o)
+	k, err := rotate(ctx, w, keys, baseURL, hc.Transport, o, sf)
 	if err != nil {
 		return err
 	}
-	if o.secretFile == "" {
+	if sf == nil {
 		if err := keys.Revoke(ctx, k.ID); err != nil {
 			return fmt.Errorf("dry run: revoking the new key %s: %w", k.ID, err)
 		}
-		fmt.Fprintf(w, "dry run (no -secret-file): revoked the new key %s again\n", k.ID)
+		fmt.Fprintf(w, "dry run (no -secret-file): revoked the new key %s again; it stays on the account, revoked (Infobip cannot delete keys)\n", k.ID)
 	}
 	return nil
 }
 
 // offline rotates the key of an in-process fake Infobip server.
-func offline(ctx context.Context, w io.Writer, o options) error {
+func offline(ctx context.Context, w io.Writer, o options, sf *secretFile) error {
 	srv := authtest.NewServer()
 	defer srv.Close()
 	fmt.Fprintln(w, "No IB_BASE_URL set: using the built-in fake Infobip server at", srv.URL)
@@ -142,7 +195,7 @@ func offline(ctx context.Context, w io.Writer, o options) error {
 	}
 
 	// Find the old key's id: compare secrets while listing, which keeps the
-	// secret out of URLs.
+	// secret out of URLs. (run refused a -revoke of the user's.)
 	for k, err := range keys.All(ctx, apikeys.Filter{}) {
 		if err != nil {
 			return err
@@ -155,10 +208,13 @@ func offline(ctx context.Context, w io.Writer, o options) error {
 	if o.revokeID == "" {
 		return errors.New("the old key is not listed")
 	}
-	if o.name == "" {
-		o.name = "rotated-" + srv.Now().Format("20060102T150405Z")
+	if o.now == nil {
+		o.now = srv.Now
 	}
-	k, err := rotate(ctx, w, keys, srv.URL, srv.Client().Transport, o)
+	if o.name == "" {
+		o.name = "rotated-" + o.now().UTC().Format("20060102T150405Z")
+	}
+	k, err := rotate(ctx, w, keys, srv.URL, srv.Client().Transport, o, sf)
 	if err != nil {
 		return err
 	}
@@ -174,39 +230,98 @@ func offline(ctx context.Context, w io.Writer, o options) error {
 	return check(ctx, w, "the new key", srv.URL, fresh, srv.Client().Transport)
 }
 
-// rotate creates the new key, checks it, stores its secret if asked, and
-// revokes o.revokeID if set.
-func rotate(ctx context.Context, w io.Writer, keys *apikeys.Client, baseURL string, base http.RoundTripper, o options) (*apikeys.APIKey, error) {
-	k, err := keys.Create(ctx, apikeys.CreateRequest{Name: o.name})
+// rotate creates the new key, with the reach of o.revokeID if set, stores
+// its secret in sf if given, checks the key, and revokes o.revokeID if set.
+func rotate(ctx context.Context, w io.Writer, keys *apikeys.Client, baseURL string, base http.RoundTripper, o options, sf *secretFile) (*apikeys.APIKey, error) {
+	req := apikeys.CreateRequest{Name: o.name}
+	if o.revokeID != "" {
+		old, err := keys.Get(ctx, o.revokeID)
+		if err != nil {
+			return nil, fmt.Errorf("reading the old key %s: %w", o.revokeID, err)
+		}
+		req = like(old, o.name, o.now())
+		fmt.Fprintf(w, "the new key gets the reach of the old key %s: %d allowed IPs, permissions %v, %d platform links, %d scopes\n",
+			old.ID, len(req.AllowedIPs), req.Permissions, len(req.Platform), len(req.ScopeGUIDs))
+	}
+	k, err := keys.Create(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(w, "created key %s (%q), valid %s to %s, secret %v\n",
 		k.ID, k.Name, k.ValidFrom.Format(time.RFC3339), k.ValidTo.Format(time.RFC3339), k.Secret)
+
+	// From here on the new key exists. Until it is saved and known to work
+	// it is of no use: a failure revokes it again, and run removes the
+	// secret file.
+	undo := func(err error) error {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if rerr := keys.Revoke(cctx, k.ID); rerr != nil {
+			return fmt.Errorf("%w; revoking the new key %s failed too: %w", err, k.ID, rerr)
+		}
+		return fmt.Errorf("%w; the new key %s was revoked again and the old key left as it is", err, k.ID)
+	}
+	if sf != nil {
+		if err := sf.write(k.Secret); err != nil {
+			return nil, undo(err)
+		}
+		fmt.Fprintf(w, "wrote the new key's secret to %s\n", sf.path)
+	}
 	fresh, err := k.Secret.Authenticator()
 	if err != nil {
-		return nil, err
+		return nil, undo(err)
 	}
 	if err := check(ctx, w, "the new key", baseURL, fresh, base); err != nil {
-		// Unchecked and unsaved, the new key is of no use: revoke it.
-		if rerr := keys.Revoke(ctx, k.ID); rerr != nil {
-			return nil, fmt.Errorf("%w; revoking the new key %s failed too: %w", err, k.ID, rerr)
-		}
-		return nil, fmt.Errorf("%w; the new key %s was revoked again and the old key left as it is", err, k.ID)
+		return nil, undo(err)
 	}
-	if o.secretFile != "" {
-		if err := writeSecret(o.secretFile, k.Secret); err != nil {
-			return nil, err
-		}
-		fmt.Fprintf(w, "wrote the new key's secret to %s\n", o.secretFile)
+	if sf != nil {
+		sf.keep()
 	}
 	if o.revokeID != "" {
+		// The new key works and its secret is saved: keep it whatever
+		// happens now. Revoking it on this failure could leave no working
+		// key at all, if the old key's revocation took effect and only the
+		// answer was lost, and over the daily update limit it would fail
+		// just the same.
 		if err := keys.Revoke(ctx, o.revokeID); err != nil {
-			return nil, err
+			saved := ""
+			if sf != nil {
+				saved = " and its secret is in " + sf.path
+			}
+			return nil, fmt.Errorf("revoking the old key %s: %w; the new key %s works%s: revoke the old key once this is resolved",
+				o.revokeID, err, k.ID, saved)
 		}
 		fmt.Fprintf(w, "revoked the old key %s\n", o.revokeID)
 	}
 	return k, nil
+}
+
+// like returns a request for a key named name with the reach of old: the
+// same account, allowed IPs, permissions or platform links, and API
+// scopes, so that rotating a key never widens what it can do.
+//
+// Its validity bounds are not copied. old.ValidFrom is in the past, which
+// Infobip refuses for a new key, and old.ValidTo is when the old key stops
+// working: a key rotated because it is about to expire would expire with
+// it. What is kept is the length of the old key's validity, from now:
+// when the old key had both bounds, the new key's ValidTo is now plus that
+// length, and its ValidFrom is left to Infobip (the creation time), so
+// that it works at once. Without both bounds Infobip's default applies.
+func like(old *apikeys.APIKey, name string, now time.Time) apikeys.CreateRequest {
+	req := apikeys.CreateRequest{
+		AccountID:   old.AccountID,
+		Name:        name,
+		AllowedIPs:  slices.Clone(old.AllowedIPs),
+		Permissions: slices.Clone(old.Permissions),
+		Platform:    slices.Clone(old.Platform),
+		ScopeGUIDs:  slices.Clone(old.ScopeGUIDs),
+	}
+	if !old.ValidFrom.IsZero() && !old.ValidTo.IsZero() {
+		if life := old.ValidTo.Sub(old.ValidFrom); life > 0 {
+			req.ValidTo = now.Add(life)
+		}
+	}
+	return req
 }
 
 // check calls checkPath with a and fails unless the answer is 200.
@@ -256,15 +371,56 @@ func list(ctx context.Context, w io.Writer, keys *apikeys.Client) error {
 	return nil
 }
 
-// writeSecret stores s in a new file readable only by its owner.
-func writeSecret(path string, s apikeys.Secret) error {
+// secretFile is the new file the new key's secret goes to.
+type secretFile struct {
+	path string
+	f    *os.File // open until written
+	kept bool     // the key works: the file stays
+}
+
+// createSecretFile creates path, readable only by its owner; it must not
+// exist yet.
+func createSecretFile(path string) (*secretFile, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return err
+		if errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("-secret-file %s: the file exists; give a new path", path)
+		}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("-secret-file %s: %w", path, err)
 	}
-	if _, err := io.WriteString(f, s.Reveal()+"\n"); err != nil {
-		f.Close()
-		return err
+	return &secretFile{path: path, f: f}, nil
+}
+
+// write stores s in the file and closes it.
+func (sf *secretFile) write(s apikeys.Secret) error {
+	_, err := io.WriteString(sf.f, s.Reveal()+"\n")
+	if err == nil {
+		err = sf.f.Sync()
 	}
-	return f.Close()
+	if cerr := sf.f.Close(); err == nil {
+		err = cerr
+	}
+	sf.f = nil
+	if err != nil {
+		return fmt.Errorf("writing the new key's secret to %s: %w", sf.path, err)
+	}
+	return nil
+}
+
+// keep marks the file as holding the secret of a working key.
+func (sf *secretFile) keep() { sf.kept = true }
+
+// discard removes the file unless it was kept.
+func (sf *secretFile) discard() {
+	if sf.kept {
+		return
+	}
+	if sf.f != nil {
+		sf.f.Close()
+	}
+	os.Remove(sf.path)
 }

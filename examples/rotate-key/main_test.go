@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -185,4 +186,151 @@ func TestLiveList(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), &out, options{list: true}))
 	require.Equal(t, authtest.APIKeyID+`  enabled  "default"`+"\n", out.String())
+}
+
+func TestLiveSecretFileInMissingDirectory(t *testing.T) {
+	srv := liveServer(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
+	path := filepath.Join(t.TempDir(), "missing", "new.key")
+	var out bytes.Buffer
+	err := run(context.Background(), &out, options{secretFile: path, revokeID: authtest.APIKeyID})
+	require.ErrorContains(t, err, "-secret-file "+path+": ")
+	require.ErrorIs(t, err, os.ErrNotExist)
+	require.Zero(t, srv.Count(authtest.RouteCreateAPIKey), "no key may exist whose secret nobody holds")
+	require.Zero(t, srv.Count(authtest.RouteUpdateAPIKey))
+	require.Empty(t, out.String())
+}
+
+func TestLiveKeepsNewKeyWhenOldRevokeFails(t *testing.T) {
+	srv := liveServer(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
+	srv.Fail(authtest.RouteUpdateAPIKey, authtest.Fault{Status: http.StatusTooManyRequests,
+		Body: `{"errorCode":"E429","description":"Too many requests sent."}`, Times: 1})
+	path := filepath.Join(t.TempDir(), "new.key")
+	var out bytes.Buffer
+	err := run(context.Background(), &out, options{secretFile: path, revokeID: authtest.APIKeyID})
+	require.ErrorContains(t, err, "revoking the old key "+authtest.APIKeyID)
+	require.ErrorContains(t, err, "works and its secret is in "+path)
+
+	// The new key was checked and saved: it stays, and so does the old one.
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, appStatus(t, srv, strings.TrimSpace(string(b))))
+	require.Equal(t, http.StatusOK, appStatus(t, srv, authtest.APIKey))
+	require.Equal(t, 1, srv.Count(authtest.RouteUpdateAPIKey), "only the failed revocation of the old key")
+}
+
+func TestLiveNewKeyFailsCheckLeavesNoFile(t *testing.T) {
+	srv := liveServer(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
+	srv.Fail(authtest.RouteBalance, authtest.Fault{Status: http.StatusUnauthorized,
+		Body: `{"errorCode":"E401","description":"Unauthorized"}`, Times: 1})
+	dir := t.TempDir()
+	var out bytes.Buffer
+	err := run(context.Background(), &out, options{secretFile: filepath.Join(dir, "new.key"), revokeID: authtest.APIKeyID})
+	require.ErrorContains(t, err, "was revoked again")
+	// The secret was written right after Create, then removed with the key.
+	require.Contains(t, out.String(), "wrote the new key's secret to")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Empty(t, entries)
+	require.Equal(t, 1, srv.Count(authtest.RouteCreateAPIKey))
+	puts := srv.Requests(authtest.RouteUpdateAPIKey)
+	require.Len(t, puts, 1)
+	require.JSONEq(t, `{"enabled":false}`, string(puts[0].Body))
+	require.Equal(t, http.StatusOK, appStatus(t, srv, authtest.APIKey))
+}
+
+// keyBySecret finds the key whose secret is secret.
+func keyBySecret(t *testing.T, keys *apikeys.Client, secret string) apikeys.APIKey {
+	t.Helper()
+	for k, err := range keys.All(context.Background(), apikeys.Filter{}) {
+		require.NoError(t, err)
+		if k.Secret.Matches(secret) {
+			return k
+		}
+	}
+	t.Fatal("the new key is not listed")
+	return apikeys.APIKey{}
+}
+
+func TestLiveRotateKeepsReach(t *testing.T) {
+	srv := liveServer(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
+	basic, err := auth.NewBasic(authtest.Username, authtest.Password)
+	require.NoError(t, err)
+	keys, err := apikeys.New(srv.URL, basic, srv.Client())
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	for _, tc := range []struct {
+		name string
+		old  apikeys.CreateRequest
+	}{
+		{"permissions", apikeys.CreateRequest{
+			Name:        "narrow",
+			AccountID:   "1B5C0DE0A11CE0000000000000000002",
+			AllowedIPs:  []string{"127.0.0.1", "203.0.113.0/24"},
+			ValidTo:     srv.Now().Add(30 * 24 * time.Hour),
+			Permissions: []apikeys.Permission{apikeys.Permission2FAClient},
+			ScopeGUIDs:  []string{"sms:message:send", "2fa:manage"},
+		}},
+		{"platform", apikeys.CreateRequest{
+			Name:       "linked",
+			AllowedIPs: []string{"127.0.0.0/8"},
+			Platform:   []apikeys.Platform{{ApplicationID: "marketing", EntityID: "promo", Action: apikeys.ActionForce}},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			old, err := keys.Create(ctx, tc.old)
+			require.NoError(t, err)
+			srv.Advance(time.Hour) // the new key starts later than the old one
+			path := filepath.Join(t.TempDir(), "new.key")
+			var out bytes.Buffer
+			require.NoError(t, run(ctx, &out, options{secretFile: path, revokeID: old.ID, now: srv.Now}), out.String())
+			require.Contains(t, out.String(), "the new key gets the reach of the old key "+old.ID)
+
+			b, err := os.ReadFile(path)
+			require.NoError(t, err)
+			fresh := keyBySecret(t, keys, strings.TrimSpace(string(b)))
+			require.NotEqual(t, old.ID, fresh.ID)
+			require.Equal(t, old.AccountID, fresh.AccountID)
+			require.Equal(t, old.AllowedIPs, fresh.AllowedIPs)
+			require.Equal(t, old.Permissions, fresh.Permissions)
+			require.Equal(t, old.ScopeGUIDs, fresh.ScopeGUIDs)
+			require.Len(t, fresh.Platform, len(old.Platform))
+			for i := range old.Platform {
+				p, q := old.Platform[i], fresh.Platform[i]
+				p.Key, q.Key = "", ""
+				require.Equal(t, p, q)
+			}
+			// The same length of validity, from the rotation on.
+			require.True(t, fresh.ValidFrom.Equal(srv.Now()), fresh.ValidFrom)
+			require.Equal(t, old.ValidTo.Sub(old.ValidFrom), fresh.ValidTo.Sub(fresh.ValidFrom))
+			require.True(t, fresh.ValidTo.After(old.ValidTo))
+
+			got, err := keys.Get(ctx, old.ID)
+			require.NoError(t, err)
+			require.False(t, got.Enabled, "the old key is revoked")
+		})
+	}
+}
+
+func TestOfflineRefusesRevoke(t *testing.T) {
+	env(t, nil)
+	path := filepath.Join(t.TempDir(), "new.key")
+	var out bytes.Buffer
+	err := run(context.Background(), &out, options{revokeID: "0000000000000000000000000000BEEF", secretFile: path})
+	require.EqualError(t, err, "-revoke works only on a live account (set IB_BASE_URL); offline, the fake server's own key is rotated")
+	require.Empty(t, out.String())
+	_, err = os.Stat(path)
+	require.ErrorIs(t, err, os.ErrNotExist, "nothing was created")
+}
+
+func TestLiveBaseURLWithTrailingSlash(t *testing.T) {
+	srv := liveServer(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
+	t.Setenv("IB_BASE_URL", srv.URL+"/")
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), &out, options{name: "slash"}), out.String())
+	require.Contains(t, out.String(), "rotating a key on "+srv.URL+" with")
+	require.Contains(t, out.String(), "the new key calls GET /account/1/balance: 200 OK")
+	for _, r := range srv.Requests(authtest.RouteBalance) {
+		require.Equal(t, checkPath, r.Path)
+	}
 }
