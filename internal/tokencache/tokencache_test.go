@@ -190,40 +190,31 @@ func TestIdleTokenIsHandedToTheFetchAsStale(t *testing.T) {
 	require.Equal(t, []*Token{nil, first}, src.stale)
 }
 
+// BenchmarkGetHit measures a cache hit, for a token that expires (OAuth)
+// and for one that dies when idle (IBSSO, which also records its use).
 func BenchmarkGetHit(b *testing.B) {
-	clk := newClock()
-	src := &source{clk: clk, lifetime: time.Hour}
-	c := New(Config{Fetch: src.fetch, Now: clk.Now})
-	ctx := context.Background()
-	if _, err := c.Get(ctx); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
+	for _, bc := range []struct {
+		name           string
+		lifetime, idle time.Duration
+	}{{"expiring", time.Hour, 0}, {"idle", 0, time.Hour}} {
+		b.Run(bc.name, func(b *testing.B) {
+			clk := newClock()
+			src := &source{clk: clk, lifetime: bc.lifetime}
+			c := New(Config{Fetch: src.fetch, Now: clk.Now, Idle: bc.idle})
+			ctx := context.Background()
 			if _, err := c.Get(ctx); err != nil {
 				b.Fatal(err)
 			}
-		}
-	})
-}
-
-func BenchmarkGetHitIdle(b *testing.B) {
-	clk := newClock()
-	src := &source{clk: clk}
-	c := New(Config{Fetch: src.fetch, Now: clk.Now, Idle: time.Hour})
-	ctx := context.Background()
-	if _, err := c.Get(ctx); err != nil {
-		b.Fatal(err)
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := c.Get(ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
 	}
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, err := c.Get(ctx); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 }
 
 func TestWindowLongerThanTheLifetimeDoesNotRefetchOnEveryHit(t *testing.T) {
