@@ -65,8 +65,8 @@
 // it.
 //
 // After a failed fetch, the next one waits a jittered, growing pause, at
-// least what the server's Retry-After asked for (up to 5 minutes); a
-// renewal after a 401 waits for it too. Meanwhile a still-valid
+// least what the server's Retry-After asked for (up to 5 minutes). During
+// that pause a renewal after a 401 fails at once with the last error. Meanwhile a still-valid
 // credential keeps being served, and without one callers get the last error
 // at once, so a failing endpoint is not hammered.
 //

@@ -137,7 +137,8 @@ func TestIBSSOIdleSessionIsReplacedBeforeUse(t *testing.T) {
 	require.Equal(t, http.StatusOK, getBalance(t, c, srv))
 	first := lastAuthorization(t, srv, authtest.RouteBalance)
 
-	// Inside the 2-minute margin before Infobip's 60 minutes: still reused.
+	// Before the 58-minute cutoff (Infobip's 60 less the 2-minute margin):
+	// still reused.
 	srv.Advance(57 * time.Minute)
 	require.Equal(t, http.StatusOK, getBalance(t, c, srv))
 	require.Equal(t, 1, srv.Count(authtest.RouteCreateSession))
@@ -500,4 +501,36 @@ func TestIBSSOMalformedSessionResponse(t *testing.T) {
 			require.False(t, errors.Is(err, context.Canceled))
 		})
 	}
+}
+
+// A session created after Close gave up waiting is destroyed all the same.
+func TestIBSSOSessionLandingAfterCloseIsDestroyed(t *testing.T) {
+	srv := setup(t)
+	srv.Fail(authtest.RouteCreateSession, authtest.Fault{Delay: 300 * time.Millisecond, Times: 1})
+	s, _ := newIBSSO(t, srv)
+	got := make(chan error, 1)
+	go func() { _, err := s.Authorization(context.Background()); got <- err }()
+	waitFor(t, func() bool { return srv.Count(authtest.RouteCreateSession) == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, s.Close(ctx), context.DeadlineExceeded)
+	require.ErrorIs(t, <-got, auth.ErrClosed)
+	waitFor(t, func() bool { return srv.Count(authtest.RouteDestroySession) == 1 })
+	require.Equal(t, 0, srv.ActiveSessions())
+}
+
+// An idle replacement whose create fails has already destroyed the old
+// session: Close does not destroy it again.
+func TestIBSSOFailedIdleReplacementThenClose(t *testing.T) {
+	srv := setup(t)
+	s, _ := newIBSSO(t, srv)
+	_, err := s.Authorization(context.Background())
+	require.NoError(t, err)
+	srv.Advance(59 * time.Minute)
+	srv.Fail(authtest.RouteCreateSession, authtest.Fault{Status: 500, Times: 1})
+	_, err = s.Authorization(context.Background())
+	require.Error(t, err)
+	require.Equal(t, 1, srv.Count(authtest.RouteDestroySession))
+	require.NoError(t, s.Close(context.Background()))
+	require.Equal(t, 1, srv.Count(authtest.RouteDestroySession), "the dead session is not destroyed twice")
 }

@@ -386,3 +386,30 @@ func TestNewOAuthRejectsBadConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestOAuthRefreshBeforeIsHonoured(t *testing.T) {
+	srv := setup(t)
+	b, ev := newOAuth(t, srv, func(c *auth.OAuthConfig) { c.RefreshBefore = 30 * time.Minute })
+	_, err := b.Authorization(context.Background())
+	require.NoError(t, err)
+	srv.Advance(2*time.Hour - 25*time.Minute) // inside the 30-37.5 min window, outside the default 5 min
+	_, err = b.Authorization(context.Background())
+	require.NoError(t, err)
+	evs := ev.wait(t, 2)
+	require.Equal(t, "proactive", evs[1].Reason)
+}
+
+func TestOAuthNegativeRefreshBeforeWaitsForExpiry(t *testing.T) {
+	srv := setup(t)
+	b, ev := newOAuth(t, srv, func(c *auth.OAuthConfig) { c.RefreshBefore = -1 })
+	_, err := b.Authorization(context.Background())
+	require.NoError(t, err)
+	srv.Advance(2*time.Hour - time.Minute) // inside any default window
+	_, err = b.Authorization(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 1, srv.Count(authtest.RouteToken), "no refresh before expiry")
+	srv.Advance(2 * time.Minute)
+	_, err = b.Authorization(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, []string{"initial", "expired"}, ev.reasons())
+}

@@ -241,3 +241,21 @@ func jsonQuote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
+
+// An RFC 6749 error body echoing the secret: scrubbed from the wrapped
+// *oauth2.RetrieveError too.
+func TestOAuthErrorDescriptionEchoIsScrubbed(t *testing.T) {
+	srv := setup(t)
+	const secret = "ech0ed-client-secret"
+	srv.Fail(authtest.RouteToken, authtest.Fault{Status: 400, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: `{"error":"invalid_client","error_description":"bad secret ` + secret + `"}`})
+	b, err := auth.NewOAuth(auth.OAuthConfig{BaseURL: srv.URL, ClientID: "c", ClientSecret: secret, Now: srv.Now})
+	require.NoError(t, err)
+	_, err = b.Authorization(context.Background())
+	require.Error(t, err)
+	out := fmtAll(err)
+	for e := errors.Unwrap(err); e != nil; e = errors.Unwrap(e) {
+		out += fmtAll(e)
+	}
+	require.NotContains(t, out, secret)
+}

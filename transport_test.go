@@ -991,3 +991,48 @@ func TestNewTransportAccepts(t *testing.T) {
 		})
 	}
 }
+
+// A 401 body too large to buffer is still closed when Renew fails and
+// before the retry.
+type bigBody struct {
+	r      io.Reader
+	closed bool
+}
+
+func (b *bigBody) Read(p []byte) (int, error) { return b.r.Read(p) }
+func (b *bigBody) Close() error               { b.closed = true; return nil }
+
+type big401 struct{ bodies []*bigBody }
+
+func (b *big401) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+	bb := &bigBody{r: strings.NewReader(strings.Repeat("x", 8<<10))}
+	b.bodies = append(b.bodies, bb)
+	st := http.StatusUnauthorized
+	if len(b.bodies) > 1 {
+		st = http.StatusOK
+	}
+	return &http.Response{StatusCode: st, Header: http.Header{}, Body: bb, Request: req}, nil
+}
+
+func TestTransportClosesALarge401Body(t *testing.T) {
+	t.Run("renew fails", func(t *testing.T) {
+		base := &big401{}
+		r := newRenewerStub()
+		r.renewErr = errStub
+		tr := newTransport(t, "https://api.infobip.com", r, base)
+		_, err := tr.RoundTrip(newRequest(t, http.MethodGet, "https://api.infobip.com/x", nil))
+		require.True(t, errors.Is(err, errStub))
+		require.True(t, base.bodies[0].closed)
+	})
+	t.Run("retry", func(t *testing.T) {
+		base := &big401{}
+		tr := newTransport(t, "https://api.infobip.com", newRenewerStub(), base)
+		resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, "https://api.infobip.com/x", nil))
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.True(t, base.bodies[0].closed)
+	})
+}
