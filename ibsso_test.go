@@ -309,9 +309,22 @@ func TestIBSSOCancelledCallerDoesNotSpoilTheFetch(t *testing.T) {
 		patient <- err
 	}()
 	cancel()
-	require.ErrorIs(t, <-cancelled, context.Canceled)
-	require.NoError(t, <-patient)
+	require.ErrorIs(t, recv(t, cancelled), context.Canceled)
+	require.NoError(t, recv(t, patient))
 	require.Equal(t, 1, srv.Count(authtest.RouteCreateSession))
+}
+
+// recv receives from ch, failing the test instead of hanging if nothing
+// arrives: a liveness check, not a timing.
+func recv[T any](t *testing.T, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(30 * time.Second):
+		t.Fatal("nothing received in 30 s")
+		panic("unreachable")
+	}
 }
 
 // waitFor polls cond, which must become true because of work already under
@@ -430,7 +443,7 @@ func TestIBSSOCloseDuringCreationDestroysTheNewSession(t *testing.T) {
 	}()
 	waitFor(t, func() bool { return srv.Count(authtest.RouteCreateSession) == 1 })
 	require.NoError(t, s.Close(context.Background()))
-	require.ErrorIs(t, <-got, auth.ErrClosed)
+	require.ErrorIs(t, recv(t, got), auth.ErrClosed)
 	require.Equal(t, 0, srv.ActiveSessions())
 	require.Equal(t, 1, srv.Count(authtest.RouteDestroySession))
 }
@@ -514,7 +527,7 @@ func TestIBSSOSessionLandingAfterCloseIsDestroyed(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
 	require.ErrorIs(t, s.Close(ctx), context.DeadlineExceeded)
-	require.ErrorIs(t, <-got, auth.ErrClosed)
+	require.ErrorIs(t, recv(t, got), auth.ErrClosed)
 	waitFor(t, func() bool { return srv.Count(authtest.RouteDestroySession) == 1 })
 	require.Equal(t, 0, srv.ActiveSessions())
 }

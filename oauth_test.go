@@ -106,7 +106,7 @@ func TestOAuthRefreshesInTheBackgroundBeforeExpiry(t *testing.T) {
 	require.Equal(t, http.StatusOK, getBalance(t, c, srv))
 	old := lastAuthorization(t, srv, authtest.RouteBalance)
 	ev.wait(t, 1)
-	<-g.entered
+	recv(t, g.entered)
 	g.release, g.once = make(chan struct{}), sync.Once{}
 
 	// Before the window (5 minutes, stretched by at most 25%): no refresh.
@@ -122,7 +122,7 @@ func TestOAuthRefreshesInTheBackgroundBeforeExpiry(t *testing.T) {
 		require.Equal(t, http.StatusOK, getBalance(t, c, srv))
 		require.Equal(t, old, lastAuthorization(t, srv, authtest.RouteBalance))
 	}
-	<-g.entered
+	recv(t, g.entered)
 	require.Len(t, g.entered, 0, "one fetch, however many requests")
 	require.Len(t, ev.reasons(), 1, "the fetch has not finished")
 
