@@ -249,6 +249,9 @@ type renewerStub struct {
 	next     string
 	renewErr error
 	rejected []string
+	// lookupErr, if set, fails Authorization once Renew has run.
+	lookupErr error
+	renewed   bool
 }
 
 func newRenewerStub() *renewerStub {
@@ -258,6 +261,9 @@ func newRenewerStub() *renewerStub {
 func (r *renewerStub) Authorization(context.Context) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.renewed && r.lookupErr != nil {
+		return "", r.lookupErr
+	}
 	return r.header, nil
 }
 
@@ -265,6 +271,7 @@ func (r *renewerStub) Renew(_ context.Context, rejected string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.rejected = append(r.rejected, rejected)
+	r.renewed = true
 	if r.renewErr != nil {
 		return r.renewErr
 	}
@@ -1035,4 +1042,23 @@ func TestTransportClosesALarge401Body(t *testing.T) {
 		resp.Body.Close()
 		require.True(t, base.bodies[0].closed)
 	})
+}
+
+// Renew succeeds but the new credential cannot be read: the error is
+// returned, and the 401 body and the replay body are both closed.
+func TestTransportLookupFailingAfterRenew(t *testing.T) {
+	base := &big401{}
+	r := newRenewerStub()
+	r.lookupErr = errStub
+	tr := newTransport(t, "https://api.infobip.com", r, base)
+	req, bodies := trackedRequest(t, http.MethodPost, "https://api.infobip.com/sms/2/text/advanced", "p", true)
+	resp, err := tr.RoundTrip(req)
+	require.Nil(t, resp)
+	require.ErrorIs(t, err, errStub)
+	require.Len(t, base.bodies, 1, "no retry")
+	require.True(t, base.bodies[0].closed)
+	for i, n := range bodies.closes() {
+		require.Equal(t, int32(1), n, "body %d", i)
+	}
+	require.Len(t, bodies.closes(), 2, "the original and the replay copy")
 }
