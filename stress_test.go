@@ -238,6 +238,29 @@ func checkStressWire(t *testing.T, srv *authtest.Server, spy *wireSpy) {
 	require.GreaterOrEqual(t, len(rejected), 6)
 }
 
+// requireStressRun checks what every stress run must show: no worker lost a
+// request, each ended on ErrClosed closedEach times, all did their steps,
+// and fetchRoute saw one fetch per forced expiry plus the first, each
+// reported without error. It returns the fetches counted by reason.
+func requireStressRun(t *testing.T, srv *authtest.Server, workers []*stressWorker, ev *events, fetchRoute string, closedEach int) map[string]int {
+	t.Helper()
+	for i, w := range workers {
+		require.Empty(t, w.lost, "worker %d", i)
+		require.Equal(t, closedEach, w.closed, "worker %d: requests refused with ErrClosed", i)
+		require.GreaterOrEqual(t, w.done.Load(), int64(stressSteps*(len(stressRounds)+1)), "worker %d", i)
+	}
+	fetches := len(stressRounds) + 1
+	require.Equal(t, fetches, srv.Count(fetchRoute), "one fetch per forced expiry, plus the first")
+	evs := ev.wait(t, fetches)
+	require.Len(t, evs, fetches)
+	for _, e := range evs {
+		require.NoError(t, e.Err)
+	}
+	reasons := countReasons(evs)
+	require.Equal(t, 1, reasons["initial"])
+	return reasons
+}
+
 func countReasons(evs []auth.RefreshEvent) map[string]int {
 	n := map[string]int{}
 	for _, e := range evs {
@@ -252,19 +275,7 @@ func TestStressIBSSO(t *testing.T) {
 	s, ev := newIBSSO(t, srv)
 	spy, workers := stressTest(t, srv, s, authtest.RouteCreateSession, 61*time.Minute, s.Close)
 
-	for i, w := range workers {
-		require.Empty(t, w.lost, "worker %d", i)
-		require.Equal(t, 1, w.closed, "worker %d ends on ErrClosed", i)
-		require.GreaterOrEqual(t, w.done.Load(), int64(stressSteps*(len(stressRounds)+1)), "worker %d", i)
-	}
-	require.Equal(t, len(stressRounds)+1, srv.Count(authtest.RouteCreateSession), "one session per forced expiry, plus the first")
-	evs := ev.wait(t, len(stressRounds)+1)
-	require.Len(t, evs, len(stressRounds)+1)
-	for _, e := range evs {
-		require.NoError(t, e.Err)
-	}
-	reasons := countReasons(evs)
-	require.Equal(t, 1, reasons["initial"])
+	reasons := requireStressRun(t, srv, workers, ev, authtest.RouteCreateSession, 1)
 	require.Equal(t, len(stressRounds)+1, reasons["initial"]+reasons["renew"]+reasons["idle"], "%v", reasons)
 	// An idle session is destroyed before its replacement is created (one
 	// that was refused is gone already); Close destroys the last one.
@@ -279,19 +290,7 @@ func TestStressOAuth(t *testing.T) {
 	b, ev := newOAuth(t, srv)
 	spy, workers := stressTest(t, srv, b, authtest.RouteToken, 2*time.Hour+time.Minute, nil)
 
-	for i, w := range workers {
-		require.Empty(t, w.lost, "worker %d", i)
-		require.Zero(t, w.closed, "worker %d", i)
-		require.GreaterOrEqual(t, w.done.Load(), int64(stressSteps*(len(stressRounds)+1)), "worker %d", i)
-	}
-	require.Equal(t, len(stressRounds)+1, srv.Count(authtest.RouteToken), "one token per forced expiry, plus the first")
-	evs := ev.wait(t, len(stressRounds)+1)
-	require.Len(t, evs, len(stressRounds)+1)
-	for _, e := range evs {
-		require.NoError(t, e.Err)
-	}
-	reasons := countReasons(evs)
-	require.Equal(t, 1, reasons["initial"])
+	reasons := requireStressRun(t, srv, workers, ev, authtest.RouteToken, 0)
 	require.Equal(t, len(stressRounds)+1, reasons["initial"]+reasons["renew"]+reasons["expired"], "no proactive refresh: %v", reasons)
 	checkStressWire(t, srv, spy)
 }
