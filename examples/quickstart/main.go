@@ -13,12 +13,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/ibkit/auth"
@@ -62,9 +62,11 @@ func offline() error {
 	srv := authtest.NewServer()
 	defer srv.Close()
 	fmt.Println("No IB_BASE_URL set: using the built-in fake Infobip server at", srv.URL)
-	var fetches atomic.Int32
+	proactive := make(chan struct{}, 1) // the background refresh reports here
 	report := func(ev auth.RefreshEvent) {
-		defer fetches.Add(1)
+		if ev.Reason == "proactive" {
+			defer func() { proactive <- struct{}{} }()
+		}
 		if ev.Err != nil {
 			fmt.Printf("    [%s %s fetch failed: %v]\n", ev.Scheme, ev.Reason, ev.Err)
 			return
@@ -118,7 +120,6 @@ func offline() error {
 		srv.Count(authtest.RouteCreateSession), srv.Count(authtest.RouteDestroySession), srv.ActiveSessions())
 
 	fmt.Println("\nOAuth 2.0 bearer token")
-	fetches.Store(0)
 	bearer, err := auth.NewOAuth(auth.OAuthConfig{
 		BaseURL: srv.URL, ClientID: authtest.ClientID, ClientSecret: authtest.ClientSecret,
 		Now: srv.Now, OnRefresh: report,
@@ -136,7 +137,11 @@ func offline() error {
 	fmt.Println("  3 minutes before expiry, the call goes on with the current token")
 	fmt.Println("  while a new one is fetched in the background:")
 	fmt.Println("                               ", call(c, srv.URL))
-	waitFor(func() bool { return fetches.Load() == 2 })
+	select { // the refresh runs on its own goroutine; it lands in milliseconds
+	case <-proactive:
+	case <-time.After(30 * time.Second):
+		return errors.New("the background refresh did not finish in 30 s")
+	}
 	fmt.Printf("  token requests: %d\n", srv.Count(authtest.RouteToken))
 	return nil
 }
@@ -170,12 +175,4 @@ func call(c *http.Client, baseURL string) string {
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
 	return resp.Status + " " + string(body)
-}
-
-// waitFor polls cond, giving up after 30 seconds: the background refresh
-// runs on its own goroutine and usually lands within milliseconds.
-func waitFor(cond func() bool) {
-	for deadline := time.Now().Add(30 * time.Second); !cond() && time.Now().Before(deadline); {
-		time.Sleep(5 * time.Millisecond)
-	}
 }
