@@ -46,8 +46,11 @@ type Event struct {
 // Config configures a [Cache]. Fetch is required; zero values elsewhere
 // mean the documented defaults.
 type Config struct {
-	// Fetch obtains a new token. stale is the token being replaced when the
-	// server may still accept it (an idle or expiring one), else nil.
+	// Fetch obtains a new token. stale, when not nil, is a token the cache
+	// gives up on while the server may still accept it (an idle one): Fetch
+	// disposes of it, and the cache never serves it again, whether the
+	// fetch succeeds or not. A token being refreshed early is not stale: it
+	// is served until its replacement lands.
 	Fetch func(ctx context.Context, stale *Token) (*Token, error)
 	// Discard disposes of a token fetched after Close. Optional.
 	Discard func(ctx context.Context, t *Token)
@@ -246,7 +249,7 @@ func (c *Cache) refreshInBackground(ctx context.Context, e *entry) {
 		return
 	}
 	e.retryAt.Store(1<<63 - 1) // until this fetch ends
-	c.start(ctx, ReasonProactive, e.tok)
+	c.start(ctx, ReasonProactive, nil)
 }
 
 // start launches a fetch; c.mu must be held.
@@ -279,8 +282,8 @@ func (c *Cache) run(ctx context.Context, cl *call, reason string, stale *Token) 
 		pause := c.backoff(err)
 		c.nextAttempt = now.Add(pause)
 		c.lastErr = err
-		if e := c.cur.Load(); e != nil && reason == ReasonIdle {
-			c.cur.Store(nil) // the fetch destroyed it before failing
+		if e := c.cur.Load(); e != nil && stale != nil && e.tok == stale {
+			c.cur.Store(nil) // handed to the fetch to dispose of
 		} else if e != nil {
 			e.retryAt.Store(c.nextAttempt.UnixNano())
 		}
