@@ -27,9 +27,20 @@ func NewAPIKey(key string) (*APIKey, error) {
 	return &APIKey{header: "App " + key}, nil
 }
 
-// Authorization returns "App <key>". It never fails.
+// Authorization returns "App <key>". It fails only for an APIKey not made
+// with [NewAPIKey].
 func (k *APIKey) Authorization(context.Context) (string, error) {
+	if err := k.ready(); err != nil {
+		return "", err
+	}
 	return k.header, nil
+}
+
+func (k *APIKey) ready() error {
+	if k == nil || k.header == "" {
+		return notMade("APIKey", "NewAPIKey")
+	}
+	return nil
 }
 
 const apiKeyRedacted = "auth.APIKey{" + redacted + "}"

@@ -84,8 +84,10 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"time"
 	"unicode"
@@ -133,6 +135,27 @@ type RefreshEvent struct {
 	Expiry time.Time
 	// Err is the fetch's error, nil on success. It never holds a secret.
 	Err error
+}
+
+// checkAuthenticator refuses an authenticator that would fail or panic at
+// the first request: nil, a nil pointer, or one of ours not made by its
+// constructor. The message is bare: callers add the prefix.
+func checkAuthenticator(a Authenticator) error {
+	if a == nil {
+		return errors.New("authenticator is nil")
+	}
+	if v := reflect.ValueOf(a); v.Kind() == reflect.Pointer && v.IsNil() {
+		return fmt.Errorf("authenticator is a nil %T", a)
+	}
+	if r, ok := a.(interface{ ready() error }); ok {
+		return r.ready()
+	}
+	return nil
+}
+
+// notMade is the error of a zero-value authenticator of ours.
+func notMade(typ, constructor string) error {
+	return fmt.Errorf("auth: %s was not made with %s", typ, constructor)
 }
 
 // checkCredential refuses values that cannot travel in a header or are

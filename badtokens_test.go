@@ -74,7 +74,7 @@ func TestTokenExpiredOnArrivalIsRefused(t *testing.T) {
 		{
 			name: "Expiry in the past",
 			tok:  &oauth2.Token{AccessToken: "stale-1", TokenType: "Bearer", Expiry: time.Now().Add(-time.Minute)},
-			want: "auth: fetch OAuth token: the token source returned an expired token",
+			want: "auth: fetch OAuth token: the token source returned a token that expires in less than a second",
 		},
 		{
 			name: "expires_in under a second",

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // origin is a scheme and a host:port with the port always spelled out, so
@@ -49,11 +50,14 @@ func parseBaseURL(raw string) (origin, string, error) {
 	if u.Hostname() == "" {
 		return origin{}, "", errors.New("auth: base URL has no host")
 	}
+	if !isASCII(u.Host) {
+		return origin{}, "", errors.New("auth: base URL host is not ASCII; give its IDNA form (xn--…), the name net/http dials")
+	}
 	o, ok := originOf(scheme, u.Host)
 	if !ok {
 		return origin{}, "", errors.New("auth: base URL has an invalid port")
 	}
-	shown := scheme + "://" + strings.ToLower(u.Host)
+	shown := scheme + "://" + asciiLower(u.Host)
 	if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
 		return origin{}, "", fmt.Errorf("auth: base URL on %q has a path, query or fragment (not shown); it must be an origin only (scheme and host, e.g. https://xxxxx.api.infobip.com)", shown)
 	}
@@ -64,9 +68,19 @@ func parseBaseURL(raw string) (origin, string, error) {
 }
 
 // originOf canonicalises a URL's scheme and host; ok is false for an
-// unusable port.
+// unusable port and for a host that is not ASCII.
+//
+// Hosts are compared as net/http dials them: byte for byte after ASCII
+// case folding. Unicode folding would let "\u212Aey.example" (Kelvin sign)
+// pass for "key.example" while net/http dials its IDNA form, another
+// domain; so a non-ASCII host never matches. A trailing dot is kept: it is
+// a different name to the resolver, and not matching only withholds the
+// credential.
 func originOf(scheme, host string) (o origin, ok bool) {
-	scheme = strings.ToLower(scheme)
+	if !isASCII(host) {
+		return origin{}, false
+	}
+	scheme = asciiLower(scheme)
 	h, port, err := net.SplitHostPort(host)
 	if err != nil {
 		// No port (or a bare IPv6 literal in brackets).
@@ -85,11 +99,36 @@ func originOf(scheme, host string) (o origin, ok bool) {
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || port[0] == '+' {
 		return origin{}, false
 	}
-	return origin{scheme: scheme, hostPort: net.JoinHostPort(strings.ToLower(h), port)}, true
+	return origin{scheme: scheme, hostPort: net.JoinHostPort(asciiLower(h), port)}, true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// asciiLower lower-cases the ASCII letters of s and nothing else.
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
+	if asciiLower(host) == "localhost" {
 		return true
 	}
 	ip := net.ParseIP(host)

@@ -31,9 +31,20 @@ func NewBasic(username, password string) (*Basic, error) {
 	return &Basic{header: "Basic " + base64.StdEncoding.EncodeToString([]byte(username+":"+password))}, nil
 }
 
-// Authorization returns "Basic base64(username:password)". It never fails.
+// Authorization returns "Basic base64(username:password)". It fails only
+// for a Basic not made with [NewBasic].
 func (b *Basic) Authorization(context.Context) (string, error) {
+	if err := b.ready(); err != nil {
+		return "", err
+	}
 	return b.header, nil
+}
+
+func (b *Basic) ready() error {
+	if b == nil || b.header == "" {
+		return notMade("Basic", "NewBasic")
+	}
+	return nil
 }
 
 const basicRedacted = "auth.Basic{" + redacted + "}"

@@ -52,10 +52,23 @@ func reportTo(hook func(RefreshEvent), scheme string) func(tokencache.Event) {
 	}
 }
 
+// defaultFetchTimeout bounds one session or token request when the config
+// leaves FetchTimeout zero.
+const defaultFetchTimeout = 30 * time.Second
+
+// isStatus reports whether err carries an Infobip answer with status code.
+func isStatus(err error, code int) bool {
+	var e *Error
+	return errors.As(err, &e) && e.StatusCode == code
+}
+
 // cacheTokenSource adapts a token cache to oauth2.TokenSource.
 type cacheTokenSource struct {
 	cache *tokencache.Cache
 	typ   string
+	// expiry, if set, gives tokens with no expiry of their own one, so
+	// that oauth2.ReuseTokenSource asks again.
+	expiry func() time.Time
 }
 
 func (ts cacheTokenSource) Token() (*oauth2.Token, error) {
@@ -63,5 +76,15 @@ func (ts cacheTokenSource) Token() (*oauth2.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &oauth2.Token{AccessToken: t.Value, TokenType: ts.typ, Expiry: t.Expiry}, nil
+	tok := &oauth2.Token{AccessToken: t.Value, TokenType: ts.typ, Expiry: t.Expiry}
+	if tok.Expiry.IsZero() && ts.expiry != nil {
+		tok.Expiry = ts.expiry()
+	}
+	return tok, nil
 }
+
+// failingTokenSource is the TokenSource of an authenticator that was not
+// made by its constructor.
+type failingTokenSource struct{ err error }
+
+func (ts failingTokenSource) Token() (*oauth2.Token, error) { return nil, ts.err }

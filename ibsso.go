@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -66,11 +67,14 @@ func (c IBSSOConfig) LogValue() slog.Value { return slog.StringValue(ibssoConfig
 // it has been idle too long or the API rejects it, and destroys it on
 // [IBSSO.Close]. It is a [Renewer] and safe for concurrent use.
 type IBSSO struct {
-	endpoint string
-	body     []byte // the JSON create request, built once
-	password string // only to scrub it from echoed error pages
-	client   *http.Client
-	cache    *tokencache.Cache
+	endpoint     string
+	body         []byte // the JSON create request, built once
+	password     string // only to scrub it from echoed error pages
+	client       *http.Client
+	fetchTimeout time.Duration
+	idle         time.Duration // the idle limit less the margin
+	now          func() time.Time
+	cache        *tokencache.Cache
 }
 
 // NewIBSSO returns an [IBSSO] authenticator. It makes no request until the
@@ -102,18 +106,24 @@ func NewIBSSO(cfg IBSSOConfig) (*IBSSO, error) {
 		return nil, fmt.Errorf("auth: encoding session request: %w", err)
 	}
 	s := &IBSSO{
-		endpoint: base + sessionPath,
-		body:     body,
-		password: cfg.Password,
-		client:   noRedirects(cfg.HTTPClient),
+		endpoint:     base + sessionPath,
+		body:         body,
+		password:     cfg.Password,
+		client:       noRedirects(cfg.HTTPClient),
+		fetchTimeout: cmp.Or(max(cfg.FetchTimeout, 0), defaultFetchTimeout),
+		idle:         idle - min(2*time.Minute, idle/10),
+		now:          cfg.Now,
+	}
+	if s.now == nil {
+		s.now = time.Now
 	}
 	s.cache = tokencache.New(tokencache.Config{
 		Fetch:         s.create,
 		Discard:       func(ctx context.Context, t *tokencache.Token) { s.destroy(ctx, t) },
-		Now:           cfg.Now,
+		Now:           s.now,
 		RefreshBefore: -1,
-		Idle:          idle - min(2*time.Minute, idle/10),
-		FetchTimeout:  cfg.FetchTimeout,
+		Idle:          s.idle,
+		FetchTimeout:  s.fetchTimeout,
 		RetryAfter:    retryAfter,
 		OnFetch:       reportTo(cfg.OnRefresh, "IBSSO"),
 	})
@@ -123,6 +133,9 @@ func NewIBSSO(cfg IBSSOConfig) (*IBSSO, error) {
 // Authorization returns "IBSSO <token>", creating a session when there is
 // none or the current one has been idle too long.
 func (s *IBSSO) Authorization(ctx context.Context) (string, error) {
+	if err := s.ready(); err != nil {
+		return "", err
+	}
 	t, err := s.cache.Get(ctx)
 	if err != nil {
 		return "", err
@@ -130,18 +143,29 @@ func (s *IBSSO) Authorization(ctx context.Context) (string, error) {
 	return t.Header, nil
 }
 
-// Renew creates a new session if rejected is still the current one's header.
-// Many calls for the same rejected session create one session.
+// Renew replaces the session if rejected is still its header: it destroys
+// the rejected session (best effort: Infobip may have ended it already)
+// and creates a new one. Many calls for the same rejected session create
+// one session.
 func (s *IBSSO) Renew(ctx context.Context, rejected string) error {
+	if err := s.ready(); err != nil {
+		return err
+	}
 	return s.cache.Renew(ctx, rejected)
 }
 
 // Close destroys the current session (DELETE /auth/1/session) and makes
-// later calls fail with [ErrClosed]. Calling it again does nothing.
+// later calls fail with [ErrClosed]. It waits for a session being created
+// and destroys that one too. Each request it makes is bounded by
+// FetchTimeout as well as ctx. A session Infobip has already ended (the
+// DELETE answers 401) is not an error. Calling Close again does nothing.
 func (s *IBSSO) Close(ctx context.Context) error {
+	if err := s.ready(); err != nil {
+		return err
+	}
 	t, err := s.cache.Close(ctx)
 	if t != nil {
-		if derr := s.destroy(ctx, t); derr != nil {
+		if derr := s.destroy(ctx, t); derr != nil && !isStatus(derr, http.StatusUnauthorized) {
 			return derr
 		}
 	}
@@ -149,9 +173,23 @@ func (s *IBSSO) Close(ctx context.Context) error {
 }
 
 // TokenSource returns the session as an oauth2.TokenSource, for libraries
-// that take one. Tokens have type "IBSSO" and no expiry.
+// that take one. Tokens have type "IBSSO". A session has no fixed expiry,
+// but each token carries one a minute ahead (by the configured clock), so
+// that an oauth2.ReuseTokenSource wrapped around this source asks again
+// often enough: the session's idle limit is tracked from those calls, and
+// a session that idled out is replaced.
 func (s *IBSSO) TokenSource() oauth2.TokenSource {
-	return cacheTokenSource{s.cache, "IBSSO"}
+	if err := s.ready(); err != nil {
+		return failingTokenSource{err}
+	}
+	return cacheTokenSource{s.cache, "IBSSO", func() time.Time { return s.now().Add(min(time.Minute, s.idle/2)) }}
+}
+
+func (s *IBSSO) ready() error {
+	if s == nil || s.cache == nil {
+		return notMade("IBSSO", "NewIBSSO")
+	}
+	return nil
 }
 
 const ibssoRedacted = "auth.IBSSO{" + redacted + "}"
@@ -171,8 +209,11 @@ func (s IBSSO) LogValue() slog.Value { return slog.StringValue(ibssoRedacted) }
 func (s *IBSSO) create(ctx context.Context, stale *tokencache.Token) (*tokencache.Token, error) {
 	if stale != nil {
 		// Infobip wants a live session destroyed before a new one is made.
-		// Best effort: if it is already gone, creating still works.
-		s.destroy(ctx, stale)
+		// Best effort, and in at most half the fetch's time: if it is
+		// already gone, creating still works.
+		dctx, cancel := context.WithTimeout(ctx, s.fetchTimeout/2)
+		s.destroy(dctx, stale)
+		cancel()
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint, bytes.NewReader(s.body))
 	if err != nil {
@@ -218,7 +259,11 @@ func decodeSession(r io.Reader) (string, error) {
 	return body.Token, nil
 }
 
+// destroy ends the session t. Infobip's current reference answers 200 with
+// no body, older docs 204: any 2xx is success.
 func (s *IBSSO) destroy(ctx context.Context, t *tokencache.Token) error {
+	ctx, cancel := context.WithTimeout(ctx, s.fetchTimeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, s.endpoint, nil)
 	if err != nil {
 		return err
@@ -229,8 +274,9 @@ func (s *IBSSO) destroy(ctx context.Context, t *tokencache.Token) error {
 		return fmt.Errorf("auth: destroy IBSSO session: %w", err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return readRefusal("destroy IBSSO session", resp, t.Value)
 	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
 	return nil
 }

@@ -188,6 +188,9 @@ func newBearer(fetch func(context.Context, *tokencache.Token) (*tokencache.Token
 // no usable one. Inside the refresh window it returns the current token and
 // starts one background refresh.
 func (b *Bearer) Authorization(ctx context.Context) (string, error) {
+	if err := b.ready(); err != nil {
+		return "", err
+	}
 	t, err := b.cache.Get(ctx)
 	if err != nil {
 		return "", err
@@ -198,13 +201,26 @@ func (b *Bearer) Authorization(ctx context.Context) (string, error) {
 // Renew fetches a new token if rejected is still the current one's header.
 // Many calls for the same rejected token make one fetch.
 func (b *Bearer) Renew(ctx context.Context, rejected string) error {
+	if err := b.ready(); err != nil {
+		return err
+	}
 	return b.cache.Renew(ctx, rejected)
 }
 
 // TokenSource returns b as an oauth2.TokenSource, for libraries that take
 // one. It shares b's cache.
 func (b *Bearer) TokenSource() oauth2.TokenSource {
-	return cacheTokenSource{b.cache, "Bearer"}
+	if err := b.ready(); err != nil {
+		return failingTokenSource{err}
+	}
+	return cacheTokenSource{cache: b.cache, typ: "Bearer"}
+}
+
+func (b *Bearer) ready() error {
+	if b == nil || b.cache == nil {
+		return notMade("Bearer", "NewOAuth or NewBearer")
+	}
+	return nil
 }
 
 const bearerRedacted = "auth.Bearer{" + redacted + "}"
@@ -254,9 +270,11 @@ func bearerToken(tok *oauth2.Token, now time.Time, strict bool) (*tokencache.Tok
 		return nil, errors.New("auth: fetch OAuth token: response has no expires_in")
 	case !tok.Expiry.IsZero():
 		// Only the source's own (real) clock is known: keep the time left.
+		// Under a second is refused as expires_in is: the token would be
+		// fetched again by every request.
 		left := time.Until(tok.Expiry)
-		if left <= 0 {
-			return nil, errors.New("auth: fetch OAuth token: the token source returned an expired token")
+		if left < time.Second {
+			return nil, errors.New("auth: fetch OAuth token: the token source returned a token that expires in less than a second")
 		}
 		t.Expiry = now.Add(left)
 	}

@@ -413,3 +413,18 @@ func TestOAuthNegativeRefreshBeforeWaitsForExpiry(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"initial", "expired"}, ev.reasons())
 }
+
+// A source whose tokens expire within a millisecond would be called by
+// every request; such tokens are refused, as expires_in under a second is,
+// and the failure pauses further calls.
+func TestNewBearerRefusesTokensExpiringWithinASecond(t *testing.T) {
+	srv := setup(t)
+	ts := &countingSource{tok: &oauth2.Token{AccessToken: "t", TokenType: "Bearer", Expiry: time.Now().Add(time.Millisecond)}}
+	b, err := auth.NewBearer(ts, &auth.BearerOptions{Now: srv.Now})
+	require.NoError(t, err)
+	for range 30 {
+		_, err := b.Authorization(context.Background())
+		require.ErrorContains(t, err, "less than a second")
+	}
+	require.Equal(t, 1, ts.calls())
+}

@@ -201,3 +201,89 @@ func TestFetchesDoNotFollowRedirects(t *testing.T) {
 		}
 	}
 }
+
+// Hosts are compared as net/http dials them. A host that only Unicode
+// folding, IDNA mapping or a trailing dot would equate with the base host
+// is another name, and gets no credential.
+func TestCredentialsWithheldFromLookalikeHosts(t *testing.T) {
+	const key = "App k-1"
+	for _, tc := range []struct {
+		name, base, url, host string
+	}{
+		{"dotted capital I folds to i", "https://api.infobip.com", "https://api.\u0130nfobip.com/x", ""},
+		{"dotted capital I, upper case around it", "https://api.infobip.com", "https://API.\u0130NFOBIP.COM/x", ""},
+		{"Kelvin sign folds to k", "https://kiosk.example", "https://\u212Aiosk.example/x", ""},
+		{"Kelvin sign in the Host header", "https://kiosk.example", "https://kiosk.example/x", "\u212Aiosk.example"},
+		{"full-width letters map to ASCII in IDNA", "https://api.infobip.com", "https://\uff41\uff50\uff49.infobip.com/x", ""},
+		{"Cyrillic a, as written", "https://api.infobip.com", "https://\u0430pi.infobip.com/x", ""},
+		{"Cyrillic a, IDNA form", "https://api.infobip.com", "https://xn--pi-7ld.infobip.com/x", ""},
+		{"trailing dot", "https://api.infobip.com", "https://api.infobip.com./x", ""},
+		{"trailing dot in the Host header", "https://api.infobip.com", "https://api.infobip.com/x", "api.infobip.com."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base := &recordingBase{}
+			tr := newTransport(t, tc.base, fixedHeader(key), base)
+			req := newRequest(t, http.MethodGet, tc.url, nil)
+			if tc.host != "" {
+				req.Host = tc.host
+			}
+			resp, err := tr.RoundTrip(req)
+			require.NoError(t, err)
+			readAll(t, resp)
+			seen := base.requests()
+			require.Len(t, seen, 1)
+			require.Nil(t, seen[0].Authorization)
+		})
+	}
+}
+
+func TestNonASCIIBaseURLIsRefused(t *testing.T) {
+	for _, u := range []string{"https://\u0430pi.infobip.com", "https://api.\u0130nfobip.com", "https://\uff41\uff50\uff49.infobip.com"} {
+		_, err := auth.NewTransport(u, apiKey(t, "k-1"), nil)
+		require.ErrorContains(t, err, "IDNA", u)
+	}
+	// The IDNA form is what net/http dials, and is accepted.
+	_, err := auth.NewTransport("https://xn--pi-7ld.infobip.com", apiKey(t, "k-1"), nil)
+	require.NoError(t, err)
+}
+
+// resp.Request is the caller's request: a CheckRedirect that copies its
+// headers onto the next hop, or a logger that prints them, finds no
+// credential there.
+func TestResponseCarriesTheCallersRequest(t *testing.T) {
+	srv := authtest.NewTLSServer()
+	t.Cleanup(srv.Close)
+	foreign := newRecordingServer(t, nil)
+	srv.HandleFunc("GET /to-foreign", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, foreign.URL+"/x", http.StatusFound)
+	})
+	tr := newTransport(t, srv.URL, apiKey(t, authtest.APIKey), srv.Client().Transport)
+
+	t.Run("RoundTrip", func(t *testing.T) {
+		req := newRequest(t, http.MethodGet, srv.URL+"/account/1/balance", nil)
+		resp, err := tr.RoundTrip(req)
+		require.NoError(t, err)
+		readAll(t, resp)
+		require.Same(t, req, resp.Request)
+		require.Empty(t, resp.Request.Header.Values("Authorization"))
+	})
+
+	t.Run("CheckRedirect copying the previous hop's headers", func(t *testing.T) {
+		var seen []string
+		c := &http.Client{Transport: tr, CheckRedirect: func(next *http.Request, via []*http.Request) error {
+			prev := next.Response.Request
+			seen = append(seen, prev.Header.Values("Authorization")...)
+			for k, v := range prev.Header {
+				next.Header[k] = v
+			}
+			return nil
+		}}
+		resp, err := c.Get(srv.URL + "/to-foreign")
+		require.NoError(t, err)
+		readAll(t, resp)
+		require.Empty(t, seen)
+		got := foreign.requests()
+		require.NotEmpty(t, got)
+		require.Nil(t, got[len(got)-1].Authorization)
+	})
+}

@@ -44,8 +44,8 @@ type Transport struct {
 // NewTransport returns a [Transport] that authenticates requests for baseURL
 // with a and sends them with base (http.DefaultTransport when nil).
 func NewTransport(baseURL string, a Authenticator, base http.RoundTripper) (*Transport, error) {
-	if a == nil {
-		return nil, errors.New("auth: NewTransport: authenticator is nil")
+	if err := checkAuthenticator(a); err != nil {
+		return nil, fmt.Errorf("auth: NewTransport: %w", err)
 	}
 	o, canonical, err := parseBaseURL(baseURL)
 	if err != nil {
@@ -95,7 +95,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req.Body)
 		return nil, err
 	}
-	resp, err := t.base.RoundTrip(withAuthorization(req, header, req.Body))
+	resp, err := t.send(req, header, req.Body)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized || t.renewer == nil {
 		return resp, err
 	}
@@ -105,6 +105,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	// Free the connection before renewing: the renewal may need it.
 	bufferBody(resp)
+	resp.Body = &sentCredentialBody{resp.Body, header}
 	if err := t.renewer.Renew(ctx, header); err != nil {
 		closeBody(body)
 		discard(resp)
@@ -122,7 +123,38 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, nil
 	}
 	discard(resp)
-	return t.base.RoundTrip(withAuthorization(req, fresh, body))
+	return t.send(req, fresh, body)
+}
+
+// send sends a copy of req carrying header and body, and gives the caller's
+// request back in the response: code that reads resp.Request (a
+// CheckRedirect copying headers, a logger) must not find the credential
+// there. An error response's body remembers the credential, so that
+// [ParseError] can scrub it should the server echo the request.
+func (t *Transport) send(req *http.Request, header string, body io.ReadCloser) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(withAuthorization(req, header, body))
+	if err != nil {
+		return nil, err
+	}
+	if resp == nil {
+		return nil, errors.New("auth: the base RoundTripper returned neither a response nor an error")
+	}
+	resp.Request = req
+	if resp.Body == nil {
+		// http.Client tolerates a missing body; the code below reads it.
+		resp.Body = http.NoBody
+	}
+	if resp.StatusCode >= 400 {
+		resp.Body = &sentCredentialBody{resp.Body, header}
+	}
+	return resp, nil
+}
+
+// sentCredentialBody is the body of an error response to an authenticated
+// request, with the Authorization value that request carried.
+type sentCredentialBody struct {
+	io.ReadCloser
+	credential string
 }
 
 // CloseIdleConnections closes idle connections of the base transport, if it

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
 
 	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/authtest"
@@ -924,6 +925,8 @@ func TestNewTransportRejects(t *testing.T) {
 
 	_, err := auth.NewTransport("https://api.infobip.com", nil, nil)
 	require.ErrorContains(t, err, "authenticator is nil")
+	_, err = auth.NewTransport("https://api.infobip.com", (*auth.APIKey)(nil), nil)
+	require.ErrorContains(t, err, "nil *auth.APIKey")
 
 	for _, tc := range []struct {
 		baseURL string
@@ -1061,4 +1064,89 @@ func TestTransportLookupFailingAfterRenew(t *testing.T) {
 		require.Equal(t, int32(1), n, "body %d", i)
 	}
 	require.Len(t, bodies.closes(), 2, "the original and the replay copy")
+}
+
+// funcBase is a base RoundTripper written as a function, as test doubles
+// often are.
+type funcBase func(*http.Request) (*http.Response, error)
+
+func (f funcBase) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
+
+func TestTransportToleratesANilResponseBody(t *testing.T) {
+	var n atomic.Int32
+	base := funcBase(func(req *http.Request) (*http.Response, error) {
+		if n.Add(1) == 1 {
+			return &http.Response{StatusCode: http.StatusUnauthorized, Header: http.Header{}, Request: req}, nil
+		}
+		return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Request: req}, nil
+	})
+	r := newRenewerStub()
+	tr := newTransport(t, "https://api.infobip.com", r, base)
+	resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, "https://api.infobip.com/x", nil))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.NotNil(t, resp.Body)
+	require.Equal(t, "", readAll(t, resp))
+	require.Equal(t, []string{"Bearer old"}, r.renewals())
+
+	// A 401 with no body that is not retried (App is no Renewer) reads as
+	// empty too, and ParseError handles it.
+	tr = newTransport(t, "https://api.infobip.com", apiKey(t, "k-1"), funcBase(func(req *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: http.StatusUnauthorized, Header: http.Header{}}, nil
+	}))
+	resp, err = tr.RoundTrip(newRequest(t, http.MethodGet, "https://api.infobip.com/x", nil))
+	require.NoError(t, err)
+	require.Equal(t, "E401", auth.ParseError(resp).Code)
+	require.NoError(t, resp.Body.Close())
+}
+
+func TestTransportRefusesANilResponseWithoutError(t *testing.T) {
+	tr := newTransport(t, "https://api.infobip.com", apiKey(t, "k-1"), funcBase(func(*http.Request) (*http.Response, error) {
+		return nil, nil
+	}))
+	resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, "https://api.infobip.com/x", nil))
+	require.Nil(t, resp)
+	require.ErrorContains(t, err, "auth: ")
+	require.ErrorContains(t, err, "neither a response nor an error")
+}
+
+// An authenticator that would panic or send an empty header at the first
+// request is refused when the Transport is made, and fails (never panics)
+// when called directly.
+func TestUnmadeAuthenticatorsAreRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		a    auth.Authenticator
+	}{
+		{"nil *APIKey", (*auth.APIKey)(nil)},
+		{"nil *Basic", (*auth.Basic)(nil)},
+		{"nil *IBSSO", (*auth.IBSSO)(nil)},
+		{"nil *Bearer", (*auth.Bearer)(nil)},
+		{"nil pointer of the caller's type", (*failingAuthenticator)(nil)},
+		{"zero APIKey", &auth.APIKey{}},
+		{"zero Basic", &auth.Basic{}},
+		{"zero IBSSO", &auth.IBSSO{}},
+		{"zero Bearer", &auth.Bearer{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr, err := auth.NewTransport("https://api.infobip.com", tc.a, nil)
+			require.Nil(t, tr)
+			require.ErrorContains(t, err, "auth: NewTransport: ")
+			if _, ok := tc.a.(*failingAuthenticator); ok {
+				return // the caller's own type: its methods are its business
+			}
+			_, err = tc.a.Authorization(context.Background())
+			require.ErrorContains(t, err, "was not made with New")
+			if r, ok := tc.a.(auth.Renewer); ok {
+				require.ErrorContains(t, r.Renew(context.Background(), "x"), "was not made with New")
+			}
+			if c, ok := tc.a.(interface{ Close(context.Context) error }); ok {
+				require.ErrorContains(t, c.Close(context.Background()), "was not made with New")
+			}
+			if s, ok := tc.a.(interface{ TokenSource() oauth2.TokenSource }); ok {
+				_, err := s.TokenSource().Token()
+				require.ErrorContains(t, err, "was not made with New")
+			}
+		})
+	}
 }

@@ -116,7 +116,7 @@ func offline() error {
 	if err := session.Close(context.Background()); err != nil {
 		return err
 	}
-	fmt.Printf("  sessions created %d, destroyed %d, alive after Close %d\n",
+	fmt.Printf("  sessions created %d, destroy requests %d, alive after Close %d\n",
 		srv.Count(authtest.RouteCreateSession), srv.Count(authtest.RouteDestroySession), srv.ActiveSessions())
 
 	fmt.Println("\nOAuth 2.0 bearer token")

@@ -34,7 +34,7 @@ func TestOfflineQuickstart(t *testing.T) {
 	}
 	for _, want := range []string{
 		"[IBSSO initial fetch", "[IBSSO idle fetch", "[IBSSO renew fetch",
-		"sessions created 3, destroyed 2, alive after Close 0",
+		"sessions created 3, destroy requests 3, alive after Close 0",
 		"[Bearer initial fetch", "[Bearer proactive fetch", "token requests: 2",
 		"auth.APIKey{[redacted]}",
 	} {

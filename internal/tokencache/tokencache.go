@@ -83,35 +83,68 @@ type Config struct {
 var ErrClosed = errors.New("auth: authenticator is closed")
 
 // Cache holds the current token. Its zero value is not usable: see [New].
+//
+// Instants that the cache keeps as numbers (a token's last use, the
+// backoff pause) are nanoseconds since epoch, the clock's reading when the
+// cache was made. With the default clock, time.Now, the difference is taken
+// on the monotonic clock, so a wall-clock step (an NTP correction) moves
+// none of them. An injected clock has no monotonic reading; a step back is
+// then treated as no time passed: it never lengthens a pause.
 type Cache struct {
-	cfg Config
-	cur atomic.Pointer[entry]
+	cfg   Config
+	epoch time.Time
+	cur   atomic.Pointer[entry]
 
-	mu          sync.Mutex
-	call        *call // the fetch in flight, if any
-	fetched     bool  // a fetch has succeeded at least once
-	failures    int   // consecutive failed fetches
-	nextAttempt time.Time
-	lastErr     error
-	closed      bool
-	closing     bool   // Close is waiting for the fetch in flight
-	orphan      *Token // fetched while closing; Close disposes of it
+	// pause is the one "not yet" of the cache: after a failed fetch, no
+	// fetch starts (foreground, background or renewal) until it ends.
+	// Written under mu; the hit path reads it without the lock.
+	pause    pause
+	fetching atomic.Bool // a fetch is in flight (c.call != nil)
+
+	mu       sync.Mutex
+	call     *call // the fetch in flight, if any
+	fetched  bool  // a fetch has succeeded at least once
+	failures int   // consecutive failed fetches
+	lastErr  error // the last fetch's error, until a fetch succeeds
+	closed   bool
+	closing  bool   // Close is waiting for the fetch in flight
+	orphan   *Token // fetched while closing; Close disposes of it
+	rejected *Token // renewed away while no fetch could start; the next fetch disposes of it
 }
 
-// entry is a token and what the cache knows about it. Only lastUse and
-// retryAt change after publication, atomically.
+// pause is a span of the cache's clock, in nanoseconds since its epoch.
+type pause struct {
+	from, length atomic.Int64
+}
+
+func (p *pause) set(from int64, length time.Duration) {
+	p.length.Store(0) // a reader between the two stores sees no pause
+	p.from.Store(from)
+	p.length.Store(int64(length))
+}
+
+// holds reports whether at lies inside the pause. Before its start (the
+// clock stepped back) it does not: a pause never lasts longer than its
+// length.
+func (p *pause) holds(at int64) bool {
+	d := at - p.from.Load()
+	return d >= 0 && d < p.length.Load()
+}
+
+// entry is a token and what the cache knows about it. Only lastUse
+// changes after publication, atomically.
 type entry struct {
 	tok       *Token
-	deadline  time.Time // stop serving at this instant; zero: never
-	refreshAt time.Time // start a background refresh; zero: never
-	lastUse   atomic.Int64
-	retryAt   atomic.Int64 // unix ns before which no background refresh starts
+	deadline  time.Time    // stop serving at this instant; zero: never
+	refreshAt time.Time    // start a background refresh; zero: never
+	lastUse   atomic.Int64 // nanoseconds since the cache's epoch
 }
 
 type call struct {
-	done chan struct{}
-	tok  *Token
-	err  error
+	done  chan struct{}
+	stale *Token // the token this fetch disposes of, if any
+	tok   *Token
+	err   error
 }
 
 // New returns a cache; it fetches nothing until the first Get.
@@ -128,8 +161,11 @@ func New(cfg Config) *Cache {
 	if cfg.MaxBackoff < cfg.MinBackoff {
 		cfg.MaxBackoff = max(30*time.Second, cfg.MinBackoff)
 	}
-	return &Cache{cfg: cfg}
+	return &Cache{cfg: cfg, epoch: cfg.Now()}
 }
+
+// since converts an instant of the clock to nanoseconds since the epoch.
+func (c *Cache) since(t time.Time) int64 { return int64(t.Sub(c.epoch)) }
 
 // idleGranularity limits lastUse writes to one a second per token (less for
 // very short idle limits), so a hot token's cache line is mostly read, not
@@ -144,7 +180,7 @@ func (c *Cache) Get(ctx context.Context) (*Token, error) {
 	if e := c.cur.Load(); e != nil {
 		now := c.cfg.Now()
 		if c.usable(e, now) {
-			if !e.refreshAt.IsZero() && !now.Before(e.refreshAt) && now.UnixNano() >= e.retryAt.Load() {
+			if !e.refreshAt.IsZero() && !now.Before(e.refreshAt) && !c.fetching.Load() && !c.pause.holds(c.since(now)) {
 				c.refreshInBackground(ctx, e)
 			}
 			c.touch(e, now)
@@ -158,17 +194,27 @@ func (c *Cache) usable(e *entry, now time.Time) bool {
 	if !e.deadline.IsZero() && !now.Before(e.deadline) {
 		return false
 	}
-	return c.cfg.Idle <= 0 || now.UnixNano()-e.lastUse.Load() < int64(c.cfg.Idle)
+	return c.cfg.Idle <= 0 || c.since(now)-e.lastUse.Load() < int64(c.cfg.Idle)
 }
 
 func (c *Cache) touch(e *entry, now time.Time) {
 	if c.cfg.Idle <= 0 {
 		return
 	}
-	n := now.UnixNano()
-	if old := e.lastUse.Load(); n-old >= int64(min(idleGranularity, c.cfg.Idle/4)) {
+	n := c.since(now)
+	// A clock stepped back (n < old) restarts the count from now.
+	if old := e.lastUse.Load(); n-old >= int64(min(idleGranularity, c.cfg.Idle/4)) || n < old {
 		e.lastUse.CompareAndSwap(old, n)
 	}
+}
+
+// paused returns the last error while the pause after it holds. c.mu must
+// be held.
+func (c *Cache) paused(now time.Time) error {
+	if c.lastErr != nil && c.pause.holds(c.since(now)) {
+		return c.lastErr
+	}
+	return nil
 }
 
 func (c *Cache) slow(ctx context.Context) (*Token, error) {
@@ -186,8 +232,7 @@ func (c *Cache) slow(ctx context.Context) (*Token, error) {
 	}
 	cl := c.call
 	if cl == nil {
-		if c.lastErr != nil && now.Before(c.nextAttempt) {
-			err := c.lastErr
+		if err := c.paused(now); err != nil {
 			c.mu.Unlock()
 			return nil, err
 		}
@@ -208,7 +253,9 @@ func (c *Cache) slow(ctx context.Context) (*Token, error) {
 }
 
 // Renew replaces the token whose header is rejected, unless it has been
-// replaced already, and waits for the replacement.
+// replaced already, and waits for the replacement. The rejected token goes
+// to Fetch as stale, to be disposed of: the server refused one use of it,
+// which does not prove it dead.
 func (c *Cache) Renew(ctx context.Context, rejected string) error {
 	if ctx == nil {
 		ctx = context.Background()
@@ -224,16 +271,20 @@ func (c *Cache) Renew(ctx context.Context, rejected string) error {
 		return nil // a newer token is already here
 	}
 	cl := c.call
+	var stale *Token
 	if e != nil {
 		c.cur.Store(nil) // rejected: never send it again
+		stale = e.tok
 	}
 	if cl == nil {
-		if c.lastErr != nil && c.cfg.Now().Before(c.nextAttempt) {
-			err := c.lastErr
+		if err := c.paused(c.cfg.Now()); err != nil {
+			if stale != nil {
+				c.rejected = stale
+			}
 			c.mu.Unlock()
 			return err
 		}
-		cl = c.start(ctx, ReasonRenew, nil)
+		cl = c.start(ctx, ReasonRenew, stale)
 	}
 	c.mu.Unlock()
 	_, err := wait(ctx, cl)
@@ -245,17 +296,20 @@ func (c *Cache) refreshInBackground(ctx context.Context, e *entry) {
 		return // someone holds the lock: a fetch is starting or landing
 	}
 	defer c.mu.Unlock()
-	if c.closed || c.call != nil || c.cur.Load() != e || c.cfg.Now().Before(c.nextAttempt) {
+	if c.closed || c.call != nil || c.cur.Load() != e || c.paused(c.cfg.Now()) != nil {
 		return
 	}
-	e.retryAt.Store(1<<63 - 1) // until this fetch ends
 	c.start(ctx, ReasonProactive, nil)
 }
 
 // start launches a fetch; c.mu must be held.
 func (c *Cache) start(ctx context.Context, reason string, stale *Token) *call {
-	cl := &call{done: make(chan struct{})}
+	if stale == nil {
+		stale, c.rejected = c.rejected, nil
+	}
+	cl := &call{done: make(chan struct{}), stale: stale}
 	c.call = cl
+	c.fetching.Store(true)
 	// Detached: one caller's cancellation must not fail the others.
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.FetchTimeout)
 	go func() {
@@ -279,13 +333,10 @@ func (c *Cache) run(ctx context.Context, cl *call, reason string, stale *Token) 
 	switch {
 	case err != nil:
 		c.failures++
-		pause := c.backoff(err)
-		c.nextAttempt = now.Add(pause)
+		c.pause.set(c.since(now), c.backoff(err))
 		c.lastErr = err
 		if e := c.cur.Load(); e != nil && stale != nil && e.tok == stale {
 			c.cur.Store(nil) // handed to the fetch to dispose of
-		} else if e != nil {
-			e.retryAt.Store(c.nextAttempt.UnixNano())
 		}
 	case c.closing:
 		c.orphan, err = tok, ErrClosed
@@ -294,9 +345,11 @@ func (c *Cache) run(ctx context.Context, cl *call, reason string, stale *Token) 
 	default:
 		c.cur.Store(c.newEntry(tok, now))
 		c.fetched, c.failures, c.lastErr = true, 0, nil
+		c.pause.set(0, 0)
 	}
 	cl.tok, cl.err = tok, err
 	c.call = nil
+	c.fetching.Store(false)
 	c.mu.Unlock()
 
 	// Report before releasing the waiters, so that a caller who got the
@@ -318,7 +371,7 @@ func (c *Cache) run(ctx context.Context, cl *call, reason string, stale *Token) 
 
 func (c *Cache) newEntry(tok *Token, now time.Time) *entry {
 	e := &entry{tok: tok}
-	e.lastUse.Store(now.UnixNano())
+	e.lastUse.Store(c.since(now))
 	if tok.Expiry.IsZero() {
 		return e
 	}
@@ -374,11 +427,14 @@ func (c *Cache) Close(ctx context.Context) (*Token, error) {
 		return nil, nil
 	}
 	c.closed = true
-	var tok *Token
-	if e := c.cur.Swap(nil); e != nil {
+	cl := c.call
+	tok := c.rejected
+	c.rejected = nil
+	if e := c.cur.Swap(nil); e != nil && (cl == nil || cl.stale != e.tok) {
+		// A token handed to the fetch in flight is that fetch's to dispose
+		// of, not ours.
 		tok = e.tok
 	}
-	cl := c.call
 	c.closing = cl != nil
 	c.mu.Unlock()
 	if cl == nil {

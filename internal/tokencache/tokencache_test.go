@@ -123,7 +123,7 @@ func TestBackoffGrowsJitteredAndBounded(t *testing.T) {
 		_, err := c.Get(context.Background())
 		require.ErrorIs(t, err, boom)
 		c.mu.Lock()
-		pauses = append(pauses, c.nextAttempt.Sub(clk.Now()))
+		pauses = append(pauses, time.Duration(c.pause.from.Load()+c.pause.length.Load()-c.since(clk.Now())))
 		c.mu.Unlock()
 		_, err = c.Get(context.Background()) // inside the pause: no fetch
 		require.ErrorIs(t, err, boom)
@@ -277,4 +277,76 @@ func TestNilContextDoesNotPanic(t *testing.T) {
 	require.NoError(t, err)
 	//lint:ignore SA1012 a nil context is what this test is about
 	require.NoError(t, c.Renew(nil, "none"))
+}
+
+func TestClockSteppedBackDoesNotLengthenThePause(t *testing.T) {
+	clk := newClock()
+	boom := errors.New("503")
+	src := &source{clk: clk, err: boom}
+	c := New(Config{Fetch: src.fetch, Now: clk.Now, MinBackoff: time.Second, MaxBackoff: time.Second})
+	_, err := c.Get(context.Background())
+	require.ErrorIs(t, err, boom)
+	clk.Advance(-time.Hour) // an NTP correction, an hour back
+	src.mu.Lock()
+	src.err = nil
+	src.mu.Unlock()
+	_, err = c.Get(context.Background())
+	require.NoError(t, err, "a pause of 1 s must not last the hour the clock went back")
+	require.Equal(t, 2, src.count())
+}
+
+func TestClockSteppedBackRestartsTheIdleCount(t *testing.T) {
+	clk := newClock()
+	src := &source{clk: clk}
+	c := New(Config{Fetch: src.fetch, Now: clk.Now, Idle: 10 * time.Minute})
+	_, err := c.Get(context.Background())
+	require.NoError(t, err)
+	clk.Advance(-time.Hour)
+	_, err = c.Get(context.Background()) // used now, an hour "earlier"
+	require.NoError(t, err)
+	clk.Advance(11 * time.Minute)
+	_, err = c.Get(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 2, src.count(), "unused for 11 minutes after the step: replaced once, not kept for an hour more")
+}
+
+func TestRenewHandsTheRejectedTokenToTheFetch(t *testing.T) {
+	clk := newClock()
+	src := &source{clk: clk}
+	c := New(Config{Fetch: src.fetch, Now: clk.Now})
+	tok, err := c.Get(context.Background())
+	require.NoError(t, err)
+	require.NoError(t, c.Renew(context.Background(), tok.Header))
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	require.Equal(t, []*Token{nil, tok}, src.stale)
+}
+
+func TestCloseLeavesTheStaleTokenToTheFetchInFlight(t *testing.T) {
+	clk := newClock()
+	release := make(chan struct{})
+	entered := make(chan struct{})
+	var n atomic.Int32
+	var disposed []*Token
+	c := New(Config{Now: clk.Now, Idle: time.Minute, Fetch: func(_ context.Context, stale *Token) (*Token, error) {
+		if n.Add(1) == 1 {
+			return &Token{Value: "a", Header: "IBSSO a"}, nil
+		}
+		disposed = append(disposed, stale)
+		close(entered)
+		<-release
+		return nil, errors.New("create failed")
+	}})
+	first, err := c.Get(context.Background())
+	require.NoError(t, err)
+	clk.Advance(2 * time.Minute) // idle: the next Get replaces it
+	done := make(chan error, 1)
+	go func() { _, err := c.Get(context.Background()); done <- err }()
+	<-entered
+	closed := make(chan *Token, 1)
+	go func() { tok, _ := c.Close(context.Background()); closed <- tok }()
+	close(release)
+	require.Error(t, <-done)
+	require.Nil(t, <-closed, "the fetch disposes of the idle token; Close must not dispose of it again")
+	require.Equal(t, []*Token{first}, disposed)
 }
