@@ -29,8 +29,8 @@ import (
 //
 // The base URL is returned in canonical form, scheme://host[:port] with no
 // trailing slash (https:// added if IB_BASE_URL has no scheme), ready for
-// paths to be appended. Errors name the variables involved, never their
-// values.
+// paths to be appended. Errors name the variables involved and never show
+// a credential.
 func FromEnv() (baseURL string, a Authenticator, err error) {
 	raw := os.Getenv("IB_BASE_URL")
 	if raw == "" {
