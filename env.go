@@ -7,20 +7,30 @@ import (
 	"strings"
 )
 
-// FromEnv configures an authenticator from the environment, as Infobip's
-// SDKs do:
+// FromEnv configures an authenticator from IB_* environment variables.
+// Infobip's community SDKs read only IB_BASE_URL and IB_API_KEY; FromEnv
+// gives those two the same meaning and adds the others:
 //
 //	IB_BASE_URL                      the account's base URL (required)
 //	IB_API_KEY                       an API key: App authentication
-//	IB_USERNAME, IB_PASSWORD         Basic, or IBSSO sessions with IB_AUTH=ibsso
+//	IB_USERNAME, IB_PASSWORD         Basic; IBSSO sessions with IB_AUTH=ibsso;
+//	                                 OAuth with IB_AUTH=oauth (see below)
 //	IB_CLIENT_ID, IB_CLIENT_SECRET   OAuth 2.0 client credentials
 //	IB_AUTH                          app, basic, ibsso or oauth: which to use
 //
-// When credentials for more than one scheme are set, IB_AUTH must choose.
+// An empty variable counts as unset. When credentials for more than one
+// scheme are set, IB_AUTH must choose.
+//
+// Infobip describes the OAuth client ID and secret as the account's
+// username and password. So with IB_AUTH=oauth, IB_USERNAME and IB_PASSWORD
+// serve as client ID and secret when neither IB_CLIENT_ID nor
+// IB_CLIENT_SECRET is set. When either is set, those two win and both are
+// required.
+//
 // The base URL is returned in canonical form, scheme://host[:port] with no
 // trailing slash (https:// added if IB_BASE_URL has no scheme), ready for
-// paths to be appended. Errors name the variables involved, never their
-// values.
+// paths to be appended. Errors name the variables involved and never show
+// a credential.
 func FromEnv() (baseURL string, a Authenticator, err error) {
 	raw := os.Getenv("IB_BASE_URL")
 	if raw == "" {
@@ -28,32 +38,57 @@ func FromEnv() (baseURL string, a Authenticator, err error) {
 	}
 	_, baseURL, err = parseBaseURL(raw)
 	if err != nil {
-		return "", nil, fmt.Errorf("IB_BASE_URL: %w", err)
+		return "", nil, envError("IB_BASE_URL", err)
 	}
 	scheme, err := envScheme()
 	if err != nil {
 		return "", nil, err
 	}
-	if err := requireEnv(envVars[scheme]...); err != nil {
+	vars, err := envCredentials(scheme)
+	if err != nil {
 		return "", nil, err
 	}
 	switch scheme {
 	case "app":
-		a, err = NewAPIKey(os.Getenv("IB_API_KEY"))
+		a, err = NewAPIKey(os.Getenv(vars[0]))
 	case "basic":
-		a, err = NewBasic(os.Getenv("IB_USERNAME"), os.Getenv("IB_PASSWORD"))
+		a, err = NewBasic(os.Getenv(vars[0]), os.Getenv(vars[1]))
 	case "ibsso":
-		a, err = NewIBSSO(IBSSOConfig{BaseURL: baseURL, Username: os.Getenv("IB_USERNAME"), Password: os.Getenv("IB_PASSWORD")})
+		a, err = NewIBSSO(IBSSOConfig{BaseURL: baseURL, Username: os.Getenv(vars[0]), Password: os.Getenv(vars[1])})
 	case "oauth":
-		a, err = NewOAuth(OAuthConfig{BaseURL: baseURL, ClientID: os.Getenv("IB_CLIENT_ID"), ClientSecret: os.Getenv("IB_CLIENT_SECRET")})
+		a, err = NewOAuth(OAuthConfig{BaseURL: baseURL, ClientID: os.Getenv(vars[0]), ClientSecret: os.Getenv(vars[1])})
 	}
 	if err != nil {
-		return "", nil, fmt.Errorf("%s: %w", strings.Join(envVars[scheme], ", "), err)
+		return "", nil, envError(strings.Join(vars, ", "), err)
 	}
 	return baseURL, a, nil
 }
 
-// envVars lists the variables each scheme needs.
+// envError puts the variables a constructor's error came from after the
+// package name, so the message reads "auth: IB_API_KEY: API key ...".
+func envError(vars string, err error) error {
+	return &fromEnvError{vars: vars, err: err}
+}
+
+type fromEnvError struct {
+	vars string
+	err  error
+}
+
+func (e *fromEnvError) Error() string {
+	return "auth: " + e.vars + ": " + strings.TrimPrefix(e.err.Error(), "auth: ")
+}
+
+func (e *fromEnvError) Unwrap() error { return e.err }
+
+const (
+	userVars   = "IB_USERNAME and IB_PASSWORD"
+	clientVars = "IB_CLIENT_ID and IB_CLIENT_SECRET"
+)
+
+// envVars lists the variables whose presence selects each scheme when
+// IB_AUTH is unset (ibsso and OAuth with username and password only by
+// IB_AUTH).
 var envVars = map[string][]string{
 	"app":   {"IB_API_KEY"},
 	"basic": {"IB_USERNAME", "IB_PASSWORD"},
@@ -74,32 +109,70 @@ func envScheme() (string, error) {
 	var found []string
 	var set []string
 	for _, s := range []string{"app", "basic", "oauth"} {
-		for _, name := range envVars[s] {
-			if os.Getenv(name) != "" {
-				found = append(found, s)
-				set = append(set, name)
-				break
-			}
+		if name, ok := anySet(envVars[s]); ok {
+			found = append(found, s)
+			set = append(set, name)
 		}
 	}
 	switch len(found) {
 	case 0:
-		return "", errors.New("auth: no Infobip credentials in the environment: set IB_API_KEY, IB_USERNAME and IB_PASSWORD, or IB_CLIENT_ID and IB_CLIENT_SECRET")
+		return "", errors.New("auth: no Infobip credentials in the environment: set IB_API_KEY, " + userVars + ", or " + clientVars)
 	case 1:
 		return found[0], nil
 	}
 	return "", fmt.Errorf("auth: credentials for several schemes are set (%s); set IB_AUTH to app, basic, ibsso or oauth", strings.Join(set, ", "))
 }
 
-func requireEnv(names ...string) error {
-	var missing []string
+// envCredentials returns the variables that hold scheme's credentials, in
+// the order its constructor takes them, once all of them are set.
+func envCredentials(scheme string) ([]string, error) {
+	names := envVars[scheme]
+	if scheme != "oauth" {
+		return names, requireEnv(scheme, names, "")
+	}
+	// The client variables win; the account's username and password stand
+	// in for them only when neither is set.
+	if _, ok := anySet(names); ok {
+		return names, requireEnv(scheme, names, "")
+	}
+	user := envVars["basic"]
+	if _, ok := anySet(user); ok {
+		return user, requireEnv(scheme, user, "or set "+clientVars)
+	}
+	return nil, requireEnv(scheme, names, "or set "+userVars+", which Infobip accepts as client ID and secret")
+}
+
+// requireEnv checks that every one of names is set. Its error names the
+// missing ones and why they are needed: the others of names that are set,
+// or else IB_AUTH's choice. alt, if not empty, adds another way out.
+func requireEnv(scheme string, names []string, alt string) error {
+	var missing, present []string
 	for _, n := range names {
 		if os.Getenv(n) == "" {
 			missing = append(missing, n)
+		} else {
+			present = append(present, n)
 		}
 	}
-	if len(missing) > 0 {
-		return fmt.Errorf("auth: %s not set (needed with %s)", strings.Join(missing, " and "), strings.Join(names, " and "))
+	if len(missing) == 0 {
+		return nil
 	}
-	return nil
+	why := "IB_AUTH=" + scheme
+	if len(present) > 0 {
+		why = strings.Join(present, " and ")
+	}
+	if alt != "" {
+		why += "; " + alt
+	}
+	return fmt.Errorf("auth: %s not set (needed with %s)", strings.Join(missing, " and "), why)
+}
+
+// anySet returns the first of names that is set.
+func anySet(names []string) (string, bool) {
+	for _, n := range names {
+		if os.Getenv(n) != "" {
+			return n, true
+		}
+	}
+	return "", false
 }

@@ -3,6 +3,8 @@ package auth_test
 import (
 	"context"
 	"encoding/base64"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -48,6 +50,8 @@ func requireFromEnvError(t *testing.T, want ...string) {
 	for _, w := range want {
 		require.ErrorContains(t, err, w)
 	}
+	require.True(t, strings.HasPrefix(err.Error(), "auth: "), err.Error())
+	require.Equal(t, 1, strings.Count(err.Error(), "auth: "), "the package name once: %s", err)
 	for _, v := range envValues {
 		require.NotContains(t, err.Error(), v)
 	}
@@ -171,7 +175,7 @@ func TestFromEnvBadBaseURL(t *testing.T) {
 		want    []string
 	}{
 		{"http://api.infobip.com", []string{"IB_BASE_URL", "https"}},
-		{"https://api.infobip.com/sms/2", []string{"IB_BASE_URL", "origin only"}},
+		{"https://api.infobip.com/sms/2", []string{"auth: IB_BASE_URL: base URL", "origin only"}},
 		{"ftp://api.infobip.com", []string{"IB_BASE_URL", "https"}},
 		{"https://" + envUser + ":" + envPassword + "@api.infobip.com", []string{"IB_BASE_URL", "user information"}},
 	} {
@@ -211,8 +215,12 @@ func TestFromEnvMissingPartner(t *testing.T) {
 		{"password without username", []string{"IB_PASSWORD=" + envPassword}, []string{"IB_USERNAME"}},
 		{"ibsso without password", []string{"IB_AUTH=ibsso", "IB_USERNAME=" + envUser}, []string{"IB_PASSWORD"}},
 		{"client id without secret", []string{"IB_CLIENT_ID=" + envClientID}, []string{"IB_CLIENT_SECRET"}},
-		{"oauth chosen, only a key", []string{"IB_AUTH=oauth", "IB_API_KEY=" + envKey}, []string{"IB_CLIENT_ID", "IB_CLIENT_SECRET"}},
-		{"app chosen, no key", []string{"IB_AUTH=app", "IB_USERNAME=" + envUser, "IB_PASSWORD=" + envPassword}, []string{"IB_API_KEY"}},
+		{"oauth chosen, only a key", []string{"IB_AUTH=oauth", "IB_API_KEY=" + envKey}, []string{
+			"auth: IB_CLIENT_ID and IB_CLIENT_SECRET not set (needed with IB_AUTH=oauth; or set IB_USERNAME and IB_PASSWORD, which Infobip accepts as client ID and secret)"}},
+		{"app chosen, no key", []string{"IB_AUTH=app", "IB_USERNAME=" + envUser, "IB_PASSWORD=" + envPassword}, []string{
+			"auth: IB_API_KEY not set (needed with IB_AUTH=app)"}},
+		{"ibsso chosen, nothing", []string{"IB_AUTH=ibsso"}, []string{
+			"auth: IB_USERNAME and IB_PASSWORD not set (needed with IB_AUTH=ibsso)"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clearEnv(t, append(tc.pairs, "IB_BASE_URL=https://api.infobip.com")...)
@@ -236,6 +244,7 @@ func TestFromEnvBadCredential(t *testing.T) {
 		{"username with a colon", []string{"IB_USERNAME=" + envUser + ":x", "IB_PASSWORD=" + envPassword}, []string{"IB_USERNAME", "username"}},
 		{"password with LF", []string{"IB_USERNAME=" + envUser, "IB_PASSWORD=" + envPassword + "\n"}, []string{"IB_PASSWORD", "password"}},
 		{"secret with a space", []string{"IB_CLIENT_ID=" + envClientID, "IB_CLIENT_SECRET=" + envSecret + " x"}, []string{"IB_CLIENT_SECRET", "client secret"}},
+		{"oauth password with a space", []string{"IB_AUTH=oauth", "IB_USERNAME=" + envUser, "IB_PASSWORD=" + envPassword + " x"}, []string{"auth: IB_USERNAME, IB_PASSWORD: ", "client secret"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clearEnv(t, append(tc.pairs, "IB_BASE_URL=https://api.infobip.com")...)
@@ -260,4 +269,87 @@ func TestFromEnvReturnsACanonicalBaseURL(t *testing.T) {
 			require.Equal(t, want, got)
 		})
 	}
+}
+
+// Infobip describes the OAuth client ID and secret as the account's
+// username and password: with IB_AUTH=oauth those two are enough.
+func TestFromEnvOAuthWithUsernameAndPassword(t *testing.T) {
+	srv := setup(t)
+	srv.AddClient(envUser, envPassword)
+	clearEnv(t, "IB_BASE_URL="+srv.URL, "IB_AUTH=oauth", "IB_USERNAME="+envUser, "IB_PASSWORD="+envPassword)
+	baseURL, a, err := auth.FromEnv()
+	require.NoError(t, err)
+	require.Equal(t, srv.URL, baseURL)
+	require.IsType(t, &auth.Bearer{}, a)
+
+	requireBalance(t, baseURL, a)
+	require.True(t, strings.HasPrefix(srv.Requests(authtest.RouteBalance)[0].Header.Get("Authorization"), "Bearer "))
+	require.Equal(t, 1, srv.Count(authtest.RouteToken))
+	form, err := url.ParseQuery(string(srv.Requests(authtest.RouteToken)[0].Body))
+	require.NoError(t, err)
+	require.Equal(t, envUser, form.Get("client_id"))
+	require.Equal(t, envPassword, form.Get("client_secret"))
+}
+
+// IB_CLIENT_ID and IB_CLIENT_SECRET win over the username and password.
+func TestFromEnvOAuthClientVariablesWin(t *testing.T) {
+	srv := setup(t)
+	clearEnv(t, "IB_BASE_URL="+srv.URL, "IB_AUTH=oauth",
+		"IB_CLIENT_ID="+authtest.ClientID, "IB_CLIENT_SECRET="+authtest.ClientSecret,
+		"IB_USERNAME="+authtest.Username, "IB_PASSWORD="+authtest.Password)
+	baseURL, a, err := auth.FromEnv()
+	require.NoError(t, err)
+	requireBalance(t, baseURL, a)
+	form, err := url.ParseQuery(string(srv.Requests(authtest.RouteToken)[0].Body))
+	require.NoError(t, err)
+	require.Equal(t, authtest.ClientID, form.Get("client_id"))
+}
+
+// Without IB_AUTH, a username and password still mean Basic: OAuth with
+// them must be asked for.
+func TestFromEnvUsernameAndPasswordDefaultToBasic(t *testing.T) {
+	clearEnv(t, "IB_BASE_URL=https://api.infobip.com", "IB_USERNAME="+envUser, "IB_PASSWORD="+envPassword)
+	_, a, err := auth.FromEnv()
+	require.NoError(t, err)
+	require.IsType(t, &auth.Basic{}, a)
+}
+
+func TestFromEnvOAuthMissing(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		pairs []string
+		want  string
+	}{
+		{"nothing", nil,
+			"auth: IB_CLIENT_ID and IB_CLIENT_SECRET not set (needed with IB_AUTH=oauth; or set IB_USERNAME and IB_PASSWORD, which Infobip accepts as client ID and secret)"},
+		{"username only", []string{"IB_USERNAME=" + envUser},
+			"auth: IB_PASSWORD not set (needed with IB_USERNAME; or set IB_CLIENT_ID and IB_CLIENT_SECRET)"},
+		{"password only", []string{"IB_PASSWORD=" + envPassword},
+			"auth: IB_USERNAME not set (needed with IB_PASSWORD; or set IB_CLIENT_ID and IB_CLIENT_SECRET)"},
+		// A half-set client pair is an error, not a reason to fall back on
+		// the username and password.
+		{"client id, username and password", []string{"IB_CLIENT_ID=" + envClientID, "IB_USERNAME=" + envUser, "IB_PASSWORD=" + envPassword},
+			"auth: IB_CLIENT_SECRET not set (needed with IB_CLIENT_ID)"},
+		{"client secret, username and password", []string{"IB_CLIENT_SECRET=" + envSecret, "IB_USERNAME=" + envUser, "IB_PASSWORD=" + envPassword},
+			"auth: IB_CLIENT_ID not set (needed with IB_CLIENT_SECRET)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clearEnv(t, append(tc.pairs, "IB_BASE_URL=https://api.infobip.com", "IB_AUTH=oauth")...)
+			_, _, err := auth.FromEnv()
+			require.EqualError(t, err, tc.want)
+		})
+	}
+}
+
+// requireBalance calls the balance route with a and checks it succeeds.
+func requireBalance(t *testing.T, baseURL string, a auth.Authenticator) {
+	t.Helper()
+	tr, err := auth.NewTransport(baseURL, a, nil)
+	require.NoError(t, err)
+	c := &http.Client{Transport: tr}
+	t.Cleanup(c.CloseIdleConnections)
+	resp, err := c.Get(baseURL + "/account/1/balance")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
 }

@@ -1,51 +1,156 @@
 package main
 
 import (
-	"io"
+	"bytes"
+	"errors"
+	"net/http"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/ibkit/auth"
+	"github.com/ibkit/auth/authtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// ibVars are the variables auth.FromEnv reads.
+var ibVars = []string{"IB_BASE_URL", "IB_API_KEY", "IB_USERNAME", "IB_PASSWORD", "IB_CLIENT_ID", "IB_CLIENT_SECRET", "IB_AUTH"}
+
+// env sets the IB_* variables for one test, clearing the others (empty
+// counts as unset).
+func env(t *testing.T, vars map[string]string) {
+	t.Helper()
+	for _, name := range ibVars {
+		t.Setenv(name, vars[name])
+	}
+}
+
 // TestOfflineQuickstart runs the README's first command in-process and
 // checks that every scheme got through.
 func TestOfflineQuickstart(t *testing.T) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout := os.Stdout
-	os.Stdout = w
-	done := make(chan string)
-	go func() {
-		b, _ := io.ReadAll(r)
-		done <- string(b)
-	}()
-	err = offline()
-	os.Stdout = stdout
-	w.Close()
-	out := <-done
-	if err != nil {
-		t.Fatalf("offline: %v\n%s", err, out)
-	}
+	env(t, nil)
+	var out bytes.Buffer
+	err := run(&out)
+	require.NoError(t, err, out.String())
 	for _, want := range []string{
+		"No IB_BASE_URL set",
 		"[IBSSO initial fetch", "[IBSSO idle fetch", "[IBSSO renew fetch",
 		"sessions created 3, destroy requests 3, alive after Close 0",
 		"[Bearer initial fetch", "[Bearer proactive fetch", "token requests: 2",
 		"auth.APIKey{[redacted]}",
 	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output lacks %q:\n%s", want, out)
-		}
+		require.Contains(t, out.String(), want)
 	}
-	if n := strings.Count(out, `200 OK {"balance":42.5,"currency":"EUR"}`); n != 9 {
-		t.Errorf("%d successful calls, want 9:\n%s", n, out)
+	require.Equal(t, 9, strings.Count(out.String(), `200 OK {"balance":42.5,"currency":"EUR"}`), out.String())
+	require.NotContains(t, out.String(), "failed")
+}
+
+func TestLiveQuickstart(t *testing.T) {
+	srv := authtest.NewServer()
+	defer srv.Close()
+	// A base URL with a trailing slash is made canonical by auth.FromEnv.
+	env(t, map[string]string{"IB_BASE_URL": srv.URL + "/", "IB_API_KEY": authtest.APIKey})
+	var out bytes.Buffer
+	require.NoError(t, run(&out))
+	require.Equal(t, "calling "+srv.URL+" with *auth.APIKey\n"+
+		`balance: 200 OK {"balance":42.5,"currency":"EUR"}`+"\n", out.String())
+	require.Equal(t, "/account/1/balance", srv.Requests(authtest.RouteBalance)[0].Path)
+}
+
+// TestLiveFailures shows that every way a live call can fail is an error,
+// which main turns into exit status 1 (see TestExitStatus).
+func TestLiveFailures(t *testing.T) {
+	const wrongKey = "ffffffffffffffffffffffffffffffff-00000000-0000-0000-0000-000000000000"
+	for _, tc := range []struct {
+		name string
+		vars map[string]string
+		tls  bool
+		// fault, if set, is injected on the balance route.
+		fault *authtest.Fault
+		want  []string
+		// wantStatus, if set, is the status of the *auth.Error that
+		// errors.As must find.
+		wantStatus int
+	}{
+		{name: "wrong key", vars: map[string]string{"IB_API_KEY": wrongKey},
+			want: []string{"GET /account/1/balance", "401"}, wantStatus: http.StatusUnauthorized},
+		{name: "wrong Basic password", vars: map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": "wrong-password"},
+			want: []string{"401"}, wantStatus: http.StatusUnauthorized},
+		{name: "wrong IBSSO password", vars: map[string]string{"IB_AUTH": "ibsso", "IB_USERNAME": authtest.Username, "IB_PASSWORD": "wrong-password"},
+			want: []string{"IBSSO session", "401"}, wantStatus: http.StatusUnauthorized},
+		{name: "wrong client secret", vars: map[string]string{"IB_CLIENT_ID": authtest.ClientID, "IB_CLIENT_SECRET": "wrong-secret"},
+			want: []string{"401"}, wantStatus: http.StatusUnauthorized},
+		{name: "server error", vars: map[string]string{"IB_API_KEY": authtest.APIKey},
+			fault: &authtest.Fault{Status: http.StatusInternalServerError, Body: `{"errorCode":"E500","description":"General error"}`},
+			want:  []string{"GET /account/1/balance", "500", "General error"}, wantStatus: http.StatusInternalServerError},
+		{name: "untrusted certificate", vars: map[string]string{"IB_API_KEY": authtest.APIKey}, tls: true,
+			want: []string{"certificate"}},
+		{name: "no credentials", want: []string{"IB_API_KEY"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// A TLS server whose certificate nobody trusts: the call fails
+			// in the handshake.
+			newServer := authtest.NewServer
+			if tc.tls {
+				newServer = authtest.NewTLSServer
+			}
+			srv := newServer()
+			defer srv.Close()
+			if tc.fault != nil {
+				srv.Fail(authtest.RouteBalance, *tc.fault)
+			}
+			vars := map[string]string{"IB_BASE_URL": srv.URL}
+			for k, v := range tc.vars {
+				vars[k] = v
+			}
+			env(t, vars)
+			var out bytes.Buffer
+			err := run(&out)
+			require.Error(t, err)
+			for _, w := range tc.want {
+				require.ErrorContains(t, err, w)
+			}
+			for _, secret := range []string{wrongKey, authtest.APIKey, "wrong-password", "wrong-secret"} {
+				require.NotContains(t, err.Error(), secret)
+			}
+			if tc.wantStatus != 0 {
+				var ae *auth.Error
+				require.True(t, errors.As(err, &ae), "%v", err)
+				require.Equal(t, tc.wantStatus, ae.StatusCode)
+			}
+			require.NotContains(t, out.String(), "balance:")
+		})
 	}
-	if strings.Contains(out, "error:") {
-		t.Errorf("a call failed:\n%s", out)
+}
+
+// TestExitStatus runs main in a child process, live against a fake server
+// that refuses the key: it must exit with status 1 and say why on stderr.
+func TestExitStatus(t *testing.T) {
+	if os.Getenv("QUICKSTART_TEST_MAIN") == "1" {
+		main()
+		return
 	}
+	srv := authtest.NewServer()
+	defer srv.Close()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestExitStatus$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "QUICKSTART_TEST_MAIN=1")
+	for _, name := range ibVars {
+		cmd.Env = append(cmd.Env, name+"=") // the last value wins
+	}
+	cmd.Env = append(cmd.Env, "IB_BASE_URL="+srv.URL, "IB_API_KEY=not-the-key")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "stdout: %s\nstderr: %s", &stdout, &stderr)
+	require.Equal(t, 1, exit.ExitCode())
+	require.True(t, strings.HasPrefix(stderr.String(), "quickstart: GET /account/1/balance: "), stderr.String())
+	require.Contains(t, stderr.String(), "401")
+	require.NotContains(t, stderr.String(), "not-the-key")
+	require.Equal(t, 1, srv.Count(authtest.RouteBalance))
 }

@@ -227,6 +227,9 @@ func offline(ctx context.Context, w io.Writer, o options, sf *secretFile) error 
 		return err
 	}
 	fmt.Fprintf(w, "the old key now calls GET %s: %s\n", checkPath, status)
+	if status != "401 Unauthorized" {
+		return fmt.Errorf("the revoked old key still gets %s from GET %s", status, checkPath)
+	}
 	return check(ctx, w, "the new key", srv.URL, fresh, srv.Client().Transport)
 }
 
