@@ -21,9 +21,11 @@ import (
 // They accept Basic, IBSSO and OAuth credentials. An App key, even a valid
 // one, is refused with 403 and Infobip's new error body (E403), as Infobip
 // refuses to let API keys manage API keys; wrong credentials get 401 (E401).
-// Errors use the new body: bad input is 400 E400 with violations, an unknown
-// id is 404 E404, and going over the daily limit is 429 E429 with a
-// Retry-After header (see [Server.SetAPIKeyDailyLimit]).
+// Errors use the new body, as Infobip's OpenAPI specification documents for
+// these routes: bad input is 400 E400 with violations, an unknown id is 404
+// E404, and going over the daily limit is 429 E429 (see
+// [Server.SetAPIKeyDailyLimit]), without a Retry-After header, which Infobip
+// does not document.
 //
 // Dates travel as Infobip's examples show them, in UTC without a zone, such
 // as "2026-01-01T00:00:00"; RFC 3339 dates with a zone are accepted too.
@@ -146,20 +148,19 @@ func (ks *keyStore) accepts(secret string, now time.Time, from netip.Addr) bool 
 	return false
 }
 
-// spend counts one request on route against the daily limit. When the limit
-// is used up it returns false and how long until the next day on the
-// server's clock.
-func (ks *keyStore) spend(route string, now time.Time) (bool, time.Duration) {
+// spend counts one request on route against the daily limit. It returns
+// false when the limit is used up.
+func (ks *keyStore) spend(route string, now time.Time) bool {
 	day := now.UTC().Truncate(24 * time.Hour)
 	if !day.Equal(ks.day) {
 		ks.day = day
 		clear(ks.used)
 	}
 	if ks.limit > 0 && ks.used[route] >= ks.limit {
-		return false, day.Add(24 * time.Hour).Sub(now)
+		return false
 	}
 	ks.used[route]++
-	return true, 0
+	return true
 }
 
 // SetAPIKeyDailyLimit sets how many requests a day, by the server's clock
@@ -305,10 +306,10 @@ func keyNotFound(w http.ResponseWriter) {
 		"Check the resources and adjust your request.")
 }
 
-// overLimit answers 429 E429, asking the client to come back tomorrow.
-func overLimit(w http.ResponseWriter, wait time.Duration) {
-	secs := int64((wait + time.Second - 1) / time.Second)
-	w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+// overLimit answers 429 E429 as Infobip documents it (ApiError429 in its
+// OpenAPI specification): with no Retry-After header, which Infobip
+// documents nowhere. A test that wants one injects it with [Fault].Header.
+func overLimit(w http.ResponseWriter) {
 	writeNewError(w, http.StatusTooManyRequests, "E429", "Too many requests sent.",
 		"Check request rate limit specified in the API endpoint documentation resource.")
 }
@@ -332,10 +333,10 @@ func readKeyIn(w http.ResponseWriter, r *http.Request) (keyIn, bool) {
 func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 	now := s.Now()
 	s.mu.Lock()
-	ok, wait := s.keys.spend(RouteCreateAPIKey, now)
+	ok := s.keys.spend(RouteCreateAPIKey, now)
 	s.mu.Unlock()
 	if !ok {
-		overLimit(w, wait)
+		overLimit(w)
 		return
 	}
 	in, ok := readKeyIn(w, r)
@@ -375,11 +376,11 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 func (s *Server) updateAPIKey(w http.ResponseWriter, r *http.Request) {
 	now := s.Now()
 	s.mu.Lock()
-	ok, wait := s.keys.spend(RouteUpdateAPIKey, now)
+	ok := s.keys.spend(RouteUpdateAPIKey, now)
 	_, known := s.keys.byID[r.PathValue("id")]
 	s.mu.Unlock()
 	if !ok {
-		overLimit(w, wait)
+		overLimit(w)
 		return
 	}
 	if !known {
