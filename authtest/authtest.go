@@ -127,6 +127,7 @@ type Server struct {
 	users         map[string]string
 	clients       map[string]string
 	tokenLifetime time.Duration
+	tokenType     string // token_type of token answers; "" leaves it out
 	idleTimeout   time.Duration
 	sessions      map[string]time.Time // IBSSO token -> last use
 	tokens        map[string]time.Time // access token -> expiry
@@ -256,6 +257,17 @@ func (s *Server) SetTokenLifetime(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tokenLifetime = d
+}
+
+// SetTokenType sets the token_type that [RouteToken] answers with from now
+// on. The default, "", leaves the field out, as the response sample of
+// Infobip's "Create OAuth2 token" page does; its OpenAPI specification lists
+// token_type as an optional field, so a client must take both shapes. Use
+// SetTokenType("Bearer") to test the other one.
+func (s *Server) SetTokenType(typ string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokenType = typ
 }
 
 // SetIdleTimeout sets how long an IBSSO session lives without use; each
