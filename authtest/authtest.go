@@ -82,6 +82,9 @@ const (
 const (
 	// RouteCreateSession creates an IBSSO session from a JSON body
 	// {"username","password","unsafe"} and answers {"token":"<uuid>"}.
+	// As on Infobip, the session is bound to the IP address of the client
+	// that created it unless "unsafe" is true: used from any other address,
+	// on any route, it is refused with 401.
 	RouteCreateSession = "POST /auth/1/session"
 	// RouteDestroySession ends the IBSSO session named by the request's own
 	// "Authorization: IBSSO <token>" header.
@@ -129,7 +132,7 @@ type Server struct {
 	tokenLifetime time.Duration
 	tokenType     string // token_type of token answers; "" leaves it out
 	idleTimeout   time.Duration
-	sessions      map[string]time.Time // IBSSO token -> last use
+	sessions      map[string]*session  // by IBSSO token
 	tokens        map[string]time.Time // access token -> expiry
 	counts        map[string]int
 	requests      map[string][]Request
@@ -165,7 +168,7 @@ func newServer() *Server {
 		clients:       map[string]string{ClientID: ClientSecret},
 		tokenLifetime: defaultTokenLifetime,
 		idleTimeout:   defaultIdleTimeout,
-		sessions:      make(map[string]time.Time),
+		sessions:      make(map[string]*session),
 		tokens:        make(map[string]time.Time),
 		counts:        make(map[string]int),
 		requests:      make(map[string][]Request),
@@ -310,8 +313,8 @@ func (s *Server) ActiveSessions() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
-	for _, last := range s.sessions {
-		if now.Before(last.Add(s.idleTimeout)) {
+	for _, ss := range s.sessions {
+		if now.Before(ss.last.Add(s.idleTimeout)) {
 			n++
 		}
 	}

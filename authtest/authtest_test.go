@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -262,6 +263,81 @@ func TestSessionLifecycle(t *testing.T) {
 	require.Equal(t, 1, s.ActiveSessions())
 	s.Advance(time.Hour)
 	requireUnauthorized(t, call(t, s, http.MethodDelete, "/auth/1/session", "IBSSO "+other, "", ""))
+}
+
+// clientFrom returns a client for s whose connections leave from the
+// loopback address ip (Linux routes all of 127.0.0.0/8 to loopback).
+func clientFrom(t *testing.T, s *authtest.Server, ip string) *http.Client {
+	t.Helper()
+	tr := s.Client().Transport.(*http.Transport).Clone()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	tr.DialContext = d.DialContext
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr}
+}
+
+// send makes one request with c and reads the whole response.
+func send(t *testing.T, c *http.Client, method, url, authz, ctype, body string) reply {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	require.NoError(t, err)
+	if authz != "" {
+		req.Header.Set("Authorization", authz)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := c.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return reply{resp.StatusCode, resp.Header, string(b)}
+}
+
+func TestSessionBoundToIP(t *testing.T) {
+	s := newServer(t)
+	here, there := clientFrom(t, s, "127.0.0.1"), clientFrom(t, s, "127.0.0.2")
+	create := func(unsafe bool) string {
+		body := fmt.Sprintf(`{"username":%q,"password":%q,"unsafe":%t}`, authtest.Username, authtest.Password, unsafe)
+		r := send(t, here, http.MethodPost, s.URL+"/auth/1/session", "", "application/json", body)
+		require.Equal(t, http.StatusOK, r.status, r.body)
+		var out struct{ Token string }
+		require.NoError(t, json.Unmarshal([]byte(r.body), &out))
+		return "IBSSO " + out.Token
+	}
+	get := func(c *http.Client, authz string) reply {
+		return send(t, c, http.MethodGet, s.URL+"/account/1/balance", authz, "", "")
+	}
+
+	// Bound (unsafe false): refused from another address with Infobip's
+	// 401 in the older body, on every route; the creator keeps it.
+	bound := create(false)
+	requireUnauthorized(t, get(there, bound))
+	requireUnauthorized(t, send(t, there, http.MethodPost, s.URL+"/sms/2/text/advanced", bound, "application/json", `{}`))
+	requireNewError(t, send(t, there, http.MethodGet, s.URL+keysPath, bound, "", ""), http.StatusUnauthorized, "E401")
+	requireUnauthorized(t, send(t, there, http.MethodDelete, s.URL+"/auth/1/session", bound, "", ""))
+	require.Equal(t, 1, s.ActiveSessions())
+	require.Equal(t, http.StatusOK, get(here, bound).status)
+
+	// A refused use does not slide the idle deadline.
+	s.Advance(59 * time.Minute)
+	requireUnauthorized(t, get(there, bound))
+	s.Advance(time.Minute)
+	requireUnauthorized(t, get(here, bound))
+
+	// Unsafe: usable from anywhere, destroyable from anywhere.
+	free := create(true)
+	require.Equal(t, http.StatusOK, get(there, free).status)
+	require.Equal(t, http.StatusOK, get(here, free).status)
+	require.Equal(t, http.StatusOK, send(t, there, http.MethodGet, s.URL+keysPath, free, "", "").status)
+	r := send(t, there, http.MethodDelete, s.URL+"/auth/1/session", free, "", "")
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	require.Zero(t, s.ActiveSessions())
 }
 
 func TestSetIdleTimeout(t *testing.T) {

@@ -145,7 +145,7 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 	token := ""
 	if ok {
 		token = newUUID()
-		s.sessions[token] = now
+		s.sessions[token] = &session{last: now, from: remoteAddr(r), unsafe: in.Unsafe}
 	}
 	s.mu.Unlock()
 	if !ok {
@@ -155,12 +155,14 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"token": token})
 }
 
-// destroySession serves [RouteDestroySession].
+// destroySession serves [RouteDestroySession]. Like any use of a session,
+// it must come from the address that created the session, unless the
+// session is unsafe.
 func (s *Server) destroySession(w http.ResponseWriter, r *http.Request) {
 	scheme, token := cutScheme(r.Header.Get("Authorization"))
 	now := s.Now()
 	s.mu.Lock()
-	ok := scheme == "ibsso" && s.liveSession(token, now)
+	ok := scheme == "ibsso" && s.liveSession(token, now, remoteAddr(r)) != nil
 	if ok {
 		delete(s.sessions, token)
 	}
@@ -172,18 +174,33 @@ func (s *Server) destroySession(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// liveSession reports whether the IBSSO session token is alive at now,
-// forgetting it if it has idled out. s.mu must be held.
-func (s *Server) liveSession(token string, now time.Time) bool {
-	last, ok := s.sessions[token]
+// session is an IBSSO session the server created.
+type session struct {
+	last time.Time  // creation or last accepted use
+	from netip.Addr // the address of the client that created it
+	// unsafe is the create request's "unsafe": Infobip binds a session to
+	// the client's IP address unless it is set ("Create session which is
+	// not bound to IP", CreateSessionRequest in its OpenAPI specification).
+	unsafe bool
+}
+
+// liveSession returns the IBSSO session token if it is alive at now and may
+// be used from the address from, else nil. A session that has idled out is
+// forgotten; one used from another address than its creator's, unless it
+// is unsafe, is refused but stays alive for its creator. s.mu must be held.
+func (s *Server) liveSession(token string, now time.Time, from netip.Addr) *session {
+	ss, ok := s.sessions[token]
 	if !ok {
-		return false
+		return nil
 	}
-	if !now.Before(last.Add(s.idleTimeout)) {
+	if !now.Before(ss.last.Add(s.idleTimeout)) {
 		delete(s.sessions, token)
-		return false
+		return nil
 	}
-	return true
+	if !ss.unsafe && from != ss.from {
+		return nil
+	}
+	return ss
 }
 
 // issueToken serves [RouteToken]. Its errors follow Infobip's OpenAPI
@@ -260,8 +277,9 @@ func (s *Server) protected(h http.HandlerFunc) http.HandlerFunc {
 }
 
 // authorized reports whether an Authorization header value, sent from the
-// address from, is accepted. An accepted IBSSO use slides the session's
-// idle deadline. An App key must be enabled, inside its validity window on
+// address from, is accepted. An IBSSO session must be used from the address
+// that created it, unless it is unsafe; an accepted use slides its idle
+// deadline. An App key must be enabled, inside its validity window on
 // the server's clock, and used from one of its allowed IPs, if it has any.
 func (s *Server) authorized(v string, from netip.Addr) bool {
 	scheme, cred := cutScheme(v)
@@ -283,10 +301,11 @@ func (s *Server) authorized(v string, from netip.Addr) bool {
 		want, known := s.users[user]
 		return ok && known && want == pass
 	case "ibsso":
-		if !s.liveSession(cred, now) {
+		ss := s.liveSession(cred, now, from)
+		if ss == nil {
 			return false
 		}
-		s.sessions[cred] = now
+		ss.last = now
 		return true
 	case "bearer":
 		expiry, ok := s.tokens[cred]
