@@ -49,6 +49,9 @@
 //     ("remove all"), so absent fields are taken to keep their value.
 //     [Client.Revoke] therefore sends {"enabled":false} alone, in one
 //     request, with no read-modify-write race.
+//   - A list answer needs only paging, the one field Infobip's
+//     specification requires (GetApiKeysResponse): without apiKeys, or
+//     with "apiKeys":null, it is an empty page.
 //   - "IP ranges" in allowedIPs are CIDR prefixes such as 203.0.113.0/24.
 //   - The permissions a v2 key may have are those Infobip lists:
 //     [PermissionPublicAPI], [Permission2FAClient] and [PermissionWebSDK].
@@ -438,8 +441,11 @@ func (c *Client) update(ctx context.Context, op, id string, req UpdateRequest) (
 	return c.do(ctx, op, http.MethodPut, keyPath(id), nil, body)
 }
 
-// List returns one page of the keys f selects. An answer without an
-// apiKeys list, or with a null in it, is an error.
+// List returns one page of the keys f selects.
+//
+// Infobip's specification requires only paging in the answer: an absent
+// or null apiKeys list is an empty page. An answer with neither apiKeys nor
+// paging (such as {} or null), or with a null among the keys, is an error.
 func (c *Client) List(ctx context.Context, f Filter) (*Page, error) {
 	const op = "list API keys"
 	q, err := f.query()
@@ -452,18 +458,22 @@ func (c *Client) List(ctx context.Context, f Filter) (*Page, error) {
 	}
 	var w struct {
 		APIKeys []*APIKey `json:"apiKeys"`
-		Paging  Paging    `json:"paging"`
+		Paging  *Paging   `json:"paging"`
 	}
 	if isEmpty(b) {
-		return nil, fmt.Errorf("apikeys: %s: the response is empty (no apiKeys)", op)
+		return nil, fmt.Errorf("apikeys: %s: the response is empty (no apiKeys, no paging)", op)
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return nil, fmt.Errorf("apikeys: %s: reading the response: %w", op, err)
 	}
-	if w.APIKeys == nil {
-		return nil, fmt.Errorf("apikeys: %s: the response has no apiKeys list", op)
+	if w.APIKeys == nil && w.Paging == nil {
+		return nil, fmt.Errorf("apikeys: %s: the response has neither apiKeys nor paging", op)
 	}
-	p := &Page{APIKeys: make([]APIKey, len(w.APIKeys)), Paging: w.Paging}
+	// GetApiKeysResponse requires only paging: no apiKeys is no keys.
+	p := &Page{APIKeys: make([]APIKey, len(w.APIKeys))}
+	if w.Paging != nil {
+		p.Paging = *w.Paging
+	}
 	for i, k := range w.APIKeys {
 		if k == nil {
 			return nil, fmt.Errorf("apikeys: %s: the response has a null key (apiKeys[%d])", op, i)

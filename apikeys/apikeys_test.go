@@ -1035,13 +1035,45 @@ func TestListRefusesNullKeys(t *testing.T) {
 	require.EqualError(t, errs[0], "apikeys: list API keys: the response has a null key (apiKeys[1])")
 
 	for body, want := range map[string]string{
-		"null": "the response has no apiKeys list",
-		"{}":   "the response has no apiKeys list",
-		"":     "the response is empty (no apiKeys)",
+		"null": "the response has neither apiKeys nor paging",
+		"{}":   "the response has neither apiKeys nor paging",
+		"":     "the response is empty (no apiKeys, no paging)",
 	} {
 		srv.Fail(authtest.RouteListAPIKeys, authtest.Fault{Status: http.StatusOK, Body: body, Times: 1})
 		_, err := keys.List(context.Background(), apikeys.Filter{})
 		require.EqualError(t, err, "apikeys: list API keys: "+want, "body %q", body)
+	}
+}
+
+// TestListWithoutAPIKeys: Infobip's GetApiKeysResponse requires only
+// paging, so an absent or null apiKeys list is an empty page, for List and
+// for All.
+func TestListWithoutAPIKeys(t *testing.T) {
+	for _, body := range []string{
+		`{"paging":{"page":0,"pageSize":100,"orderDirection":"asc","totalCount":0,"totalPages":0}}`,
+		`{"apiKeys":null,"paging":{"page":0,"pageSize":100,"orderDirection":"asc","totalCount":0,"totalPages":0}}`,
+	} {
+		srv, keys := setup(t)
+		srv.Fail(authtest.RouteListAPIKeys, authtest.Fault{Status: http.StatusOK, Body: body, Times: 1})
+		p, err := keys.List(context.Background(), apikeys.Filter{})
+		require.NoError(t, err, body)
+		require.NotNil(t, p.APIKeys, "an empty page, not a missing one")
+		require.Empty(t, p.APIKeys)
+		require.Equal(t, 100, p.Paging.PageSize)
+		require.Equal(t, "asc", p.Paging.OrderDirection)
+
+		// All: an empty page ends the iteration without an error, even
+		// when the paging announces more pages.
+		srv.Fail(authtest.RouteListAPIKeys, authtest.Fault{Status: http.StatusOK, Body: body, Times: 1})
+		ids, errs := collect(keys, apikeys.Filter{})
+		require.Empty(t, errs, body)
+		require.Empty(t, ids)
+		more := strings.Replace(body, `"totalCount":0,"totalPages":0`, `"totalCount":150,"totalPages":2`, 1)
+		srv.Fail(authtest.RouteListAPIKeys, authtest.Fault{Status: http.StatusOK, Body: more, Times: 1})
+		ids, errs = collect(keys, apikeys.Filter{})
+		require.Empty(t, errs, more)
+		require.Empty(t, ids)
+		require.Equal(t, 3, srv.Count(authtest.RouteListAPIKeys))
 	}
 }
 
