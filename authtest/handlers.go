@@ -58,6 +58,7 @@ func writeOldError(w http.ResponseWriter, status int, messageID, text string, va
 	writeJSON(w, status, oldBody(messageID, text, validation))
 }
 
+// oldBody is the older error body with the given fields.
 func oldBody(messageID, text string, validation map[string][]string) oldError {
 	var e oldError
 	e.RequestError.ServiceException.MessageID = messageID
