@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -117,6 +119,27 @@ func TestIBSSOUnsafeSession(t *testing.T) {
 	require.NoError(t, err)
 	require.JSONEq(t, `{"username":"aladdin","password":"open-sesame-7","unsafe":true}`,
 		string(srv.Requests(authtest.RouteCreateSession)[0].Body))
+}
+
+// TestIBSSOUnsafeSessionIsNotBoundToIP: Infobip binds a session to the
+// address that created it unless unsafe is set. Here the session is created
+// from 127.0.0.1 and used from 127.0.0.2.
+func TestIBSSOUnsafeSessionIsNotBoundToIP(t *testing.T) {
+	for unsafe, want := range map[bool]int{false: http.StatusUnauthorized, true: http.StatusOK} {
+		t.Run(fmt.Sprint("unsafe=", unsafe), func(t *testing.T) {
+			srv := setup(t)
+			s, _ := newIBSSO(t, srv, func(c *auth.IBSSOConfig) { c.Unsafe = unsafe })
+			_, err := s.Authorization(context.Background()) // created from 127.0.0.1
+			require.NoError(t, err)
+
+			elsewhere := http.DefaultTransport.(*http.Transport).Clone()
+			elsewhere.DialContext = (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).DialContext
+			t.Cleanup(elsewhere.CloseIdleConnections)
+			tr, err := auth.NewTransport(srv.URL, s, elsewhere)
+			require.NoError(t, err)
+			require.Equal(t, want, getBalance(t, &http.Client{Transport: tr}, srv))
+		})
+	}
 }
 
 func TestIBSSOSessionSlidesWhileUsed(t *testing.T) {

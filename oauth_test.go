@@ -255,6 +255,43 @@ func TestOAuthWrongSecret(t *testing.T) {
 	require.NotContains(t, fmtAll(err), wrong)
 }
 
+// TestOAuthTokenErrorAsInfobipDocumentsIt: the token endpoint's errors come
+// in the older body plus a deprecated RFC 6749 "error" field, as authtest
+// answers them by default.
+func TestOAuthTokenErrorAsInfobipDocumentsIt(t *testing.T) {
+	srv := setup(t)
+	b, _ := newOAuth(t, srv, func(c *auth.OAuthConfig) { c.ClientSecret = "wrong-secret" })
+	_, err := b.Authorization(context.Background())
+	var apiErr *auth.Error
+	require.ErrorAs(t, err, &apiErr)
+	require.Equal(t, http.StatusUnauthorized, apiErr.StatusCode)
+	require.Equal(t, "E401", apiErr.Code)
+	require.Equal(t, "UNAUTHORIZED", apiErr.MessageID)
+	require.Equal(t, "Invalid login details", apiErr.Description)
+	require.Equal(t, "fetch OAuth token", apiErr.Op)
+	var re *oauth2.RetrieveError
+	require.ErrorAs(t, err, &re)
+	require.Equal(t, "invalid_client", re.ErrorCode, "the deprecated error field is still sent")
+}
+
+// TestOAuthTokenTypeOptional: Infobip's sample token answer has no
+// token_type, its specification lists one; both work.
+func TestOAuthTokenTypeOptional(t *testing.T) {
+	for _, typ := range []string{"", "Bearer", "bearer"} {
+		t.Run(typ, func(t *testing.T) {
+			srv := setup(t)
+			srv.SetTokenType(typ)
+			b, _ := newOAuth(t, srv)
+			c := client(t, srv, b)
+			require.Equal(t, http.StatusOK, getBalance(t, c, srv))
+			require.Equal(t, 1, srv.Count(authtest.RouteToken))
+			authz, err := b.Authorization(context.Background())
+			require.NoError(t, err)
+			require.True(t, strings.HasPrefix(authz, "Bearer "), authz)
+		})
+	}
+}
+
 func TestOAuthFetchTimeout(t *testing.T) {
 	srv := setup(t)
 	srv.Fail(authtest.RouteToken, authtest.Fault{Hang: true, Times: 1})

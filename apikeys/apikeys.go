@@ -44,11 +44,17 @@
 //     a key id (such as an empty body, null or {}) is an error, and so is a
 //     created key without its apiKeySecret. Revoke alone accepts an empty
 //     answer (204, or 200 without a body), as it needs nothing back.
-//   - PUT changes only the fields present in the body: the update schema
-//     requires no field and gives an empty list a meaning of its own
-//     ("remove all"), so absent fields are taken to keep their value.
-//     [Client.Revoke] therefore sends {"enabled":false} alone, in one
-//     request, with no read-modify-write race.
+//   - Whether PUT replaces the key or changes only the fields present in
+//     the body is undocumented. [Client.Update] and [Client.Revoke] are
+//     correct under both readings: they read the key, apply the change and
+//     send every field of the update schema, so that nothing the change
+//     leaves alone is lost (allowedIPs, scopes, validity, account, enabled,
+//     permissions, platform links). The price is a read before each write
+//     and a race: a change someone else makes between the two is
+//     overwritten, as Infobip offers no ETag or If-Match.
+//   - A list answer needs only paging, the one field Infobip's
+//     specification requires (GetApiKeysResponse): without apiKeys, or
+//     with "apiKeys":null, it is an empty page.
 //   - "IP ranges" in allowedIPs are CIDR prefixes such as 203.0.113.0/24.
 //   - The permissions a v2 key may have are those Infobip lists:
 //     [PermissionPublicAPI], [Permission2FAClient] and [PermissionWebSDK].
@@ -61,6 +67,7 @@ package apikeys
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -194,12 +201,17 @@ type CreateRequest struct {
 }
 
 // UpdateRequest lists the changes to make to a key. A zero field is left
-// unchanged: "" strings, nil slices, zero times and a nil Enabled are not
-// sent. Times are sent in whole seconds, ValidFrom rounded up and ValidTo
-// cut down, as for [CreateRequest]. A non-nil empty slice is sent, and Infobip gives it a meaning: no
-// AllowedIPs allows any address, no Permissions or Platform falls back to
-// PUBLIC_API, and no ScopeGUIDs removes every scope (the key then reaches no
-// endpoint).
+// unchanged: "" strings, nil slices, zero times and a nil Enabled keep the
+// key's current value, which [Client.Update] sends along. Times are sent in
+// whole seconds, ValidFrom rounded up and ValidTo cut down, as for
+// [CreateRequest]. A non-nil empty slice clears the field, with the meaning
+// Infobip gives it: no AllowedIPs allows any address, no Permissions or
+// Platform falls back to PUBLIC_API, and no ScopeGUIDs removes every scope
+// (the key then reaches no endpoint).
+//
+// Infobip refuses platform links together with permissions or scopes:
+// setting Platform drops the key's permissions and scopes, and setting
+// Permissions or ScopeGUIDs on a linked key removes its links.
 type UpdateRequest struct {
 	AccountID   string
 	Name        string
@@ -387,6 +399,18 @@ func (c *Client) Get(ctx context.Context, id string) (*APIKey, error) {
 // Update applies req to the key with the given id and returns the key as
 // it now is. Infobip allows 40 updates a day.
 //
+// Infobip does not document whether its PUT replaces the key or changes
+// only the fields sent, so Update is correct under both readings: it reads
+// the key (GET), applies req to it, and sends the key whole, with every
+// field of Infobip's update schema. Whatever req leaves zero keeps its
+// value either way: renaming a key never drops its allowedIPs, scopes,
+// permissions, platform links or validity, and never moves it to another
+// account or enables or disables it.
+//
+// Between the read and the write, a change that someone else makes to the
+// same key is overwritten with the value read: Infobip offers no ETag or
+// If-Match to detect it. Do not update one key from two places at once.
+//
 // An answer without the key (an empty body, null, or no id) is an error,
 // even though the update may have been applied.
 func (c *Client) Update(ctx context.Context, id string, req UpdateRequest) (*APIKey, error) {
@@ -399,11 +423,17 @@ func (c *Client) Update(ctx context.Context, id string, req UpdateRequest) (*API
 }
 
 // Revoke disables the key with the given id: from then on Infobip refuses
-// it. Infobip has no way to delete a key; Revoke is an update that sets
-// enabled to false, and [Client.Update] with Enabled true undoes it.
+// it. Infobip has no way to delete a key; Revoke is an [Client.Update]
+// that sets enabled to false, and Update with Enabled true undoes it. Like
+// Update, it reads the key first and sends it whole, so the revoked key
+// keeps its allowedIPs, scopes and validity whichever way Infobip reads the
+// PUT (enabling it again restores it as it was), and like Update it can
+// overwrite a change someone else makes to the key between the read and
+// the write.
 //
-// Revoke needs nothing back: it succeeds on any 2xx answer with an empty
-// body (such as 204 No Content). A body, if there is one, must be JSON.
+// Revoke needs nothing back from the PUT: it succeeds on any 2xx answer
+// with an empty body (such as 204 No Content). A body, if there is one,
+// must be JSON.
 func (c *Client) Revoke(ctx context.Context, id string) error {
 	const op = "revoke API key"
 	b, err := c.update(ctx, op, id, UpdateRequest{Enabled: new(false)})
@@ -416,7 +446,8 @@ func (c *Client) Revoke(ctx context.Context, id string) error {
 	return nil
 }
 
-// update sends the PUT of req and returns the body of a successful answer.
+// update reads the key, applies req to it, sends the PUT of the whole key
+// and returns the body of a successful answer.
 func (c *Client) update(ctx context.Context, op, id string, req UpdateRequest) ([]byte, error) {
 	if err := checkID(id); err != nil {
 		return nil, fmt.Errorf("apikeys: %s: %w", op, err)
@@ -424,22 +455,81 @@ func (c *Client) update(ctx context.Context, op, id string, req UpdateRequest) (
 	if err := req.check(); err != nil {
 		return nil, fmt.Errorf("apikeys: %s: %w", op, err)
 	}
-	body := updateWire{
-		AccountID:   req.AccountID,
-		Name:        req.Name,
-		AllowedIPs:  req.AllowedIPs,
-		ValidFrom:   wireTime(ceilSecond(req.ValidFrom)),
-		ValidTo:     wireTime(req.ValidTo),
-		Enabled:     req.Enabled,
-		Permissions: req.Permissions,
-		Platform:    sendable(req.Platform),
-		ScopeGUIDs:  req.ScopeGUIDs,
+	b, err := c.do(ctx, op, http.MethodGet, keyPath(id), nil, nil)
+	if err != nil {
+		return nil, err
 	}
-	return c.do(ctx, op, http.MethodPut, keyPath(id), nil, body)
+	cur, err := decodeKey(op+": reading the key first", b)
+	if err != nil {
+		return nil, err
+	}
+	// A key read without "enabled" must not be sent as disabled.
+	var seen struct {
+		Enabled *bool `json:"enabled"`
+	}
+	_ = json.Unmarshal(b, &seen) // decodeKey read it already
+	return c.do(ctx, op, http.MethodPut, keyPath(id), nil, wholeKey(cur, seen.Enabled != nil, req))
 }
 
-// List returns one page of the keys f selects. An answer without an
-// apiKeys list, or with a null in it, is an error.
+// wholeKey returns the body of a PUT that makes cur what req asks: every
+// field of Infobip's update schema, from req where req sets it and from cur
+// otherwise. Only what cur lacks, and req does not set, is left out; a
+// list is sent empty only to clear it.
+//
+// accountId goes along too: the update schema says an absent accountId is
+// set to the caller's account, which would move a sub-account's key.
+//
+// Infobip refuses platform links together with permissions or scopes, so
+// linking a key (req.Platform not empty) leaves out its current
+// permissions and scopes, and giving a linked key permissions or scopes
+// removes its links (an empty platform list).
+func wholeKey(cur *APIKey, enabledKnown bool, req UpdateRequest) updateWire {
+	w := updateWire{
+		AccountID:   cmp.Or(req.AccountID, cur.AccountID),
+		Name:        cmp.Or(req.Name, cur.Name),
+		AllowedIPs:  pick(req.AllowedIPs, cur.AllowedIPs),
+		ValidFrom:   wireTime(ceilSecond(cur.ValidFrom)),
+		ValidTo:     wireTime(cur.ValidTo),
+		Enabled:     req.Enabled,
+		Permissions: pick(req.Permissions, cur.Permissions),
+		Platform:    sendable(pick(req.Platform, cur.Platform)),
+		ScopeGUIDs:  pick(req.ScopeGUIDs, cur.ScopeGUIDs),
+	}
+	if !req.ValidFrom.IsZero() {
+		w.ValidFrom = wireTime(ceilSecond(req.ValidFrom))
+	}
+	if !req.ValidTo.IsZero() {
+		w.ValidTo = wireTime(req.ValidTo)
+	}
+	if w.Enabled == nil && enabledKnown {
+		w.Enabled = new(cur.Enabled)
+	}
+	switch {
+	case len(req.Platform) > 0:
+		w.Permissions, w.ScopeGUIDs = req.Permissions, req.ScopeGUIDs
+	case req.Platform == nil && len(cur.Platform) > 0 && (len(req.Permissions) > 0 || len(req.ScopeGUIDs) > 0):
+		w.Platform = []Platform{}
+	}
+	return w
+}
+
+// pick returns asked if it is set (an empty list included), else cur if it
+// has items, else nil: nothing to send.
+func pick[T any](asked, cur []T) []T {
+	switch {
+	case asked != nil:
+		return asked
+	case len(cur) > 0:
+		return cur
+	}
+	return nil
+}
+
+// List returns one page of the keys f selects.
+//
+// Infobip's specification requires only paging in the answer: an absent
+// or null apiKeys list is an empty page. An answer with neither apiKeys nor
+// paging (such as {} or null), or with a null among the keys, is an error.
 func (c *Client) List(ctx context.Context, f Filter) (*Page, error) {
 	const op = "list API keys"
 	q, err := f.query()
@@ -452,18 +542,22 @@ func (c *Client) List(ctx context.Context, f Filter) (*Page, error) {
 	}
 	var w struct {
 		APIKeys []*APIKey `json:"apiKeys"`
-		Paging  Paging    `json:"paging"`
+		Paging  *Paging   `json:"paging"`
 	}
 	if isEmpty(b) {
-		return nil, fmt.Errorf("apikeys: %s: the response is empty (no apiKeys)", op)
+		return nil, fmt.Errorf("apikeys: %s: the response is empty (no apiKeys, no paging)", op)
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return nil, fmt.Errorf("apikeys: %s: reading the response: %w", op, err)
 	}
-	if w.APIKeys == nil {
-		return nil, fmt.Errorf("apikeys: %s: the response has no apiKeys list", op)
+	if w.APIKeys == nil && w.Paging == nil {
+		return nil, fmt.Errorf("apikeys: %s: the response has neither apiKeys nor paging", op)
 	}
-	p := &Page{APIKeys: make([]APIKey, len(w.APIKeys)), Paging: w.Paging}
+	// GetApiKeysResponse requires only paging: no apiKeys is no keys.
+	p := &Page{APIKeys: make([]APIKey, len(w.APIKeys))}
+	if w.Paging != nil {
+		p.Paging = *w.Paging
+	}
 	for i, k := range w.APIKeys {
 		if k == nil {
 			return nil, fmt.Errorf("apikeys: %s: the response has a null key (apiKeys[%d])", op, i)

@@ -95,7 +95,7 @@ func TestRotateKeyEndToEnd(t *testing.T) {
 	fresh, err := k.Secret.Authenticator()
 	require.NoError(t, err)
 	require.NoError(t, keys.Revoke(ctx, oldID))
-	require.Zero(t, srv.Count(authtest.RouteGetAPIKey), "Revoke must not GET first")
+	require.Equal(t, 1, srv.Count(authtest.RouteGetAPIKey), "Revoke reads the key, then sends it whole")
 
 	require.Equal(t, http.StatusOK, balance(t, srv, fresh))
 	require.Equal(t, http.StatusUnauthorized, balance(t, srv, old))
@@ -104,11 +104,13 @@ func TestRotateKeyEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, got.Enabled)
 
-	// Revoke is one PUT carrying only enabled:false, sent with Basic.
+	// Revoke is one PUT of the whole key with enabled:false, sent with
+	// Basic, and without the secret.
 	puts := srv.Requests(authtest.RouteUpdateAPIKey)
 	require.Len(t, puts, 1)
 	require.Equal(t, "/settings/2/api-keys/"+authtest.APIKeyID, puts[0].Path)
-	require.JSONEq(t, `{"enabled":false}`, string(puts[0].Body))
+	require.JSONEq(t, `{"accountId":"`+got.AccountID+`","name":"default","enabled":false,"permissions":["PUBLIC_API"]}`,
+		string(puts[0].Body))
 	require.Equal(t, "application/json", puts[0].Header.Get("Content-Type"))
 	require.True(t, strings.HasPrefix(puts[0].Header.Get("Authorization"), "Basic "))
 
@@ -314,8 +316,11 @@ func TestGetAndUpdate(t *testing.T) {
 		ScopeGUIDs: []string{"sms:message:send"},
 	})
 	require.NoError(t, err)
-	require.JSONEq(t, `{"name":"svc-renamed","allowedIPs":[],"validTo":"2026-01-03T00:00:00",
-		"scopeGuids":["sms:message:send"]}`, string(srv.Requests(authtest.RouteUpdateAPIKey)[0].Body))
+	// The whole key goes out: the changes, and the rest as it was.
+	require.JSONEq(t, `{"accountId":"`+k.AccountID+`","name":"svc-renamed","allowedIPs":[],
+		"validFrom":"2026-01-01T00:00:00","validTo":"2026-01-03T00:00:00","enabled":true,
+		"permissions":["PUBLIC_API"],"scopeGuids":["sms:message:send"]}`,
+		string(srv.Requests(authtest.RouteUpdateAPIKey)[0].Body))
 	require.Equal(t, "svc-renamed", up.Name)
 	require.Empty(t, up.AllowedIPs)
 	require.True(t, up.ValidTo.Equal(to))
@@ -326,6 +331,140 @@ func TestGetAndUpdate(t *testing.T) {
 	again, err := keys.Get(ctx, k.ID)
 	require.NoError(t, err)
 	require.Equal(t, *up, *again)
+}
+
+// updateModes runs f under both readings of Infobip's undocumented PUT.
+func updateModes(t *testing.T, f func(t *testing.T, srv *authtest.Server, keys *apikeys.Client)) {
+	for name, mode := range map[string]authtest.UpdateMode{"merge": authtest.UpdateMerge, "replace": authtest.UpdateReplace} {
+		t.Run(name, func(t *testing.T) {
+			srv, keys := setup(t)
+			srv.SetAPIKeyUpdateMode(mode)
+			f(t, srv, keys)
+		})
+	}
+}
+
+// requireSameKey asserts that got is want but for the fields a test
+// changed on purpose: name and enabled.
+func requireSameKey(t *testing.T, want, got *apikeys.APIKey) {
+	t.Helper()
+	require.Equal(t, want.ID, got.ID)
+	require.Equal(t, want.AccountID, got.AccountID)
+	require.Equal(t, want.AllowedIPs, got.AllowedIPs)
+	require.Equal(t, want.ScopeGUIDs, got.ScopeGUIDs)
+	require.Equal(t, want.Permissions, got.Permissions)
+	require.Equal(t, want.Platform, got.Platform)
+	require.True(t, want.ValidFrom.Equal(got.ValidFrom), "validFrom %v, want %v", got.ValidFrom, want.ValidFrom)
+	require.True(t, want.ValidTo.Equal(got.ValidTo), "validTo %v, want %v", got.ValidTo, want.ValidTo)
+	require.True(t, got.Secret.Matches(want.Secret.Reveal()))
+}
+
+// TestUpdateAndRevokeKeepTheKey: whether Infobip's PUT replaces the key or
+// changes only the fields sent, renaming, revoking and enabling a key keep
+// its allowed IPs, scopes, validity, account and links.
+func TestUpdateAndRevokeKeepTheKey(t *testing.T) {
+	updateModes(t, func(t *testing.T, srv *authtest.Server, keys *apikeys.Client) {
+		ctx := context.Background()
+		for _, req := range []apikeys.CreateRequest{{
+			Name:       "restricted",
+			AccountID:  "8F0792F86035A9F4290821F1EE6BC06A",
+			AllowedIPs: []string{"127.0.0.1", "10.0.0.0/8"},
+			ValidTo:    srv.Now().Add(30 * 24 * time.Hour),
+			ScopeGUIDs: []string{"sms:message:send", "account-management:manage"},
+		}, {
+			Name: "linked",
+			Platform: []apikeys.Platform{{ApplicationID: "default"},
+				{ApplicationID: "marketing", EntityID: "promo", Action: apikeys.ActionFill}},
+			ValidFrom: srv.Now(),
+		}} {
+			orig, err := keys.Create(ctx, req)
+			require.NoError(t, err)
+			app, err := orig.Secret.Authenticator()
+			require.NoError(t, err)
+			require.Equal(t, http.StatusOK, balance(t, srv, app))
+
+			require.NoError(t, keys.Revoke(ctx, orig.ID))
+			revoked, err := keys.Get(ctx, orig.ID)
+			require.NoError(t, err)
+			require.False(t, revoked.Enabled)
+			require.Equal(t, req.Name, revoked.Name)
+			requireSameKey(t, orig, revoked)
+			require.Equal(t, http.StatusUnauthorized, balance(t, srv, app))
+
+			back, err := keys.Update(ctx, orig.ID, apikeys.UpdateRequest{Enabled: new(true)})
+			require.NoError(t, err)
+			require.True(t, back.Enabled)
+			requireSameKey(t, orig, back)
+			require.Equal(t, http.StatusOK, balance(t, srv, app))
+
+			renamed, err := keys.Update(ctx, orig.ID, apikeys.UpdateRequest{Name: req.Name + "-2"})
+			require.NoError(t, err)
+			require.Equal(t, req.Name+"-2", renamed.Name)
+			require.True(t, renamed.Enabled)
+			requireSameKey(t, orig, renamed)
+			require.Equal(t, http.StatusOK, balance(t, srv, app))
+		}
+	})
+}
+
+// TestUpdateSwitchesBetweenLinksAndPermissions: Infobip refuses platform
+// links together with permissions or scopes; switching from one to the
+// other works under both readings of the PUT.
+func TestUpdateSwitchesBetweenLinksAndPermissions(t *testing.T) {
+	updateModes(t, func(t *testing.T, srv *authtest.Server, keys *apikeys.Client) {
+		ctx := context.Background()
+		k, err := keys.Create(ctx, apikeys.CreateRequest{Name: "n", AllowedIPs: []string{"127.0.0.1"},
+			ScopeGUIDs: []string{"sms:message:send"}})
+		require.NoError(t, err)
+
+		linked, err := keys.Update(ctx, k.ID, apikeys.UpdateRequest{Platform: []apikeys.Platform{{ApplicationID: "default"}}})
+		require.NoError(t, err)
+		var sent map[string]any
+		require.NoError(t, json.Unmarshal(srv.Requests(authtest.RouteUpdateAPIKey)[0].Body, &sent))
+		require.NotContains(t, sent, "permissions")
+		require.NotContains(t, sent, "scopeGuids")
+		require.Len(t, linked.Platform, 1)
+		require.Empty(t, linked.Permissions)
+		require.Equal(t, k.AllowedIPs, linked.AllowedIPs)
+
+		unlinked, err := keys.Update(ctx, k.ID, apikeys.UpdateRequest{Permissions: []apikeys.Permission{apikeys.Permission2FAClient}})
+		require.NoError(t, err)
+		sent = nil
+		require.NoError(t, json.Unmarshal(srv.Requests(authtest.RouteUpdateAPIKey)[1].Body, &sent))
+		require.Equal(t, []any{}, sent["platform"], "the links are cleared explicitly")
+		require.Empty(t, unlinked.Platform)
+		require.Equal(t, []apikeys.Permission{apikeys.Permission2FAClient}, unlinked.Permissions)
+		require.Equal(t, k.AllowedIPs, unlinked.AllowedIPs)
+	})
+}
+
+// TestUpdateNeverSendsEnabledItDidNotRead: a key read without "enabled"
+// is not sent as disabled (false, the zero value) when the update does not
+// touch it.
+func TestUpdateNeverSendsEnabledItDidNotRead(t *testing.T) {
+	srv, keys := setup(t)
+	srv.Fail(authtest.RouteGetAPIKey, authtest.Fault{Status: http.StatusOK,
+		Body: `{"id":"` + authtest.APIKeyID + `","name":"default","allowedIPs":["127.0.0.1"]}`, Times: 1})
+	_, err := keys.Update(context.Background(), authtest.APIKeyID, apikeys.UpdateRequest{Name: "x"})
+	require.NoError(t, err)
+	require.JSONEq(t, `{"name":"x","allowedIPs":["127.0.0.1"]}`, string(srv.Requests(authtest.RouteUpdateAPIKey)[0].Body))
+	got, err := keys.Get(context.Background(), authtest.APIKeyID)
+	require.NoError(t, err)
+	require.True(t, got.Enabled)
+}
+
+// TestUpdateReadFailures: Update and Revoke stop when the read before the
+// write fails, and send nothing.
+func TestUpdateReadFailures(t *testing.T) {
+	srv, keys := setup(t)
+	ctx := context.Background()
+	srv.Fail(authtest.RouteGetAPIKey, authtest.Fault{Status: http.StatusOK, Body: "{}", Times: 1})
+	_, err := keys.Update(ctx, authtest.APIKeyID, apikeys.UpdateRequest{Name: "x"})
+	require.EqualError(t, err, "apikeys: update API key: reading the key first: the response has no API key id")
+	srv.Fail(authtest.RouteGetAPIKey, authtest.Fault{Status: http.StatusServiceUnavailable, Body: "<html>down</html>", Times: 1})
+	err = keys.Revoke(ctx, authtest.APIKeyID)
+	requireInfobipError(t, err, http.StatusServiceUnavailable, "E503", "revoke API key")
+	require.Zero(t, srv.Count(authtest.RouteUpdateAPIKey))
 }
 
 func TestAllowedIPsAndValidityAreEnforced(t *testing.T) {
@@ -463,7 +602,13 @@ func TestDailyLimit(t *testing.T) {
 	}
 	_, err := keys.Create(ctx, apikeys.CreateRequest{Name: "one too many"})
 	ae := requireInfobipError(t, err, http.StatusTooManyRequests, "E429", "create API key")
-	require.Equal(t, 24*time.Hour, ae.RetryAfter, "until midnight UTC on the server's clock")
+	require.Zero(t, ae.RetryAfter, "Infobip documents no Retry-After, and authtest sends none")
+
+	// A Retry-After, when there is one, is honoured.
+	srv.Fail(authtest.RouteCreateAPIKey, authtest.Fault{Header: http.Header{"Retry-After": {"3600"}}, Times: 1})
+	_, err = keys.Create(ctx, apikeys.CreateRequest{Name: "one too many"})
+	ae = requireInfobipError(t, err, http.StatusTooManyRequests, "E429", "create API key")
+	require.Equal(t, time.Hour, ae.RetryAfter)
 
 	// Updates have their own limit; reads have none of these.
 	srv.SetAPIKeyDailyLimit(2)
@@ -480,8 +625,7 @@ func TestDailyLimit(t *testing.T) {
 	// A new day on the server's clock.
 	srv.Advance(23 * time.Hour)
 	_, err = keys.Create(ctx, apikeys.CreateRequest{Name: "still today"})
-	ae = requireInfobipError(t, err, http.StatusTooManyRequests, "E429", "create API key")
-	require.Equal(t, time.Hour, ae.RetryAfter)
+	requireInfobipError(t, err, http.StatusTooManyRequests, "E429", "create API key")
 	srv.Advance(time.Hour)
 	_, err = keys.Create(ctx, apikeys.CreateRequest{Name: "tomorrow"})
 	require.NoError(t, err)
@@ -762,14 +906,23 @@ func TestRenewsSessionOn401(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, srv.Count(authtest.RouteCreateSession))
 
-	// The session dies on the server; the PUT gets 401, a new session is
-	// made and the PUT (body included) is sent again.
+	// The session dies on the server; the GET that Revoke starts with gets
+	// 401, a new session is made and the GET sent again. Then the PUT gets
+	// 401 too: a third session, and the PUT (body included) is sent again.
 	srv.ExpireAll()
+	srv.Fail(authtest.RouteUpdateAPIKey, authtest.Fault{Status: http.StatusUnauthorized,
+		Body: `{"errorCode":"E401","description":"Unauthorized","action":"","violations":[],"resources":[]}`, Times: 1})
 	require.NoError(t, keys.Revoke(ctx, k.ID))
-	require.Equal(t, 2, srv.Count(authtest.RouteCreateSession))
+	require.Equal(t, 3, srv.Count(authtest.RouteCreateSession))
+	require.Equal(t, 2, srv.Count(authtest.RouteGetAPIKey))
 	puts := srv.Requests(authtest.RouteUpdateAPIKey)
 	require.Len(t, puts, 2)
-	require.JSONEq(t, `{"enabled":false}`, string(puts[1].Body))
+	require.NotEmpty(t, puts[1].Body)
+	require.Equal(t, string(puts[0].Body), string(puts[1].Body))
+	var sent map[string]any
+	require.NoError(t, json.Unmarshal(puts[1].Body, &sent))
+	require.Equal(t, false, sent["enabled"])
+	require.Equal(t, "via IBSSO", sent["name"])
 	got, err := keys.Get(ctx, k.ID)
 	require.NoError(t, err)
 	require.False(t, got.Enabled)
@@ -939,7 +1092,9 @@ func TestRevokeAcceptsEmptyAnswer(t *testing.T) {
 	require.NoError(t, keys.Revoke(ctx, authtest.APIKeyID))
 	require.Equal(t, 3, srv.Count(authtest.RouteUpdateAPIKey))
 	for _, r := range srv.Requests(authtest.RouteUpdateAPIKey) {
-		require.JSONEq(t, `{"enabled":false}`, string(r.Body))
+		var sent map[string]any
+		require.NoError(t, json.Unmarshal(r.Body, &sent))
+		require.Equal(t, false, sent["enabled"], string(r.Body))
 	}
 
 	// A body that is there must still be JSON.
@@ -1030,13 +1185,45 @@ func TestListRefusesNullKeys(t *testing.T) {
 	require.EqualError(t, errs[0], "apikeys: list API keys: the response has a null key (apiKeys[1])")
 
 	for body, want := range map[string]string{
-		"null": "the response has no apiKeys list",
-		"{}":   "the response has no apiKeys list",
-		"":     "the response is empty (no apiKeys)",
+		"null": "the response has neither apiKeys nor paging",
+		"{}":   "the response has neither apiKeys nor paging",
+		"":     "the response is empty (no apiKeys, no paging)",
 	} {
 		srv.Fail(authtest.RouteListAPIKeys, authtest.Fault{Status: http.StatusOK, Body: body, Times: 1})
 		_, err := keys.List(context.Background(), apikeys.Filter{})
 		require.EqualError(t, err, "apikeys: list API keys: "+want, "body %q", body)
+	}
+}
+
+// TestListWithoutAPIKeys: Infobip's GetApiKeysResponse requires only
+// paging, so an absent or null apiKeys list is an empty page, for List and
+// for All.
+func TestListWithoutAPIKeys(t *testing.T) {
+	for _, body := range []string{
+		`{"paging":{"page":0,"pageSize":100,"orderDirection":"asc","totalCount":0,"totalPages":0}}`,
+		`{"apiKeys":null,"paging":{"page":0,"pageSize":100,"orderDirection":"asc","totalCount":0,"totalPages":0}}`,
+	} {
+		srv, keys := setup(t)
+		srv.Fail(authtest.RouteListAPIKeys, authtest.Fault{Status: http.StatusOK, Body: body, Times: 1})
+		p, err := keys.List(context.Background(), apikeys.Filter{})
+		require.NoError(t, err, body)
+		require.NotNil(t, p.APIKeys, "an empty page, not a missing one")
+		require.Empty(t, p.APIKeys)
+		require.Equal(t, 100, p.Paging.PageSize)
+		require.Equal(t, "asc", p.Paging.OrderDirection)
+
+		// All: an empty page ends the iteration without an error, even
+		// when the paging announces more pages.
+		srv.Fail(authtest.RouteListAPIKeys, authtest.Fault{Status: http.StatusOK, Body: body, Times: 1})
+		ids, errs := collect(keys, apikeys.Filter{})
+		require.Empty(t, errs, body)
+		require.Empty(t, ids)
+		more := strings.Replace(body, `"totalCount":0,"totalPages":0`, `"totalCount":150,"totalPages":2`, 1)
+		srv.Fail(authtest.RouteListAPIKeys, authtest.Fault{Status: http.StatusOK, Body: more, Times: 1})
+		ids, errs = collect(keys, apikeys.Filter{})
+		require.Empty(t, errs, more)
+		require.Empty(t, ids)
+		require.Equal(t, 3, srv.Count(authtest.RouteListAPIKeys))
 	}
 }
 
@@ -1094,7 +1281,9 @@ func TestValidFromRoundsUp(t *testing.T) {
 		string(srv.Requests(authtest.RouteCreateAPIKey)[1].Body))
 	_, err = keys.Update(ctx, k.ID, apikeys.UpdateRequest{ValidFrom: srv.Now().Add(2*time.Hour + time.Nanosecond)})
 	require.NoError(t, err)
-	require.JSONEq(t, `{"validFrom":"2026-01-01T02:00:01"}`, string(srv.Requests(authtest.RouteUpdateAPIKey)[0].Body))
+	var sent struct{ ValidFrom string }
+	require.NoError(t, json.Unmarshal(srv.Requests(authtest.RouteUpdateAPIKey)[0].Body, &sent))
+	require.Equal(t, "2026-01-01T02:00:01", sent.ValidFrom)
 
 	// Dates are checked as sent: within one second, validTo would fall
 	// before the rounded validFrom.

@@ -21,9 +21,11 @@ import (
 // They accept Basic, IBSSO and OAuth credentials. An App key, even a valid
 // one, is refused with 403 and Infobip's new error body (E403), as Infobip
 // refuses to let API keys manage API keys; wrong credentials get 401 (E401).
-// Errors use the new body: bad input is 400 E400 with violations, an unknown
-// id is 404 E404, and going over the daily limit is 429 E429 with a
-// Retry-After header (see [Server.SetAPIKeyDailyLimit]).
+// Errors use the new body, as Infobip's OpenAPI specification documents for
+// these routes: bad input is 400 E400 with violations, an unknown id is 404
+// E404, and going over the daily limit is 429 E429 (see
+// [Server.SetAPIKeyDailyLimit]), without a Retry-After header, which Infobip
+// does not document.
 //
 // Dates travel as Infobip's examples show them, in UTC without a zone, such
 // as "2026-01-01T00:00:00"; RFC 3339 dates with a zone are accepted too.
@@ -43,10 +45,35 @@ const (
 	RouteListAPIKeys = "GET /settings/2/api-keys"
 	// RouteGetAPIKey answers one key by its id.
 	RouteGetAPIKey = "GET /settings/2/api-keys/{id}"
-	// RouteUpdateAPIKey changes the fields present in a JSON body like that
-	// of [RouteCreateAPIKey], plus "enabled"; absent fields keep their
-	// value. "enabled":false revokes the key.
+	// RouteUpdateAPIKey updates a key from a JSON body like that of
+	// [RouteCreateAPIKey], plus "enabled"; "enabled":false revokes the key.
+	// Whether absent fields keep their value or are reset is undocumented:
+	// [Server.SetAPIKeyUpdateMode] picks one reading, by default
+	// [UpdateMerge].
 	RouteUpdateAPIKey = "PUT /settings/2/api-keys/{id}"
+)
+
+// UpdateMode is how [RouteUpdateAPIKey] reads a body that leaves fields
+// out. Infobip's specification does not say whether its PUT replaces the
+// key or changes only the fields sent; a client correct under both
+// readings passes its tests in both modes.
+type UpdateMode int
+
+const (
+	// UpdateMerge changes only the fields present in the body; absent
+	// fields keep their value. It is the default, as the specification's
+	// update schema requires no field and gives an empty list a meaning of
+	// its own ("remove all"), which suggests that absent means unchanged.
+	UpdateMerge UpdateMode = iota
+	// UpdateReplace makes the key what the body says, as if it were
+	// created from it (without the creation-time checks on its dates): an
+	// absent field takes its creation default. Name is required; accountId
+	// defaults to the caller's account, as the schema documents; no
+	// allowedIPs allows any address; validFrom defaults to now and validTo
+	// to a year after validFrom; enabled defaults to true; no permissions
+	// or platform gives PUBLIC_API; no scopeGuids leaves none. Only the id
+	// and the secret always stay.
+	UpdateReplace
 )
 
 // APIKeyID is the id under which [APIKey] appears on the API key
@@ -95,12 +122,13 @@ type keyPlatform struct {
 
 // keyStore holds the App keys of a [Server]. Its methods need s.mu held.
 type keyStore struct {
-	byID     map[string]*apiKey
-	bySecret map[string]*apiKey
-	seq      int
-	limit    int       // daily limit per route; 0: none
-	day      time.Time // the UTC day the counts below are for
-	used     map[string]int
+	byID       map[string]*apiKey
+	bySecret   map[string]*apiKey
+	seq        int
+	limit      int       // daily limit per route; 0: none
+	day        time.Time // the UTC day the counts below are for
+	used       map[string]int
+	updateMode UpdateMode // how updates read absent fields
 }
 
 func newKeyStore() keyStore {
@@ -146,20 +174,19 @@ func (ks *keyStore) accepts(secret string, now time.Time, from netip.Addr) bool 
 	return false
 }
 
-// spend counts one request on route against the daily limit. When the limit
-// is used up it returns false and how long until the next day on the
-// server's clock.
-func (ks *keyStore) spend(route string, now time.Time) (bool, time.Duration) {
+// spend counts one request on route against the daily limit. It returns
+// false when the limit is used up.
+func (ks *keyStore) spend(route string, now time.Time) bool {
 	day := now.UTC().Truncate(24 * time.Hour)
 	if !day.Equal(ks.day) {
 		ks.day = day
 		clear(ks.used)
 	}
 	if ks.limit > 0 && ks.used[route] >= ks.limit {
-		return false, day.Add(24 * time.Hour).Sub(now)
+		return false
 	}
 	ks.used[route]++
-	return true, 0
+	return true
 }
 
 // SetAPIKeyDailyLimit sets how many requests a day, by the server's clock
@@ -170,6 +197,18 @@ func (s *Server) SetAPIKeyDailyLimit(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.keys.limit = max(n, 0)
+}
+
+// SetAPIKeyUpdateMode sets how [RouteUpdateAPIKey] reads the fields a body
+// leaves out, from the next request on; see [UpdateMode]. The default is
+// [UpdateMerge]. An unknown mode panics.
+func (s *Server) SetAPIKeyUpdateMode(m UpdateMode) {
+	if m != UpdateMerge && m != UpdateReplace {
+		panic(fmt.Sprintf("authtest: SetAPIKeyUpdateMode: unknown mode %d", m))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keys.updateMode = m
 }
 
 // registerAPIKeyRoutes adds the API key management routes.
@@ -305,10 +344,10 @@ func keyNotFound(w http.ResponseWriter) {
 		"Check the resources and adjust your request.")
 }
 
-// overLimit answers 429 E429, asking the client to come back tomorrow.
-func overLimit(w http.ResponseWriter, wait time.Duration) {
-	secs := int64((wait + time.Second - 1) / time.Second)
-	w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+// overLimit answers 429 E429 as Infobip documents it (ApiError429 in its
+// OpenAPI specification): with no Retry-After header, which Infobip
+// documents nowhere. A test that wants one injects it with [Fault].Header.
+func overLimit(w http.ResponseWriter) {
 	writeNewError(w, http.StatusTooManyRequests, "E429", "Too many requests sent.",
 		"Check request rate limit specified in the API endpoint documentation resource.")
 }
@@ -332,26 +371,22 @@ func readKeyIn(w http.ResponseWriter, r *http.Request) (keyIn, bool) {
 func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 	now := s.Now()
 	s.mu.Lock()
-	ok, wait := s.keys.spend(RouteCreateAPIKey, now)
+	ok := s.keys.spend(RouteCreateAPIKey, now)
 	s.mu.Unlock()
 	if !ok {
-		overLimit(w, wait)
+		overLimit(w)
 		return
 	}
 	in, ok := readKeyIn(w, r)
 	if !ok {
 		return
 	}
-	k := &apiKey{
-		accountID: accountID,
-		enabled:   true,
-		validFrom: now.UTC().Truncate(time.Second),
-	}
-	k.validTo = k.validFrom.AddDate(1, 0, 0)
+	k := new(apiKey)
+	setKeyDefaults(k, now)
 	if in.Name == nil {
 		in.Name = new("")
 	}
-	vs := applyKeyIn(k, in, now, true)
+	vs := applyKeyIn(k, in, now, onCreate)
 	if len(vs) > 0 {
 		badRequest(w, vs)
 		return
@@ -371,15 +406,16 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// updateAPIKey serves [RouteUpdateAPIKey].
+// updateAPIKey serves [RouteUpdateAPIKey], reading absent fields as the
+// server's [UpdateMode] says.
 func (s *Server) updateAPIKey(w http.ResponseWriter, r *http.Request) {
 	now := s.Now()
 	s.mu.Lock()
-	ok, wait := s.keys.spend(RouteUpdateAPIKey, now)
+	ok := s.keys.spend(RouteUpdateAPIKey, now)
 	_, known := s.keys.byID[r.PathValue("id")]
 	s.mu.Unlock()
 	if !ok {
-		overLimit(w, wait)
+		overLimit(w)
 		return
 	}
 	if !known {
@@ -397,30 +433,73 @@ func (s *Server) updateAPIKey(w http.ResponseWriter, r *http.Request) {
 		keyNotFound(w)
 		return
 	}
-	next := *k
-	vs := applyKeyIn(&next, in, now, false)
+	var next apiKey
+	mode := onMerge
+	if s.keys.updateMode == UpdateReplace {
+		mode = onReplace
+		next = apiKey{seq: k.seq, id: k.id, secret: k.secret}
+		setKeyDefaults(&next, now)
+		if in.Name == nil {
+			in.Name = new("") // required, as on create
+		}
+	} else {
+		next = *k
+	}
+	vs := applyKeyIn(&next, in, now, mode)
 	if len(vs) > 0 {
 		badRequest(w, vs)
 		return
 	}
-	if in.Permissions != nil && len(next.permissions) == 0 && len(next.platform) == 0 {
+	switch {
+	case mode == onReplace && len(next.permissions) == 0 && len(next.platform) == 0,
+		in.Permissions != nil && len(next.permissions) == 0 && len(next.platform) == 0,
+		in.Platform != nil && len(next.platform) == 0 && len(next.permissions) == 0:
 		next.permissions = []string{"PUBLIC_API"} // documented default
 	}
-	if in.Platform != nil && len(next.platform) == 0 && len(next.permissions) == 0 {
-		next.permissions = []string{"PUBLIC_API"}
-	}
-	for i := range next.platform {
-		if next.platform[i].Key == "" {
-			next.platform[i].Key = strings.ToUpper(randomHex(16))
+	if in.Platform != nil {
+		// The link key is read-only: a link sent again keeps its key.
+		for i := range next.platform {
+			next.platform[i].Key = linkKey(k.platform, next.platform[i])
 		}
 	}
 	*k = next
 	writeJSON(w, http.StatusOK, k.out())
 }
 
+// setKeyDefaults gives a new key the values Infobip documents for fields a
+// create request leaves out: the caller's account, enabled, valid from now
+// for a year.
+func setKeyDefaults(k *apiKey, now time.Time) {
+	k.accountID = accountID
+	k.enabled = true
+	k.validFrom = now.UTC().Truncate(time.Second)
+	k.validTo = k.validFrom.AddDate(1, 0, 0)
+}
+
+// linkKey returns the key of the link in links to the same application and
+// entity as p, or a new key.
+func linkKey(links []keyPlatform, p keyPlatform) string {
+	for _, l := range links {
+		if l.ApplicationID == p.ApplicationID && l.EntityID == p.EntityID && l.Key != "" {
+			return l.Key
+		}
+	}
+	return strings.ToUpper(randomHex(16))
+}
+
+// applyMode says which request applyKeyIn reads.
+type applyMode int
+
+const (
+	onCreate  applyMode = iota // a create: creation-time checks, enabled ignored
+	onMerge                    // an update in UpdateMerge mode
+	onReplace                  // an update in UpdateReplace mode: validTo follows validFrom
+)
+
 // applyKeyIn copies the fields present in in onto k and reports what is
 // wrong with the result. It never keeps a reference into in.
-func applyKeyIn(k *apiKey, in keyIn, now time.Time, create bool) []violation {
+func applyKeyIn(k *apiKey, in keyIn, now time.Time, mode applyMode) []violation {
+	create := mode == onCreate
 	var vs []violation
 	bad := func(prop, msg string) { vs = append(vs, violation{Property: prop, Violation: msg}) }
 
@@ -454,7 +533,7 @@ func applyKeyIn(k *apiKey, in keyIn, now time.Time, create bool) []violation {
 			bad("validFrom", "must not be earlier than the creation time")
 		}
 		k.validFrom = t
-		if create && in.ValidTo == nil {
+		if mode != onMerge && in.ValidTo == nil {
 			k.validTo = t.AddDate(1, 0, 0)
 		}
 	}

@@ -273,6 +273,82 @@ func TestUpdateAndRevokeAPIKey(t *testing.T) {
 	requireNewError(t, call(t, s, http.MethodGet, keysPath+"/NOPE", admin, "", ""), http.StatusNotFound, "E404")
 }
 
+func TestUpdateAPIKeyReplaceMode(t *testing.T) {
+	s := newServer(t)
+	s.Advance(24 * time.Hour)
+	k := createKey(t, s, `{"name":"svc","accountId":"ACC","allowedIPs":["127.0.0.1"],"validTo":"2026-03-01T00:00:00",
+		"permissions":["2FA_CLIENT"],"scopeGuids":["sms:message:send"]}`)
+	path := keysPath + "/" + k.ID
+	s.SetAPIKeyUpdateMode(authtest.UpdateReplace)
+	s.Advance(time.Hour)
+
+	// Absent fields take their creation defaults: a partial body loses
+	// what it leaves out. Id and secret stay.
+	r := call(t, s, http.MethodPut, path, admin, "application/json", `{"name":"svc-2"}`)
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	var up keyJSON
+	require.NoError(t, json.Unmarshal([]byte(r.body), &up))
+	require.Equal(t, k.ID, up.ID)
+	require.Equal(t, k.APIKeySecret, up.APIKeySecret)
+	require.Equal(t, "svc-2", up.Name)
+	require.NotEqual(t, "ACC", up.AccountID)
+	require.Empty(t, up.AllowedIPs)
+	require.Empty(t, up.ScopeGUIDs)
+	require.Equal(t, []string{"PUBLIC_API"}, up.Permissions)
+	require.Equal(t, "2026-01-02T01:00:00", up.ValidFrom)
+	require.Equal(t, "2027-01-02T01:00:00", up.ValidTo)
+	require.True(t, up.Enabled)
+
+	// Name is required, as on create.
+	e := requireNewError(t, call(t, s, http.MethodPut, path, admin, "application/json", `{"enabled":false}`),
+		http.StatusBadRequest, "E400")
+	require.Equal(t, map[string]string{"name": "must not be blank"}, violations(e))
+
+	// The whole key, its past validFrom included, is taken as sent.
+	r = call(t, s, http.MethodPut, path, admin, "application/json", `{"name":"svc","accountId":"ACC",
+		"allowedIPs":["127.0.0.1"],"validFrom":"2026-01-02T00:00:00","validTo":"2026-03-01T00:00:00","enabled":false,
+		"permissions":["2FA_CLIENT"],"scopeGuids":["sms:message:send"]}`)
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	up = keyJSON{}
+	require.NoError(t, json.Unmarshal([]byte(r.body), &up))
+	k.Enabled = false
+	require.Equal(t, k, up)
+
+	// Back to the default reading: absent fields keep their value.
+	s.SetAPIKeyUpdateMode(authtest.UpdateMerge)
+	r = call(t, s, http.MethodPut, path, admin, "application/json", `{"enabled":true}`)
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	up = keyJSON{}
+	require.NoError(t, json.Unmarshal([]byte(r.body), &up))
+	k.Enabled = true
+	require.Equal(t, k, up)
+
+	require.Panics(t, func() { s.SetAPIKeyUpdateMode(authtest.UpdateMode(7)) })
+}
+
+// TestUpdateAPIKeyKeepsLinkKeys: a platform link sent again keeps its
+// read-only key, in both modes; a new link gets a new one, whatever key
+// the client sends.
+func TestUpdateAPIKeyKeepsLinkKeys(t *testing.T) {
+	for _, mode := range []authtest.UpdateMode{authtest.UpdateMerge, authtest.UpdateReplace} {
+		s := newServer(t)
+		s.SetAPIKeyUpdateMode(mode)
+		k := createKey(t, s, `{"name":"l","platform":[{"applicationId":"a","entityId":"e"},{"applicationId":"b"}]}`)
+		r := call(t, s, http.MethodPut, keysPath+"/"+k.ID, admin, "application/json",
+			`{"name":"l","platform":[{"applicationId":"b"},{"applicationId":"a","entityId":"e","action":"FORCE"},
+			{"applicationId":"c","key":"CHOSEN"}]}`)
+		require.Equal(t, http.StatusOK, r.status, r.body)
+		var up keyJSON
+		require.NoError(t, json.Unmarshal([]byte(r.body), &up))
+		require.Len(t, up.Platform, 3)
+		require.Equal(t, k.Platform[1].Key, up.Platform[0].Key)
+		require.Equal(t, k.Platform[0].Key, up.Platform[1].Key)
+		require.Equal(t, "FORCE", up.Platform[1].Action)
+		require.NotEmpty(t, up.Platform[2].Key)
+		require.NotEqual(t, "CHOSEN", up.Platform[2].Key, "the link key is read-only")
+	}
+}
+
 func TestAPIKeyValidityOnTheClock(t *testing.T) {
 	s := newServer(t)
 	k := createKey(t, s, `{"name":"window","validFrom":"2026-01-01T01:00:00","validTo":"2026-01-01T02:00:00"}`)
@@ -379,8 +455,14 @@ func TestAPIKeyDailyLimit(t *testing.T) {
 	}
 	r := call(t, s, http.MethodPost, keysPath, admin, "application/json", `{"name":"k3"}`)
 	requireNewError(t, r, http.StatusTooManyRequests, "E429")
-	require.Equal(t, "21600", r.header.Get("Retry-After"), "6 hours to midnight UTC")
+	_, has := r.header["Retry-After"]
+	require.False(t, has, "Infobip documents no Retry-After; authtest must not invent one")
 	require.Equal(t, 4, s.Count(authtest.RouteCreateAPIKey))
+	// A test that wants a Retry-After injects it.
+	s.Fail(authtest.RouteCreateAPIKey, authtest.Fault{Header: http.Header{"Retry-After": {"30"}}, Times: 1})
+	r = call(t, s, http.MethodPost, keysPath, admin, "application/json", `{"name":"k3"}`)
+	requireNewError(t, r, http.StatusTooManyRequests, "E429")
+	require.Equal(t, "30", r.header.Get("Retry-After"))
 
 	// Updates are limited on their own; reads are not limited.
 	for i := range 3 {
@@ -396,7 +478,7 @@ func TestAPIKeyDailyLimit(t *testing.T) {
 	s.Advance(6*time.Hour - time.Second)
 	r = call(t, s, http.MethodPost, keysPath, admin, "application/json", `{"name":"k3"}`)
 	requireNewError(t, r, http.StatusTooManyRequests, "E429")
-	require.Equal(t, "1", r.header.Get("Retry-After"))
+	require.Empty(t, r.header.Values("Retry-After"))
 	s.Advance(time.Second)
 	createKey(t, s, `{"name":"k3"}`)
 

@@ -44,6 +44,68 @@
 //		}
 //	}
 //
+// # Fidelity
+//
+// A Server answers as Infobip documents its API, so that a client passing
+// its tests against authtest copes with the real thing. The sources are
+// Infobip's OpenAPI specification for account management (the routes
+// above) and for SMS, and the API reference pages built from it; where they
+// are silent, authtest makes an assumption, marked as such below.
+//
+//   - Error bodies follow the specification route by route. Session create
+//     and destroy, [RouteBalance] and [RouteSendSMS] answer the older body,
+//     {"requestError":{"serviceException":{"messageId","text"}}}
+//     (ApiException400, 401, 403, 429 and 500 there). The API key routes
+//     answer the newer one (ApiError): errorCode, description, action,
+//     violations and resources. [RouteToken] answers the older
+//     body plus a top-level "error" field (OAuthApiException, where the
+//     field is marked deprecated); its values are RFC 6749 section 5.2
+//     codes such as "invalid_client" (assumption: Infobip lists none).
+//   - Session create: wrong credentials get 401 UNAUTHORIZED "Invalid
+//     login details" in the older body (assumption: the specification lists
+//     only 400, 429 and 500 for this route; 401 with that text is what
+//     Infobip answers wrong credentials with elsewhere), and a body that is
+//     not JSON, or not sent as application/json, gets 400 BAD_REQUEST
+//     (assumption: 400 is the only client error listed). Session destroy answers 200
+//     without a body (its 200 has no content in the specification).
+//   - A session is bound to the IP address that created it unless the
+//     create request sets "unsafe" (CreateSessionRequest: "Create session
+//     which is not bound to IP"); a use from another address gets 401. It
+//     ends after 60 minutes without use (Create session token: "by default
+//     will expire after 60 minutes"), each use starting the period again
+//     (assumption: the reference does not say that use extends it).
+//   - Token: client_id, client_secret and grant_type come only as form
+//     parameters (TokenRequest, application/x-www-form-urlencoded); a Basic
+//     header is refused (assumption: Infobip documents no other way). The
+//     answer is {"access_token","expires_in"}, as the sample of the Create
+//     OAuth2 token page shows; token_type, an optional field of
+//     TokenResponse, is sent only after [Server.SetTokenType]. Tokens live
+//     2 hours (assumption: Infobip documents no lifetime, only expires_in;
+//     see [Server.SetTokenLifetime]).
+//   - No response carries Retry-After or X-RateLimit-* headers: Infobip
+//     documents none anywhere. Inject one with [Fault].Header.
+//   - Rate limits: only the API key limits are modelled, 40 creations and
+//     40 updates a day (x-throttling-info), answered 429 E429; the limits
+//     of 10 requests a second on other routes are not (assumption: a test
+//     should not depend on them; inject a 429 with [Server.Fail]).
+//   - API keys: the default validity (from now, for a year), the default
+//     permission PUBLIC_API, the permissions allowed together, and the
+//     meaning of an empty list in an update come from CreateApiKeyRequest
+//     and UpdateApiKeyRequest. Dates are written in UTC without a zone, as
+//     in the specification's examples. The routes accept Basic, IBSSO and
+//     OAuth 2.0 (their security section); an App key gets 403 E403
+//     (assumption: the status is undocumented). A key's scopes are kept but
+//     not enforced on the protected routes (assumption).
+//   - The list answer always holds "apiKeys", empty on an empty page,
+//     though GetApiKeysResponse requires only "paging"; test the other
+//     shape with [Server.Fail].
+//   - Whether PUT on an API key replaces it or changes only the fields
+//     sent is undocumented: [Server.SetAPIKeyUpdateMode] picks
+//     [UpdateMerge] (the default) or [UpdateReplace]. A platform link's
+//     "key" is read-only (Platform schema): a link sent again keeps its key.
+//   - Unknown paths get 404 E404 and known paths with another method 405
+//     E405, in the newer body (assumption: undocumented).
+//
 // Every method of [Server] is safe for concurrent use.
 package authtest
 
@@ -82,6 +144,9 @@ const (
 const (
 	// RouteCreateSession creates an IBSSO session from a JSON body
 	// {"username","password","unsafe"} and answers {"token":"<uuid>"}.
+	// As on Infobip, the session is bound to the IP address of the client
+	// that created it unless "unsafe" is true: used from any other address,
+	// on any route, it is refused with 401.
 	RouteCreateSession = "POST /auth/1/session"
 	// RouteDestroySession ends the IBSSO session named by the request's own
 	// "Authorization: IBSSO <token>" header.
@@ -127,8 +192,9 @@ type Server struct {
 	users         map[string]string
 	clients       map[string]string
 	tokenLifetime time.Duration
+	tokenType     string // token_type of token answers; "" leaves it out
 	idleTimeout   time.Duration
-	sessions      map[string]time.Time // IBSSO token -> last use
+	sessions      map[string]*session  // by IBSSO token
 	tokens        map[string]time.Time // access token -> expiry
 	counts        map[string]int
 	requests      map[string][]Request
@@ -164,7 +230,7 @@ func newServer() *Server {
 		clients:       map[string]string{ClientID: ClientSecret},
 		tokenLifetime: defaultTokenLifetime,
 		idleTimeout:   defaultIdleTimeout,
-		sessions:      make(map[string]time.Time),
+		sessions:      make(map[string]*session),
 		tokens:        make(map[string]time.Time),
 		counts:        make(map[string]int),
 		requests:      make(map[string][]Request),
@@ -258,6 +324,17 @@ func (s *Server) SetTokenLifetime(d time.Duration) {
 	s.tokenLifetime = d
 }
 
+// SetTokenType sets the token_type that [RouteToken] answers with from now
+// on. The default, "", leaves the field out, as the response sample of
+// Infobip's "Create OAuth2 token" page does; its OpenAPI specification lists
+// token_type as an optional field, so a client must take both shapes. Use
+// SetTokenType("Bearer") to test the other one.
+func (s *Server) SetTokenType(typ string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokenType = typ
+}
+
 // SetIdleTimeout sets how long an IBSSO session lives without use; each
 // accepted use starts the period again. The default is 60 minutes. The new
 // limit applies to every session, including those already created.
@@ -298,8 +375,8 @@ func (s *Server) ActiveSessions() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
-	for _, last := range s.sessions {
-		if now.Before(last.Add(s.idleTimeout)) {
+	for _, ss := range s.sessions {
+		if now.Before(ss.last.Add(s.idleTimeout)) {
 			n++
 		}
 	}

@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -27,7 +30,7 @@ func TestMain(m *testing.M) {
 
 const (
 	oldUnauthorized = `{"requestError":{"serviceException":{"messageId":"UNAUTHORIZED","text":"Invalid login details"}}}`
-	newBadClient    = `{"errorCode":"E401","description":"Invalid client credentials","action":"Check your client_id and client_secret","violations":[],"resources":[]}`
+	oldBadClient    = `{"error":"invalid_client","requestError":{"serviceException":{"messageId":"UNAUTHORIZED","text":"Invalid login details"}}}`
 	balanceBody     = `{"balance":42.5,"currency":"EUR"}`
 )
 
@@ -115,9 +118,9 @@ func tokenForm(id, secret string) string {
 }
 
 type tokenReply struct {
-	AccessToken string `json:"access_token"`
-	ExpiresIn   any    `json:"expires_in"`
-	TokenType   string `json:"token_type"`
+	AccessToken string  `json:"access_token"`
+	ExpiresIn   any     `json:"expires_in"`
+	TokenType   *string `json:"token_type"`
 }
 
 // fetchToken gets an OAuth access token for the default client.
@@ -130,8 +133,31 @@ func fetchToken(t *testing.T, s *authtest.Server) tokenReply {
 	var out tokenReply
 	require.NoError(t, json.Unmarshal([]byte(r.body), &out))
 	require.NotEmpty(t, out.AccessToken)
-	require.Equal(t, "Bearer", out.TokenType)
 	return out
+}
+
+// requireTokenError asserts an error of the token route as Infobip
+// documents it: the older body plus the deprecated "error" field.
+func requireTokenError(t *testing.T, r reply, status int, oauthCode, messageID string) {
+	t.Helper()
+	require.Equal(t, status, r.status, r.body)
+	require.Equal(t, "application/json", r.header.Get("Content-Type"))
+	var e struct {
+		Error        *string `json:"error"`
+		RequestError struct {
+			ServiceException struct {
+				MessageID string `json:"messageId"`
+				Text      string `json:"text"`
+			} `json:"serviceException"`
+		} `json:"requestError"`
+		ErrorCode *string `json:"errorCode"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.body), &e), r.body)
+	require.NotNil(t, e.Error, r.body)
+	require.Equal(t, oauthCode, *e.Error, r.body)
+	require.Equal(t, messageID, e.RequestError.ServiceException.MessageID, r.body)
+	require.NotEmpty(t, e.RequestError.ServiceException.Text, r.body)
+	require.Nil(t, e.ErrorCode, "not the new body: %s", r.body)
 }
 
 func requireUnauthorized(t *testing.T, r reply) {
@@ -239,6 +265,81 @@ func TestSessionLifecycle(t *testing.T) {
 	requireUnauthorized(t, call(t, s, http.MethodDelete, "/auth/1/session", "IBSSO "+other, "", ""))
 }
 
+// clientFrom returns a client for s whose connections leave from the
+// loopback address ip (Linux routes all of 127.0.0.0/8 to loopback).
+func clientFrom(t *testing.T, s *authtest.Server, ip string) *http.Client {
+	t.Helper()
+	tr := s.Client().Transport.(*http.Transport).Clone()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	tr.DialContext = d.DialContext
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr}
+}
+
+// send makes one request with c and reads the whole response.
+func send(t *testing.T, c *http.Client, method, url, authz, ctype, body string) reply {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	require.NoError(t, err)
+	if authz != "" {
+		req.Header.Set("Authorization", authz)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := c.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return reply{resp.StatusCode, resp.Header, string(b)}
+}
+
+func TestSessionBoundToIP(t *testing.T) {
+	s := newServer(t)
+	here, there := clientFrom(t, s, "127.0.0.1"), clientFrom(t, s, "127.0.0.2")
+	create := func(unsafe bool) string {
+		body := fmt.Sprintf(`{"username":%q,"password":%q,"unsafe":%t}`, authtest.Username, authtest.Password, unsafe)
+		r := send(t, here, http.MethodPost, s.URL+"/auth/1/session", "", "application/json", body)
+		require.Equal(t, http.StatusOK, r.status, r.body)
+		var out struct{ Token string }
+		require.NoError(t, json.Unmarshal([]byte(r.body), &out))
+		return "IBSSO " + out.Token
+	}
+	get := func(c *http.Client, authz string) reply {
+		return send(t, c, http.MethodGet, s.URL+"/account/1/balance", authz, "", "")
+	}
+
+	// Bound (unsafe false): refused from another address with Infobip's
+	// 401 in the older body, on every route; the creator keeps it.
+	bound := create(false)
+	requireUnauthorized(t, get(there, bound))
+	requireUnauthorized(t, send(t, there, http.MethodPost, s.URL+"/sms/2/text/advanced", bound, "application/json", `{}`))
+	requireNewError(t, send(t, there, http.MethodGet, s.URL+keysPath, bound, "", ""), http.StatusUnauthorized, "E401")
+	requireUnauthorized(t, send(t, there, http.MethodDelete, s.URL+"/auth/1/session", bound, "", ""))
+	require.Equal(t, 1, s.ActiveSessions())
+	require.Equal(t, http.StatusOK, get(here, bound).status)
+
+	// A refused use does not slide the idle deadline.
+	s.Advance(59 * time.Minute)
+	requireUnauthorized(t, get(there, bound))
+	s.Advance(time.Minute)
+	requireUnauthorized(t, get(here, bound))
+
+	// Unsafe: usable from anywhere, destroyable from anywhere.
+	free := create(true)
+	require.Equal(t, http.StatusOK, get(there, free).status)
+	require.Equal(t, http.StatusOK, get(here, free).status)
+	require.Equal(t, http.StatusOK, send(t, there, http.MethodGet, s.URL+keysPath, free, "", "").status)
+	r := send(t, there, http.MethodDelete, s.URL+"/auth/1/session", free, "", "")
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	require.Zero(t, s.ActiveSessions())
+}
+
 func TestSetIdleTimeout(t *testing.T) {
 	s := newServer(t)
 	token := createSession(t, s)
@@ -276,9 +377,11 @@ func TestSessionCreateErrors(t *testing.T) {
 	r = call(t, s, http.MethodPost, path, "", js, `{"username":"aladdin","password":"open-sesame-7","unsafe":"yes"}`)
 	require.Equal(t, http.StatusBadRequest, r.status)
 
+	// Infobip documents only the older body on this route: no E415.
 	r = call(t, s, http.MethodPost, path, "", "text/plain", sessionBody(authtest.Username, authtest.Password))
-	require.Equal(t, http.StatusUnsupportedMediaType, r.status)
-	require.Contains(t, r.body, `"errorCode":"E415"`)
+	require.Equal(t, http.StatusBadRequest, r.status)
+	require.JSONEq(t, `{"requestError":{"serviceException":{"messageId":"BAD_REQUEST","text":"Bad request",
+		"validationErrors":{"Content-Type":["must be application/json"]}}}}`, r.body)
 
 	r = call(t, s, http.MethodPost, path, "", "application/json; charset=utf-8",
 		`{"username":"aladdin","password":"open-sesame-7","unsafe":true}`)
@@ -320,45 +423,65 @@ func TestTokenRequestErrors(t *testing.T) {
 	const path = "/auth/1/oauth2/token"
 	const form = "application/x-www-form-urlencoded"
 
+	// Errors come in the older body plus the deprecated "error" field, as
+	// Infobip documents for this route.
 	r := call(t, s, http.MethodPost, path, "", form, tokenForm(authtest.ClientID, "wrong"))
-	require.Equal(t, http.StatusUnauthorized, r.status)
-	require.Equal(t, "application/json", r.header.Get("Content-Type"))
-	require.JSONEq(t, newBadClient, r.body)
+	requireTokenError(t, r, http.StatusUnauthorized, "invalid_client", "UNAUTHORIZED")
+	require.JSONEq(t, oldBadClient, r.body)
 	r = call(t, s, http.MethodPost, path, "", form, tokenForm("nobody", authtest.ClientSecret))
-	require.JSONEq(t, newBadClient, r.body)
+	require.JSONEq(t, oldBadClient, r.body)
 	r = call(t, s, http.MethodPost, path, "", form, tokenForm("", ""))
-	require.Equal(t, http.StatusUnauthorized, r.status)
+	requireTokenError(t, r, http.StatusUnauthorized, "invalid_client", "UNAUTHORIZED")
 
 	// Client credentials in a Basic header, as x/oauth2's AuthStyleInHeader
 	// sends them, are refused.
 	r = call(t, s, http.MethodPost, path, basic(authtest.ClientID, authtest.ClientSecret), form,
 		"grant_type=client_credentials")
-	require.Equal(t, http.StatusUnauthorized, r.status)
-	require.Contains(t, r.body, `"errorCode":"E401"`)
+	requireTokenError(t, r, http.StatusUnauthorized, "invalid_client", "UNAUTHORIZED")
 
 	// So are credentials in the query string.
 	r = call(t, s, http.MethodPost, path+"?"+tokenForm(authtest.ClientID, authtest.ClientSecret), "", form,
 		"grant_type=client_credentials")
-	require.Equal(t, http.StatusUnauthorized, r.status)
+	requireTokenError(t, r, http.StatusUnauthorized, "invalid_client", "UNAUTHORIZED")
 
-	for _, gt := range []string{"password", ""} {
+	for gt, code := range map[string]string{"password": "unsupported_grant_type", "": "invalid_request"} {
 		body := url.Values{"grant_type": {gt}, "client_id": {authtest.ClientID},
 			"client_secret": {authtest.ClientSecret}}.Encode()
 		r = call(t, s, http.MethodPost, path, "", form, body)
-		require.Equal(t, http.StatusBadRequest, r.status, gt)
-		require.JSONEq(t, `{"errorCode":"E400","description":"Bad request","action":"Use grant_type client_credentials",
-			"violations":[{"property":"grant_type","violation":"must be client_credentials"}],"resources":[]}`, r.body)
+		requireTokenError(t, r, http.StatusBadRequest, code, "BAD_REQUEST")
+		require.JSONEq(t, `{"error":"`+code+`","requestError":{"serviceException":{"messageId":"BAD_REQUEST",
+			"text":"Bad request","validationErrors":{"grant_type":["must be client_credentials"]}}}}`, r.body)
 	}
 
 	r = call(t, s, http.MethodPost, path, "", "application/json",
 		`{"grant_type":"client_credentials","client_id":"quickstart-client","client_secret":"quickstart-secret-9"}`)
-	require.Equal(t, http.StatusBadRequest, r.status)
-	require.Contains(t, r.body, `"errorCode":"E400"`)
+	requireTokenError(t, r, http.StatusBadRequest, "invalid_request", "BAD_REQUEST")
 
 	s.AddClient("second", "s3cret")
 	r = call(t, s, http.MethodPost, path, "", form+"; charset=utf-8", tokenForm("second", "s3cret"))
 	require.Equal(t, http.StatusOK, r.status, r.body)
 	require.Equal(t, 9, s.Count(authtest.RouteToken))
+}
+
+func TestTokenType(t *testing.T) {
+	s := newServer(t)
+	// Infobip's sample answer has no token_type: neither has the default.
+	r := call(t, s, http.MethodPost, "/auth/1/oauth2/token", "", "application/x-www-form-urlencoded",
+		tokenForm(authtest.ClientID, authtest.ClientSecret))
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	var raw map[string]any
+	require.NoError(t, json.Unmarshal([]byte(r.body), &raw))
+	require.NotContains(t, raw, "token_type")
+	require.ElementsMatch(t, []string{"access_token", "expires_in"}, slices.Collect(maps.Keys(raw)))
+
+	s.SetTokenType("Bearer")
+	tok := fetchToken(t, s)
+	require.NotNil(t, tok.TokenType)
+	require.Equal(t, "Bearer", *tok.TokenType)
+	require.Equal(t, http.StatusOK, balance(t, s, "Bearer "+tok.AccessToken).status)
+
+	s.SetTokenType("")
+	require.Nil(t, fetchToken(t, s).TokenType)
 }
 
 func TestRevokeAndExpireAll(t *testing.T) {

@@ -55,11 +55,27 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // writeOldError answers status with the older error body.
 func writeOldError(w http.ResponseWriter, status int, messageID, text string, validation map[string][]string) {
+	writeJSON(w, status, oldBody(messageID, text, validation))
+}
+
+// oldBody is the older error body with the given fields.
+func oldBody(messageID, text string, validation map[string][]string) oldError {
 	var e oldError
 	e.RequestError.ServiceException.MessageID = messageID
 	e.RequestError.ServiceException.Text = text
 	e.RequestError.ServiceException.ValidationErrors = validation
-	writeJSON(w, status, e)
+	return e
+}
+
+// writeTokenError answers an error of [RouteToken] as Infobip documents it
+// (OAuthApiException in its OpenAPI specification): the older body plus a
+// top-level "error" field, deprecated there, which holds an RFC 6749
+// section 5.2 error code such as "invalid_client".
+func writeTokenError(w http.ResponseWriter, status int, oauthCode, messageID, text string, validation map[string][]string) {
+	writeJSON(w, status, struct {
+		Error string `json:"error"`
+		oldError
+	}{oauthCode, oldBody(messageID, text, validation)})
 }
 
 // writeNewError answers status with the newer error body and violations.
@@ -76,8 +92,10 @@ func writeNewError(w http.ResponseWriter, status int, code, description, action 
 	})
 }
 
-// unauthorized answers 401 with the older error body, as Infobip's API
-// routes do for missing or wrong credentials.
+// unauthorized answers 401 with the older error body, as Infobip documents
+// for the protected routes (ApiException401 on GET /account/1/balance and
+// POST /sms/2/text/advanced) and for destroying a session; its text is the
+// one Infobip sends for wrong credentials.
 func unauthorized(w http.ResponseWriter) {
 	writeOldError(w, http.StatusUnauthorized, "UNAUTHORIZED", "Invalid login details", nil)
 }
@@ -88,11 +106,16 @@ func hasMediaType(r *http.Request, want string) bool {
 	return err == nil && mt == want
 }
 
-// createSession serves [RouteCreateSession].
+// createSession serves [RouteCreateSession]. Infobip documents its errors
+// in the older body only (ApiException400, 429 and 500 in its OpenAPI
+// specification), so every error here uses it: a body that is not JSON, or
+// not sent as application/json, is 400 BAD_REQUEST. Wrong credentials get
+// 401 UNAUTHORIZED "Invalid login details", which the specification does not
+// list for this route but Infobip answers for wrong credentials.
 func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 	if !hasMediaType(r, "application/json") {
-		writeNewError(w, http.StatusUnsupportedMediaType, "E415",
-			"Unsupported media type", "Send the body as application/json")
+		writeOldError(w, http.StatusBadRequest, "BAD_REQUEST", "Bad request",
+			map[string][]string{"Content-Type": {"must be application/json"}})
 		return
 	}
 	var in struct {
@@ -123,7 +146,7 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 	token := ""
 	if ok {
 		token = newUUID()
-		s.sessions[token] = now
+		s.sessions[token] = &session{last: now, from: remoteAddr(r), unsafe: in.Unsafe}
 	}
 	s.mu.Unlock()
 	if !ok {
@@ -133,12 +156,14 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"token": token})
 }
 
-// destroySession serves [RouteDestroySession].
+// destroySession serves [RouteDestroySession]. Like any use of a session,
+// it must come from the address that created the session, unless the
+// session is unsafe.
 func (s *Server) destroySession(w http.ResponseWriter, r *http.Request) {
 	scheme, token := cutScheme(r.Header.Get("Authorization"))
 	now := s.Now()
 	s.mu.Lock()
-	ok := scheme == "ibsso" && s.liveSession(token, now)
+	ok := scheme == "ibsso" && s.liveSession(token, now, remoteAddr(r)) != nil
 	if ok {
 		delete(s.sessions, token)
 	}
@@ -150,40 +175,66 @@ func (s *Server) destroySession(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// liveSession reports whether the IBSSO session token is alive at now,
-// forgetting it if it has idled out. s.mu must be held.
-func (s *Server) liveSession(token string, now time.Time) bool {
-	last, ok := s.sessions[token]
-	if !ok {
-		return false
-	}
-	if !now.Before(last.Add(s.idleTimeout)) {
-		delete(s.sessions, token)
-		return false
-	}
-	return true
+// session is an IBSSO session the server created.
+type session struct {
+	last time.Time  // creation or last accepted use
+	from netip.Addr // the address of the client that created it
+	// unsafe is the create request's "unsafe": Infobip binds a session to
+	// the client's IP address unless it is set ("Create session which is
+	// not bound to IP", CreateSessionRequest in its OpenAPI specification).
+	unsafe bool
 }
 
-// issueToken serves [RouteToken].
+// liveSession returns the IBSSO session token if it is alive at now and may
+// be used from the address from, else nil. A session that has idled out is
+// forgotten; one used from another address than its creator's, unless it
+// is unsafe, is refused but stays alive for its creator. s.mu must be held.
+func (s *Server) liveSession(token string, now time.Time, from netip.Addr) *session {
+	ss, ok := s.sessions[token]
+	if !ok {
+		return nil
+	}
+	if !now.Before(ss.last.Add(s.idleTimeout)) {
+		delete(s.sessions, token)
+		return nil
+	}
+	if !ss.unsafe && from != ss.from {
+		return nil
+	}
+	return ss
+}
+
+// issueToken serves [RouteToken]. Its errors follow Infobip's OpenAPI
+// specification (OAuthApiException): the older body plus the deprecated
+// top-level "error", an RFC 6749 section 5.2 code. Its success follows the
+// sample of Infobip's "Create OAuth2 token" page, {"access_token",
+// "expires_in"}, with token_type only if [Server.SetTokenType] asks for it.
 func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 	if scheme, _ := cutScheme(r.Header.Get("Authorization")); scheme == "basic" {
-		writeNewError(w, http.StatusUnauthorized, "E401", "Invalid client credentials",
-			"Send client_id and client_secret as form parameters in the request body")
+		// Infobip documents client_id and client_secret as form
+		// parameters only; RFC 6749 calls a refused client invalid_client.
+		writeTokenError(w, http.StatusUnauthorized, "invalid_client", "UNAUTHORIZED",
+			"Invalid login details: send client_id and client_secret as form parameters in the request body", nil)
 		return
 	}
 	if !hasMediaType(r, "application/x-www-form-urlencoded") {
-		writeNewError(w, http.StatusBadRequest, "E400", "Bad request",
-			"Send the body as application/x-www-form-urlencoded")
+		writeTokenError(w, http.StatusBadRequest, "invalid_request", "BAD_REQUEST", "Bad request",
+			map[string][]string{"Content-Type": {"must be application/x-www-form-urlencoded"}})
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		writeNewError(w, http.StatusBadRequest, "E400", "Bad request", "Check the request body")
+		writeTokenError(w, http.StatusBadRequest, "invalid_request", "BAD_REQUEST", "Bad request", nil)
 		return
 	}
-	if gt := r.PostForm.Get("grant_type"); gt != "client_credentials" {
-		writeNewError(w, http.StatusBadRequest, "E400", "Bad request",
-			"Use grant_type client_credentials",
-			violation{Property: "grant_type", Violation: "must be client_credentials"})
+	switch gt := r.PostForm.Get("grant_type"); gt {
+	case "client_credentials":
+	case "":
+		writeTokenError(w, http.StatusBadRequest, "invalid_request", "BAD_REQUEST", "Bad request",
+			map[string][]string{"grant_type": {"must be client_credentials"}})
+		return
+	default:
+		writeTokenError(w, http.StatusBadRequest, "unsupported_grant_type", "BAD_REQUEST", "Bad request",
+			map[string][]string{"grant_type": {"must be client_credentials"}})
 		return
 	}
 	id, secret := r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
@@ -194,6 +245,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 	ok = ok && id != "" && want == secret
 	var token string
 	var lifetime int64
+	typ := s.tokenType
 	if ok {
 		token = newOpaque()
 		lifetime = int64(s.tokenLifetime / time.Second)
@@ -201,15 +253,16 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	if !ok {
-		writeNewError(w, http.StatusUnauthorized, "E401", "Invalid client credentials",
-			"Check your client_id and client_secret")
+		// Infobip describes client_id and client_secret as the account's
+		// username and password: its text for wrong ones.
+		writeTokenError(w, http.StatusUnauthorized, "invalid_client", "UNAUTHORIZED", "Invalid login details", nil)
 		return
 	}
 	writeJSON(w, http.StatusOK, struct {
 		AccessToken string `json:"access_token"`
 		ExpiresIn   int64  `json:"expires_in"`
-		TokenType   string `json:"token_type"`
-	}{token, lifetime, "Bearer"})
+		TokenType   string `json:"token_type,omitempty"`
+	}{token, lifetime, typ})
 }
 
 // protected wraps a handler so that it runs only for requests carrying
@@ -225,8 +278,9 @@ func (s *Server) protected(h http.HandlerFunc) http.HandlerFunc {
 }
 
 // authorized reports whether an Authorization header value, sent from the
-// address from, is accepted. An accepted IBSSO use slides the session's
-// idle deadline. An App key must be enabled, inside its validity window on
+// address from, is accepted. An IBSSO session must be used from the address
+// that created it, unless it is unsafe; an accepted use slides its idle
+// deadline. An App key must be enabled, inside its validity window on
 // the server's clock, and used from one of its allowed IPs, if it has any.
 func (s *Server) authorized(v string, from netip.Addr) bool {
 	scheme, cred := cutScheme(v)
@@ -248,10 +302,11 @@ func (s *Server) authorized(v string, from netip.Addr) bool {
 		want, known := s.users[user]
 		return ok && known && want == pass
 	case "ibsso":
-		if !s.liveSession(cred, now) {
+		ss := s.liveSession(cred, now, from)
+		if ss == nil {
 			return false
 		}
-		s.sessions[cred] = now
+		ss.last = now
 		return true
 	case "bearer":
 		expiry, ok := s.tokens[cred]
