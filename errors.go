@@ -55,8 +55,11 @@ type Error struct {
 	// Resources are the new body's links to documentation.
 	Resources []Resource
 	// RetryAfter is the wait the Retry-After header asks for, given in
-	// seconds or as an HTTP date. It is 0 when the header is absent,
-	// unparsable or in the past; it is never negative.
+	// seconds or as an HTTP date. A date is counted from the answer's Date
+	// header, the server's own clock, or without one from the configured
+	// clock (the Now of IBSSOConfig or OAuthConfig; time.Now for
+	// ParseError). It is 0 when the header is absent, unparsable or in the
+	// past; it is never negative.
 	RetryAfter time.Duration
 	// Excerpt is set when the body is not an Infobip JSON error (an HTML
 	// page from a proxy, for example): the start of the body, at most 120
@@ -152,32 +155,37 @@ func (e *Error) Unwrap() error { return e.Err }
 // ParseError reads the body of resp, an error answer from the Infobip API,
 // and returns it as an *Error. It reads at most 1 MiB of the body and does
 // not close it. It never returns nil.
+//
+// A Retry-After date is measured from the response's Date header, the
+// server's own clock, or from time.Now if there is none.
 func ParseError(resp *http.Response) *Error {
 	if resp == nil {
-		return parseErrorBody(0, nil, nil)
+		return parseErrorBody(0, nil, nil, time.Now())
 	}
 	var body []byte
 	if resp.Body != nil {
 		// A read error leaves what was read, which is parsed as it is.
 		body, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	}
-	return parseErrorBody(resp.StatusCode, resp.Header, body)
+	return parseErrorBody(resp.StatusCode, resp.Header, body, time.Now())
 }
 
 // refusal parses the error answer to a request of ours that carried
 // secrets. A server or proxy may echo the request in its error page, so any
 // of the secrets found in the body, as sent or escaped, is blotted out first.
-func refusal(op string, status int, header http.Header, body []byte, secrets ...string) *Error {
-	e := parseErrorBody(status, header, scrubSecrets(body, secrets))
+// now is the configured clock's reading, used for a Retry-After date when
+// the answer has no Date header.
+func refusal(op string, status int, header http.Header, body []byte, now time.Time, secrets ...string) *Error {
+	e := parseErrorBody(status, header, scrubSecrets(body, secrets), now)
 	e.Op = op
 	return e
 }
 
 // readRefusal reads at most 1 MiB of resp's body and parses it as refusal
 // does.
-func readRefusal(op string, resp *http.Response, secrets ...string) *Error {
+func readRefusal(op string, resp *http.Response, now time.Time, secrets ...string) *Error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	return refusal(op, resp.StatusCode, resp.Header, body, secrets...)
+	return refusal(op, resp.StatusCode, resp.Header, body, now, secrets...)
 }
 
 // scrubSecrets replaces each secret in body, raw or in the escaped forms it
@@ -208,10 +216,16 @@ var oldCodes = map[string]string{
 
 // parseErrorBody builds the *Error for an answer with the given status,
 // header and (possibly truncated) body. It never returns nil.
-func parseErrorBody(status int, header http.Header, body []byte) *Error {
+//
+// A Retry-After date is measured from the Date header when the answer has
+// a valid one, since both come from the server's clock; otherwise from now.
+func parseErrorBody(status int, header http.Header, body []byte, now time.Time) *Error {
+	if date, err := http.ParseTime(header.Get("Date")); err == nil {
+		now = date
+	}
 	e := &Error{
 		StatusCode: status,
-		RetryAfter: parseRetryAfter(header.Get("Retry-After"), time.Now()),
+		RetryAfter: parseRetryAfter(header.Get("Retry-After"), now),
 	}
 	var top map[string]json.RawMessage
 	if json.Unmarshal(body, &top) != nil || !(parseNewBody(e, top) || parseOldBody(e, top)) {

@@ -70,6 +70,7 @@ type IBSSO struct {
 	body     []byte // the JSON create request, built once
 	password string // only to scrub it from echoed error pages
 	client   *http.Client
+	now      func() time.Time
 	cache    *tokencache.Cache
 }
 
@@ -106,6 +107,10 @@ func NewIBSSO(cfg IBSSOConfig) (*IBSSO, error) {
 		body:     body,
 		password: cfg.Password,
 		client:   noRedirects(cfg.HTTPClient),
+		now:      cfg.Now,
+	}
+	if s.now == nil {
+		s.now = time.Now
 	}
 	s.cache = tokencache.New(tokencache.Config{
 		Fetch:         s.create,
@@ -186,7 +191,7 @@ func (s *IBSSO) create(ctx context.Context, stale *tokencache.Token) (*tokencach
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, readRefusal("create IBSSO session", resp, s.password)
+		return nil, readRefusal("create IBSSO session", resp, s.now(), s.password)
 	}
 	// Read the whole body first, so that a dropped connection or an
 	// oversized answer is reported as such, not as malformed JSON.
@@ -230,7 +235,7 @@ func (s *IBSSO) destroy(ctx context.Context, t *tokencache.Token) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return readRefusal("destroy IBSSO session", resp, t.Value)
+		return readRefusal("destroy IBSSO session", resp, s.now(), t.Value)
 	}
 	return nil
 }
