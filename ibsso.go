@@ -187,7 +187,7 @@ func (s *IBSSO) create(ctx context.Context, stale *tokencache.Token) (*tokencach
 	req.Header.Set("Accept", "application/json")
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("auth: create IBSSO session: %w", err)
+		return nil, failure("create IBSSO session", err, s.password)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -197,7 +197,7 @@ func (s *IBSSO) create(ctx context.Context, stale *tokencache.Token) (*tokencach
 	// oversized answer is reported as such, not as malformed JSON.
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody+1))
 	if err != nil {
-		return nil, fmt.Errorf("auth: create IBSSO session: reading the response: %w", err)
+		return nil, failure("create IBSSO session: reading the response", err, s.password)
 	}
 	if len(raw) > maxErrorBody {
 		return nil, errors.New("auth: create IBSSO session: response is larger than 1 MiB")

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -299,18 +300,20 @@ func expiresIn(tok *oauth2.Token) (seconds float64, present bool, err error) {
 }
 
 // tokenError turns a token endpoint's refusal into an *Error, keeping the
-// x/oauth2 error reachable with errors.Unwrap. The secrets sent are scrubbed
-// from both, in case the server echoed them. now is the configured clock's
+// x/oauth2 error reachable with errors.Unwrap. The secrets sent, and any
+// token in the answer, are scrubbed from both, in every field and in any
+// encoding, in case the server echoed them. now is the configured clock's
 // reading, for a Retry-After date when the answer has no Date header.
 func tokenError(err error, now time.Time, secrets ...string) error {
 	var re *oauth2.RetrieveError
-	if errors.As(err, &re) && re.Response != nil {
-		re.Body = scrubSecrets(re.Body, secrets)
-		re.ErrorDescription = string(scrubSecrets([]byte(re.ErrorDescription), secrets))
-		re.ErrorURI = string(scrubSecrets([]byte(re.ErrorURI), secrets))
-		e := refusal("fetch OAuth token", re.Response.StatusCode, re.Response.Header, re.Body, now)
-		e.Err = re
-		return e
+	if !errors.As(err, &re) || re.Response == nil {
+		return failure("fetch OAuth token", err, secrets...)
 	}
-	return fmt.Errorf("auth: fetch OAuth token: %w", err)
+	sc := newScrubber(slices.Concat(secrets, tokensIn(re.Body))...)
+	e := parseErrorBody(re.Response.StatusCode, re.Response.Header, re.Body, now)
+	sc.scrubError(e, re.Body)
+	sc.scrubRetrieveError(re)
+	e.Op = "fetch OAuth token"
+	e.Err = re
+	return e
 }
