@@ -190,7 +190,9 @@ func (s *IBSSO) create(ctx context.Context, stale *tokencache.Token) (*tokencach
 		return nil, failure("create IBSSO session", err, s.password)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
+	// Infobip documents 200 only; any 2xx that carries a token is taken as
+	// success, so no other 2xx can put the token into an error.
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, readRefusal("create IBSSO session", resp, s.now(), s.password)
 	}
 	// Read the whole body first, so that a dropped connection or an

@@ -381,6 +381,49 @@ func TestEchoingServersNeverShowSecrets(t *testing.T) {
 	}
 }
 
+// TestIBSSOCreateNeverShowsTheToken: Infobip documents only 200 for session
+// create. Any other 2xx with a token is a session; an answer that is not
+// one never shows the token it may carry.
+func TestIBSSOCreateNeverShowsTheToken(t *testing.T) {
+	const token = "5e55i0n-70ken-leak-pr0be-e4c0ffee"
+	create := func(t *testing.T, srv *authtest.Server) (string, error) {
+		s, err := auth.NewIBSSO(auth.IBSSOConfig{BaseURL: srv.URL, Username: authtest.Username, Password: authtest.Password, Now: srv.Now})
+		require.NoError(t, err)
+		t.Cleanup(func() { s.Close(context.Background()) })
+		return s.Authorization(context.Background())
+	}
+	for _, status := range []int{http.StatusCreated, http.StatusAccepted, http.StatusNonAuthoritativeInfo} {
+		t.Run(fmt.Sprintf("%d with a token", status), func(t *testing.T) {
+			srv := setup(t)
+			srv.Fail(authtest.RouteCreateSession, authtest.Fault{Status: status, Body: `{"token":"` + token + `"}`, Times: 1})
+			h, err := create(t, srv)
+			require.NoError(t, err)
+			require.Equal(t, "IBSSO "+token, h)
+		})
+	}
+	for _, tc := range []struct {
+		status int
+		body   string
+	}{
+		{http.StatusNoContent, ""},
+		{http.StatusAccepted, `{"token":""}`},
+		{http.StatusCreated, `{"token":"` + token + ` x"}`},
+		{http.StatusCreated, `{"token":"` + token + `","unsafe":`},
+		{http.StatusMultipleChoices, `{"token":"` + token + `"}`},
+		{http.StatusFound, `{"token":"` + token + `"}`},
+		{http.StatusBadRequest, `{"errorCode":"E400","description":"already have ` + token + `","token":"` + token + `"}`},
+		{http.StatusInternalServerError, `{"token":"` + token + `","detail":"` + base64.StdEncoding.EncodeToString([]byte("IBSSO "+token)) + `"}`},
+	} {
+		t.Run(fmt.Sprintf("%d %.20s", tc.status, tc.body), func(t *testing.T) {
+			srv := setup(t)
+			srv.Fail(authtest.RouteCreateSession, authtest.Fault{Status: tc.status, Body: tc.body, Times: 1})
+			h, err := create(t, srv)
+			require.Empty(t, h)
+			requireNoSecret(t, err, token)
+		})
+	}
+}
+
 // echoingTransport fails every request with an error whose text quotes the
 // secret, as Go's transport quotes a malformed answer; wrapped, if set,
 // is wrapped by it.
