@@ -803,8 +803,10 @@ func (m *matcher) at(p, k int) int {
 			p, k = p+1, k+1
 			continue
 		}
+		// (p, 0) is tried once, by the caller; later states can be
+		// reached along several paths.
 		key := [2]int{p, k}
-		if m.dead[key] {
+		if k > 0 && m.dead[key] {
 			return -1
 		}
 		if c == m.s[k] {
@@ -825,10 +827,12 @@ func (m *matcher) at(p, k int) int {
 				}
 			}
 		}
-		if m.dead == nil {
-			m.dead = make(map[[2]int]bool)
+		if k > 0 {
+			if m.dead == nil {
+				m.dead = make(map[[2]int]bool)
+			}
+			m.dead[key] = true
 		}
-		m.dead[key] = true
 		return -1
 	}
 	return p
