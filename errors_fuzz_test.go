@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -21,7 +22,7 @@ func FuzzParseErrorBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, status int, retryAfter string, body []byte) {
 		header := http.Header{}
 		header.Set("Retry-After", retryAfter)
-		e := parseErrorBody(status, header, body)
+		e := parseErrorBody(status, header, body, time.Now())
 		if e == nil {
 			t.Fatal("parseErrorBody returned nil")
 		}

@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/ibkit/auth"
+	"github.com/ibkit/auth/authtest"
 )
 
 // response builds an error answer with the given status, body and header
@@ -485,4 +487,57 @@ func TestErrorUnwrap(t *testing.T) {
 	require.Same(t, cause, (&auth.Error{Err: cause}).Unwrap())
 	require.NoError(t, (&auth.Error{}).Unwrap())
 	require.NoError(t, auth.ParseError(response(500, "")).Unwrap())
+}
+
+// A Retry-After date is measured from the answer's Date header, the
+// server's clock; without one, from the configured clock, never from the
+// real one: the authtest clock is far from it.
+func TestRetryAfterDateUsesTheServersClock(t *testing.T) {
+	fetches := []struct {
+		name, route string
+		fetch       func(srv *authtest.Server, now func() time.Time) error
+	}{
+		{"session", authtest.RouteCreateSession, func(srv *authtest.Server, now func() time.Time) error {
+			s, err := auth.NewIBSSO(auth.IBSSOConfig{BaseURL: srv.URL, Username: authtest.Username, Password: authtest.Password, Now: now})
+			require.NoError(t, err)
+			defer s.Close(context.Background())
+			_, err = s.Authorization(context.Background())
+			return err
+		}},
+		{"token", authtest.RouteToken, func(srv *authtest.Server, now func() time.Time) error {
+			b, err := auth.NewOAuth(auth.OAuthConfig{BaseURL: srv.URL, ClientID: authtest.ClientID, ClientSecret: authtest.ClientSecret, Now: now})
+			require.NoError(t, err)
+			_, err = b.Authorization(context.Background())
+			return err
+		}},
+	}
+	date := func(t time.Time) []string { return []string{t.UTC().Format(http.TimeFormat)} }
+	for _, f := range fetches {
+		t.Run(f.name, func(t *testing.T) {
+			srv := setup(t)
+			inAnHour := func() time.Time { return srv.Now().Add(time.Hour) }
+			for _, tc := range []struct {
+				name   string
+				header http.Header
+				now    func() time.Time
+			}{
+				{"Date header", http.Header{"Date": date(srv.Now()), "Retry-After": date(srv.Now().Add(30 * time.Second))}, srv.Now},
+				{"Date header and another clock", http.Header{"Date": date(srv.Now()), "Retry-After": date(srv.Now().Add(30 * time.Second))}, inAnHour},
+				{"no Date header", http.Header{"Date": nil, "Retry-After": date(srv.Now().Add(30 * time.Second))}, srv.Now},
+				{"unparsable Date header", http.Header{"Date": {"yesterday"}, "Retry-After": date(srv.Now().Add(30 * time.Second))}, srv.Now},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					srv.Fail(f.route, authtest.Fault{Status: 429, Body: `{"errorCode":"E429","description":"Too many requests"}`, Header: tc.header, Times: 1})
+					var e *auth.Error
+					require.ErrorAs(t, f.fetch(srv, tc.now), &e)
+					require.Equal(t, 429, e.StatusCode)
+					require.Equal(t, 30*time.Second, e.RetryAfter)
+				})
+			}
+		})
+	}
+
+	// ParseError has no clock but the Date header's, or else the real one.
+	e := auth.ParseError(response(429, "", "Date", "Wed, 21 Oct 2015 07:28:00 GMT", "Retry-After", "Wed, 21 Oct 2015 07:28:30 GMT"))
+	require.Equal(t, 30*time.Second, e.RetryAfter)
 }

@@ -223,17 +223,19 @@ func (s *IBSSO) create(ctx context.Context, stale *tokencache.Token) (*tokencach
 	req.Header.Set("Accept", "application/json")
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("auth: create IBSSO session: %w", err)
+		return nil, failure("create IBSSO session", err, s.password)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, readRefusal("create IBSSO session", resp, s.password)
+	// Infobip documents 200 only; any 2xx that carries a token is taken as
+	// success, so no other 2xx can put the token into an error.
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, readRefusal("create IBSSO session", resp, s.now(), s.password)
 	}
 	// Read the whole body first, so that a dropped connection or an
 	// oversized answer is reported as such, not as malformed JSON.
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody+1))
 	if err != nil {
-		return nil, fmt.Errorf("auth: create IBSSO session: reading the response: %w", err)
+		return nil, failure("create IBSSO session: reading the response", err, s.password)
 	}
 	if len(raw) > maxErrorBody {
 		return nil, errors.New("auth: create IBSSO session: response is larger than 1 MiB")
@@ -275,7 +277,7 @@ func (s *IBSSO) destroy(ctx context.Context, t *tokencache.Token) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return readRefusal("destroy IBSSO session", resp, t.Value)
+		return readRefusal("destroy IBSSO session", resp, s.now(), t.Value)
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
 	return nil

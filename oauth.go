@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -114,7 +115,7 @@ func NewOAuth(cfg OAuthConfig) (*Bearer, error) {
 		// ReuseTokenSource, decides when to fetch.
 		tok, err := cc.Token(context.WithValue(ctx, oauth2.HTTPClient, client))
 		if err != nil {
-			return nil, tokenError(err, cfg.ClientSecret)
+			return nil, tokenError(err, now(), cfg.ClientSecret)
 		}
 		return bearerToken(tok, now(), true)
 	}
@@ -145,7 +146,7 @@ func NewBearer(ts oauth2.TokenSource, opts *BearerOptions) (*Bearer, error) {
 	fetch := func(ctx context.Context, _ *tokencache.Token) (*tokencache.Token, error) {
 		tok, err := tokenWithin(ctx, ts)
 		if err != nil {
-			return nil, tokenError(err)
+			return nil, tokenError(err, o.Now())
 		}
 		return bearerToken(tok, o.Now(), false)
 	}
@@ -317,17 +318,20 @@ func expiresIn(tok *oauth2.Token) (seconds float64, present bool, err error) {
 }
 
 // tokenError turns a token endpoint's refusal into an *Error, keeping the
-// x/oauth2 error reachable with errors.Unwrap. The secrets sent are scrubbed
-// from both, in case the server echoed them.
-func tokenError(err error, secrets ...string) error {
+// x/oauth2 error reachable with errors.Unwrap. The secrets sent, and any
+// token in the answer, are scrubbed from both, in every field and in any
+// encoding, in case the server echoed them. now is the configured clock's
+// reading, for a Retry-After date when the answer has no Date header.
+func tokenError(err error, now time.Time, secrets ...string) error {
 	var re *oauth2.RetrieveError
-	if errors.As(err, &re) && re.Response != nil {
-		re.Body = scrubSecrets(re.Body, secrets)
-		re.ErrorDescription = string(scrubSecrets([]byte(re.ErrorDescription), secrets))
-		re.ErrorURI = string(scrubSecrets([]byte(re.ErrorURI), secrets))
-		e := refusal("fetch OAuth token", re.Response.StatusCode, re.Response.Header, re.Body)
-		e.Err = re
-		return e
+	if !errors.As(err, &re) || re.Response == nil {
+		return failure("fetch OAuth token", err, secrets...)
 	}
-	return fmt.Errorf("auth: fetch OAuth token: %w", err)
+	sc := newScrubber(slices.Concat(secrets, tokensIn(re.Body))...)
+	e := parseErrorBody(re.Response.StatusCode, re.Response.Header, re.Body, now)
+	sc.scrubError(e, re.Body)
+	sc.scrubRetrieveError(re)
+	e.Op = "fetch OAuth token"
+	e.Err = re
+	return e
 }

@@ -6,12 +6,15 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
 
 	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/authtest"
@@ -258,4 +261,208 @@ func TestOAuthErrorDescriptionEchoIsScrubbed(t *testing.T) {
 		out += fmtAll(e)
 	}
 	require.NotContains(t, out, secret)
+}
+
+// requireNoSecret fails t if err shows secret in any form: in its text, in
+// fmt's and slog's renderings of it and of every error in its chain, or in
+// any field of the *auth.Error and *oauth2.RetrieveError errors.As finds,
+// the response and the request that one holds included.
+func requireNoSecret(t *testing.T, err error, secret string) {
+	t.Helper()
+	require.Error(t, err)
+	outs := []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)}
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		outs = append(outs, fmtAll(e))
+	}
+	var ae *auth.Error
+	if errors.As(err, &ae) {
+		outs = append(outs, fmtAll(*ae), ae.Code, ae.MessageID, ae.Description, ae.Action, ae.Excerpt, ae.Op)
+		for _, v := range ae.Violations {
+			outs = append(outs, v.Property, v.Violation)
+		}
+		for _, r := range ae.Resources {
+			outs = append(outs, r.Name, r.URL)
+		}
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		outs = append(outs, fmt.Sprintf("%#v", *re), string(re.Body), re.ErrorCode, re.ErrorDescription, re.ErrorURI)
+		if resp := re.Response; resp != nil {
+			outs = append(outs, resp.Status, fmt.Sprint(resp.Header), fmt.Sprint(resp.Trailer))
+			if resp.Body != nil {
+				b, _ := io.ReadAll(resp.Body)
+				outs = append(outs, string(b))
+			}
+			if req := resp.Request; req != nil {
+				outs = append(outs, req.URL.String(), fmt.Sprint(req.Header), fmt.Sprint(req.Form), fmt.Sprint(req.PostForm))
+				if req.GetBody != nil {
+					if body, err := req.GetBody(); err == nil {
+						b, _ := io.ReadAll(body)
+						outs = append(outs, string(b))
+					}
+				}
+			}
+		}
+	}
+	for _, out := range outs {
+		if form, ok := auth.ShowsSecret(out, secret); ok {
+			label, _, _ := strings.Cut(out, "\n")
+			t.Errorf("the secret shows (%s) in %.200q", form, label)
+		}
+	}
+}
+
+// TestEchoingServersNeverShowSecrets: the session and token endpoints, or a
+// proxy before them, answer an error that echoes the password or client
+// secret, in each encoding a server might use, in each kind of body. The
+// error the caller gets shows it nowhere, in no form.
+func TestEchoingServersNeverShowSecrets(t *testing.T) {
+	const (
+		password = `Pä55 w/rd&"<x>'😀+\z`
+		secret   = `Cl1ent/sé&cret"<x>'😀+`
+	)
+	bodies := []struct {
+		name, contentType, format string
+		status                    int
+	}{
+		{"new JSON body", "application/json", `{"errorCode":"E400","description":"bad value %[1]s","action":"retry without %[1]s","violations":[{"property":"%[1]s","violation":"is %[1]s"}],"resources":[{"name":"%[1]s","url":"https://example.com/?v=%[1]s"}]}`, 400},
+		{"old JSON body", "application/json", `{"requestError":{"serviceException":{"messageId":"BAD_REQUEST","text":"cannot parse %[1]s","validationErrors":{"%[1]s":["%[1]s"]}}}}`, 400},
+		{"RFC 6749 body", "application/json", `{"error":"%[1]s","error_description":"bad %[1]s","error_uri":"https://example.com/%[1]s"}`, 400},
+		{"RFC 6749 body with 200", "application/json", `{"error":"invalid_client %[1]s","error_description":"bad %[1]s"}`, 200},
+		{"form body", "application/x-www-form-urlencoded", `error=%[1]s&error_description=%[1]s`, 401},
+		{"HTML page", "text/html", `<html><body><h1>400 Bad Request</h1><pre>POST /auth/1/ username=echo-user&password=%[1]s</pre></body></html>`, 400},
+		{"plain text", "text/plain", "%[1]s", 502},
+	}
+	endpoints := []struct {
+		name, route, secret string
+		fetch               func(srv *authtest.Server) error
+	}{
+		{"session endpoint", authtest.RouteCreateSession, password, func(srv *authtest.Server) error {
+			s, err := auth.NewIBSSO(auth.IBSSOConfig{BaseURL: srv.URL, Username: "echo-user", Password: password, Now: srv.Now})
+			require.NoError(t, err)
+			defer s.Close(context.Background())
+			_, err = s.Authorization(context.Background())
+			return err
+		}},
+		{"token endpoint", authtest.RouteToken, secret, func(srv *authtest.Server) error {
+			b, err := auth.NewOAuth(auth.OAuthConfig{BaseURL: srv.URL, ClientID: "echo-client", ClientSecret: secret, Now: srv.Now})
+			require.NoError(t, err)
+			_, err = b.Authorization(context.Background())
+			return err
+		}},
+	}
+	srv := setup(t)
+	for _, ep := range endpoints {
+		t.Run(ep.name, func(t *testing.T) {
+			for _, body := range bodies {
+				if body.status == 200 && ep.route != authtest.RouteToken {
+					continue
+				}
+				for _, form := range auth.EchoForms() {
+					t.Run(body.name+"/"+form.Name, func(t *testing.T) {
+						srv.Fail(ep.route, authtest.Fault{
+							Status: body.status,
+							Header: http.Header{"Content-Type": {body.contentType}},
+							Body:   fmt.Sprintf(body.format, form.Enc(ep.secret)),
+							Times:  1,
+						})
+						err := ep.fetch(srv)
+						var ae *auth.Error
+						// x/oauth2 refuses a 200 with malformed JSON itself.
+						if body.status != 200 || json.Valid([]byte(fmt.Sprintf(body.format, form.Enc(ep.secret)))) {
+							require.ErrorAs(t, err, &ae)
+							require.Equal(t, body.status, ae.StatusCode)
+						}
+						requireNoSecret(t, err, ep.secret)
+					})
+				}
+			}
+		})
+	}
+}
+
+// TestIBSSOCreateNeverShowsTheToken: Infobip documents only 200 for session
+// create. Any other 2xx with a token is a session; an answer that is not
+// one never shows the token it may carry.
+func TestIBSSOCreateNeverShowsTheToken(t *testing.T) {
+	const token = "5e55i0n-70ken-leak-pr0be-e4c0ffee"
+	create := func(t *testing.T, srv *authtest.Server) (string, error) {
+		s, err := auth.NewIBSSO(auth.IBSSOConfig{BaseURL: srv.URL, Username: authtest.Username, Password: authtest.Password, Now: srv.Now})
+		require.NoError(t, err)
+		t.Cleanup(func() { s.Close(context.Background()) })
+		return s.Authorization(context.Background())
+	}
+	for _, status := range []int{http.StatusCreated, http.StatusAccepted, http.StatusNonAuthoritativeInfo} {
+		t.Run(fmt.Sprintf("%d with a token", status), func(t *testing.T) {
+			srv := setup(t)
+			srv.Fail(authtest.RouteCreateSession, authtest.Fault{Status: status, Body: `{"token":"` + token + `"}`, Times: 1})
+			h, err := create(t, srv)
+			require.NoError(t, err)
+			require.Equal(t, "IBSSO "+token, h)
+		})
+	}
+	for _, tc := range []struct {
+		status int
+		body   string
+	}{
+		{http.StatusNoContent, ""},
+		{http.StatusAccepted, `{"token":""}`},
+		{http.StatusCreated, `{"token":"` + token + ` x"}`},
+		{http.StatusCreated, `{"token":"` + token + `","unsafe":`},
+		{http.StatusMultipleChoices, `{"token":"` + token + `"}`},
+		{http.StatusFound, `{"token":"` + token + `"}`},
+		{http.StatusBadRequest, `{"errorCode":"E400","description":"already have ` + token + `","token":"` + token + `"}`},
+		{http.StatusInternalServerError, `{"token":"` + token + `","detail":"` + base64.StdEncoding.EncodeToString([]byte("IBSSO "+token)) + `"}`},
+	} {
+		t.Run(fmt.Sprintf("%d %.20s", tc.status, tc.body), func(t *testing.T) {
+			srv := setup(t)
+			srv.Fail(authtest.RouteCreateSession, authtest.Fault{Status: tc.status, Body: tc.body, Times: 1})
+			h, err := create(t, srv)
+			require.Empty(t, h)
+			requireNoSecret(t, err, token)
+		})
+	}
+}
+
+// echoingTransport fails every request with an error whose text quotes the
+// secret, as Go's transport quotes a malformed answer; wrapped, if set,
+// is wrapped by it.
+type echoingTransport struct {
+	secret  string
+	wrapped error
+}
+
+func (e echoingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+	if e.wrapped != nil {
+		return nil, fmt.Errorf("malformed answer %q: %w", url.QueryEscape(e.secret), e.wrapped)
+	}
+	return nil, fmt.Errorf("malformed answer %q", url.QueryEscape(e.secret))
+}
+
+// A transport error that quotes a secret the answer echoed is scrubbed; a
+// context error in it stays reachable with errors.Is.
+func TestTransportErrorsNeverShowSecrets(t *testing.T) {
+	const secret = "Ech0ed/Secret+in+a+status+line"
+	for _, wrapped := range []error{nil, context.DeadlineExceeded} {
+		t.Run(fmt.Sprint(wrapped), func(t *testing.T) {
+			client := &http.Client{Transport: echoingTransport{secret, wrapped}}
+			s, err := auth.NewIBSSO(auth.IBSSOConfig{BaseURL: "https://api.infobip.com", Username: "u", Password: secret, HTTPClient: client})
+			require.NoError(t, err)
+			defer s.Close(context.Background())
+			_, serr := s.Authorization(context.Background())
+			b, err := auth.NewOAuth(auth.OAuthConfig{BaseURL: "https://api.infobip.com", ClientID: "c", ClientSecret: secret, HTTPClient: client})
+			require.NoError(t, err)
+			_, berr := b.Authorization(context.Background())
+			for _, err := range []error{serr, berr} {
+				requireNoSecret(t, err, secret)
+				require.Contains(t, err.Error(), "[redacted]")
+				if wrapped != nil {
+					require.ErrorIs(t, err, wrapped)
+				}
+			}
+		})
+	}
 }
