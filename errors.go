@@ -3,6 +3,7 @@ package auth
 import (
 	"cmp"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -173,7 +174,43 @@ func ParseError(resp *http.Response) *Error {
 		// A read error leaves what was read, which is parsed as it is.
 		body, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	}
-	return parseErrorBody(resp.StatusCode, resp.Header, body, time.Now())
+	e := parseErrorBody(resp.StatusCode, resp.Header, body, time.Now())
+	// An API or proxy may echo the request, Authorization included: scrub
+	// the credential it carried, whether our Transport set it (the body
+	// remembers) or the caller did.
+	var sent []string
+	if b, ok := resp.Body.(*sentCredentialBody); ok {
+		sent = append(sent, credentialSecrets(b.credential)...)
+	}
+	if resp.Request != nil {
+		for _, v := range resp.Request.Header.Values("Authorization") {
+			sent = append(sent, credentialSecrets(v)...)
+		}
+	}
+	if len(sent) > 0 {
+		newScrubber(append(sent, tokensIn(body)...)...).scrubError(e, body)
+	}
+	return e
+}
+
+// credentialSecrets returns what of an Authorization value must not be
+// shown: the value, its credential part, and for Basic the decoded
+// "username:password" and the password.
+func credentialSecrets(v string) []string {
+	scheme, cred, ok := strings.Cut(v, " ")
+	if !ok {
+		return []string{v}
+	}
+	secrets := []string{v, cred}
+	if strings.EqualFold(scheme, "Basic") {
+		if raw, err := base64.StdEncoding.DecodeString(cred); err == nil {
+			secrets = append(secrets, string(raw))
+			if _, pass, ok := strings.Cut(string(raw), ":"); ok {
+				secrets = append(secrets, pass)
+			}
+		}
+	}
+	return secrets
 }
 
 // refusal parses the error answer to a request of ours that carried

@@ -466,3 +466,56 @@ func TestTransportErrorsNeverShowSecrets(t *testing.T) {
 		})
 	}
 }
+
+// An API or proxy that echoes the request, Authorization included, into
+// its error page: ParseError scrubs the credential the request carried,
+// whether our Transport set it or the caller did.
+func TestParseErrorScrubsTheEchoedAuthorization(t *testing.T) {
+	srv := setup(t)
+	srv.HandleFunc("GET /echo", func(w http.ResponseWriter, r *http.Request) {
+		v := r.Header.Get("Authorization")
+		_, cred, _ := strings.Cut(v, " ")
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, "<html>bad request: Authorization: %s (%s) %q %s</html>", v, cred, v, url.QueryEscape(cred))
+	})
+	srv.HandleFunc("GET /echo-json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"errorCode":"E400","description":"header was %s","action":%q}`, jsonQuote(r.Header.Get("Authorization")), r.Header.Get("Authorization"))
+	})
+	ibsso, _ := newIBSSO(t, srv)
+	bearer, _ := newOAuth(t, srv)
+	basic, err := auth.NewBasic(authtest.Username, authtest.Password)
+	require.NoError(t, err)
+	for name, a := range map[string]auth.Authenticator{"App": apiKey(t, authtest.APIKey), "Basic": basic, "IBSSO": ibsso, "Bearer": bearer} {
+		for _, path := range []string{"/echo", "/echo-json"} {
+			t.Run(name+path, func(t *testing.T) {
+				c := client(t, srv, a)
+				resp, err := c.Get(srv.URL + path)
+				require.NoError(t, err)
+				defer resp.Body.Close()
+				e := auth.ParseError(resp)
+				require.Equal(t, http.StatusBadRequest, e.StatusCode)
+				header, err := a.Authorization(context.Background())
+				require.NoError(t, err)
+				_, cred, _ := strings.Cut(header, " ")
+				out := fmtAll(e) + e.Excerpt + e.Description + e.Action
+				require.NotContains(t, out, cred)
+				if name == "Basic" {
+					require.NotContains(t, out, authtest.Password)
+				}
+				require.Contains(t, out, "[redacted]", "the page is kept, the credential blotted out")
+			})
+		}
+	}
+	t.Run("caller's own header, no Transport", func(t *testing.T) {
+		req, err := http.NewRequest(http.MethodGet, srv.URL+"/echo", nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "App "+authtest.APIKey)
+		resp, err := srv.Client().Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.NotContains(t, fmtAll(auth.ParseError(resp)), authtest.APIKey)
+	})
+}
