@@ -142,7 +142,7 @@ func tokenWithRaw(tok *oauth2.Token, body []byte, mode uint8) (*oauth2.Token, bo
 
 // bearerTokenTexts holds the fixed words of bearerToken's errors.
 const bearerTokenTexts = "auth: fetch OAuth token: response has no access_token; access_token contains whitespace or control characters;" +
-	" token_type is, want Bearer; expires_in is not a number; want a positive number of seconds; seconds, more than a year;" +
+	" token_type is not Bearer; expires_in is not a number; want a positive number of seconds; seconds, more than a year;" +
 	" response has no expires_in; the token source returned an expired token"
 
 func FuzzBearerToken(f *testing.F) {

@@ -251,7 +251,8 @@ func bearerToken(tok *oauth2.Token, now time.Time, strict bool) (*tokencache.Tok
 		return nil, errors.New("auth: fetch OAuth token: access_token contains whitespace or control characters")
 	}
 	if typ := tok.TokenType; typ != "" && !strings.EqualFold(typ, "bearer") {
-		return nil, fmt.Errorf("auth: fetch OAuth token: token_type is %q, want Bearer", clean(typ, 40))
+		// The value is not shown: a server could echo anything there.
+		return nil, errors.New("auth: fetch OAuth token: token_type is not Bearer")
 	}
 	seconds, present, err := expiresIn(tok)
 	if err != nil {

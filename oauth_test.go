@@ -308,7 +308,7 @@ func TestOAuthRejectsBadTokenResponses(t *testing.T) {
 		"negative expires_in": {`{"access_token":"abc","token_type":"Bearer","expires_in":-5}`, "positive"},
 		"huge expires_in":     {`{"access_token":"abc","token_type":"Bearer","expires_in":999999999}`, "more than a year"},
 		"text expires_in":     {`{"access_token":"abc","token_type":"Bearer","expires_in":"soon"}`, "fetch OAuth token"},
-		"mac token":           {`{"access_token":"abc","token_type":"mac","expires_in":60}`, `token_type is "mac"`},
+		"mac token":           {`{"access_token":"abc","token_type":"mac","expires_in":60}`, `token_type is not Bearer`},
 		"empty access_token":  {`{"access_token":"","token_type":"Bearer","expires_in":60}`, "access_token"},
 		"header injection":    {`{"access_token":"abc\r\nX: y","token_type":"Bearer","expires_in":60}`, "control characters"},
 		"error in a 200":      {`{"error":"invalid_client","error_description":"nope"}`, "fetch OAuth token"},
