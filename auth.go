@@ -118,13 +118,37 @@ type Renewer interface {
 // ErrClosed is returned by an authenticator that has been closed.
 var ErrClosed = tokencache.ErrClosed
 
+// Schemes reported in [RefreshEvent.Scheme].
+const (
+	SchemeIBSSO  = "IBSSO"  // a session from [NewIBSSO]
+	SchemeBearer = "Bearer" // a token from [NewOAuth] or [NewBearer]
+)
+
+// Reasons reported in [RefreshEvent.Reason].
+const (
+	// ReasonInitial: the first fetch, for the first request.
+	ReasonInitial = tokencache.ReasonInitial
+	// ReasonExpired: the token reached its expiry (less a small margin)
+	// and requests wait for the new one.
+	ReasonExpired = tokencache.ReasonExpired
+	// ReasonIdle: the session was unused for its idle limit (less a
+	// margin); it is destroyed and replaced before the request.
+	ReasonIdle = tokencache.ReasonIdle
+	// ReasonProactive: the token entered its refresh window; requests go
+	// on with it while this fetch runs in the background.
+	ReasonProactive = tokencache.ReasonProactive
+	// ReasonRenew: the API answered 401 (see [Renewer]), or an earlier
+	// fetch failed and there is no credential to serve.
+	ReasonRenew = tokencache.ReasonRenew
+)
+
 // RefreshEvent describes one attempt to obtain a session or token, reported
 // to the OnRefresh hook of [IBSSOConfig] and [OAuthConfig].
 type RefreshEvent struct {
-	// Scheme is "IBSSO" or "Bearer".
+	// Scheme is [SchemeIBSSO] or [SchemeBearer].
 	Scheme string
-	// Reason says why the fetch ran: "initial", "expired", "idle",
-	// "proactive" or "renew".
+	// Reason says why the fetch ran: one of the Reason constants, such as
+	// [ReasonInitial].
 	Reason string
 	// Start is when the fetch began, by the configured clock.
 	Start time.Time

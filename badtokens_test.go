@@ -40,7 +40,7 @@ func TestFormEncodedTokenWithoutExpiresIn(t *testing.T) {
 		srv.Fail(authtest.RouteToken, form)
 		cc := &clientcredentials.Config{ClientID: authtest.ClientID, ClientSecret: authtest.ClientSecret,
 			TokenURL: srv.URL + "/auth/1/oauth2/token", AuthStyle: oauth2.AuthStyleInParams}
-		b, err := auth.NewBearer(formTokenSource{cc, t.Context()}, &auth.BearerOptions{Now: srv.Now})
+		b, err := auth.NewBearer(formTokenSource{cc, t.Context()}, auth.BearerOptions{Now: srv.Now})
 		require.NoError(t, err)
 		for range 3 {
 			h, err := b.Authorization(t.Context())
@@ -85,7 +85,7 @@ func TestTokenExpiredOnArrivalIsRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := setup(t)
 			ts := &countingSource{tok: tc.tok}
-			b, err := auth.NewBearer(ts, &auth.BearerOptions{Now: srv.Now})
+			b, err := auth.NewBearer(ts, auth.BearerOptions{Now: srv.Now})
 			require.NoError(t, err)
 			c := client(t, srv, b)
 			for range 5 {

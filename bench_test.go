@@ -426,7 +426,7 @@ func BenchmarkRefreshStorm(b *testing.B) {
 		src := &countingSource{tok: (&oauth2.Token{AccessToken: "from-source", TokenType: "Bearer"}).
 			WithExtra(map[string]any{"expires_in": float64(7200)})}
 		run(b, func() func() (string, error) {
-			a, err := auth.NewBearer(src, &auth.BearerOptions{Now: srv.Now})
+			a, err := auth.NewBearer(src, auth.BearerOptions{Now: srv.Now})
 			if err != nil {
 				b.Fatal(err)
 			}

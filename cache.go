@@ -7,7 +7,9 @@ package auth
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -42,13 +44,68 @@ func retryAfter(err error) time.Duration {
 	return 0
 }
 
-// reportTo adapts a user's OnRefresh hook to the cache's events.
-func reportTo(hook func(RefreshEvent), scheme string) func(tokencache.Event) {
-	if hook == nil {
+// reportTo adapts a user's OnRefresh hook and Logger to the cache's events.
+func reportTo(hook func(RefreshEvent), logger *slog.Logger, scheme string) func(tokencache.Event) {
+	if hook == nil && logger == nil {
 		return nil
 	}
 	return func(ev tokencache.Event) {
-		hook(RefreshEvent{Scheme: scheme, Reason: ev.Reason, Start: ev.Start, Duration: ev.Duration, Expiry: ev.Expiry, Err: ev.Err})
+		if logger != nil {
+			logFetch(logger, scheme, ev)
+		}
+		if hook != nil {
+			hook(RefreshEvent{Scheme: scheme, Reason: ev.Reason, Start: ev.Start, Duration: ev.Duration, Expiry: ev.Expiry, Err: ev.Err})
+		}
+	}
+}
+
+// logFetch reports a fetch: info when it succeeded, warn when it failed.
+// Records hold the scheme, the reason, times and the error text, which
+// never holds a secret.
+func logFetch(l *slog.Logger, scheme string, ev tokencache.Event) {
+	ctx := context.Background()
+	if ev.Err != nil {
+		l.LogAttrs(ctx, slog.LevelWarn, "auth: fetch failed, backing off",
+			slog.String("scheme", scheme), slog.String("reason", ev.Reason),
+			slog.Duration("duration", ev.Duration), slog.Time("retry_after", ev.Start.Add(ev.Duration).Add(ev.Pause)),
+			slog.String("error", ev.Err.Error()))
+		return
+	}
+	what := "auth: token fetched"
+	if scheme == SchemeIBSSO {
+		what = "auth: session created"
+	}
+	attrs := []slog.Attr{slog.String("scheme", scheme), slog.String("reason", ev.Reason), slog.Duration("duration", ev.Duration)}
+	if !ev.Expiry.IsZero() {
+		attrs = append(attrs, slog.Time("expiry", ev.Expiry))
+	}
+	l.LogAttrs(ctx, slog.LevelInfo, what, attrs...)
+}
+
+// fetchClient is the client an authenticator sends its own session or
+// token requests with. One configured without HTTPClient may adopt the
+// client of the first NewClient it is given, until it sends a request.
+type fetchClient struct {
+	client    atomic.Pointer[http.Client]
+	adoptable atomic.Bool
+}
+
+func newFetchClient(configured *http.Client) *fetchClient {
+	f := &fetchClient{}
+	f.client.Store(noRedirects(configured))
+	f.adoptable.Store(configured == nil)
+	return f
+}
+
+// get returns the client; from then on, none is adopted.
+func (f *fetchClient) get() *http.Client {
+	f.adoptable.Store(false)
+	return f.client.Load()
+}
+
+func (f *fetchClient) adopt(c *http.Client) {
+	if f.adoptable.CompareAndSwap(true, false) {
+		f.client.Store(noRedirects(c))
 	}
 }
 

@@ -3,8 +3,11 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"os"
 	"strings"
+	"time"
 )
 
 // FromEnv configures an authenticator from IB_* environment variables.
@@ -31,7 +34,16 @@ import (
 // trailing slash (https:// added if IB_BASE_URL has no scheme), ready for
 // paths to be appended. Errors name the variables involved and never show
 // a credential.
-func FromEnv() (baseURL string, a Authenticator, err error) {
+//
+// Options set what the variables cannot: the client for session and token
+// requests ([WithHTTPClient]), the clock ([WithClock]), the refresh hook
+// ([WithOnRefresh]) and a logger ([WithLogger]). They matter only for IBSSO
+// and OAuth. Release what FromEnv returned with [Close].
+func FromEnv(opts ...EnvOption) (baseURL string, a Authenticator, err error) {
+	var o envOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	raw := os.Getenv("IB_BASE_URL")
 	if raw == "" {
 		return "", nil, errors.New("auth: IB_BASE_URL is not set")
@@ -54,15 +66,43 @@ func FromEnv() (baseURL string, a Authenticator, err error) {
 	case "basic":
 		a, err = NewBasic(os.Getenv(vars[0]), os.Getenv(vars[1]))
 	case "ibsso":
-		a, err = NewIBSSO(IBSSOConfig{BaseURL: baseURL, Username: os.Getenv(vars[0]), Password: os.Getenv(vars[1])})
+		a, err = NewIBSSO(IBSSOConfig{BaseURL: baseURL, Username: os.Getenv(vars[0]), Password: os.Getenv(vars[1]),
+			HTTPClient: o.client, Now: o.now, OnRefresh: o.onRefresh, Logger: o.logger})
 	case "oauth":
-		a, err = NewOAuth(OAuthConfig{BaseURL: baseURL, ClientID: os.Getenv(vars[0]), ClientSecret: os.Getenv(vars[1])})
+		a, err = NewOAuth(OAuthConfig{BaseURL: baseURL, ClientID: os.Getenv(vars[0]), ClientSecret: os.Getenv(vars[1]),
+			HTTPClient: o.client, Now: o.now, OnRefresh: o.onRefresh, Logger: o.logger})
 	}
 	if err != nil {
 		return "", nil, envError(strings.Join(vars, ", "), err)
 	}
 	return baseURL, a, nil
 }
+
+// An EnvOption sets what [FromEnv] builds beyond the environment.
+type EnvOption func(*envOptions)
+
+type envOptions struct {
+	client    *http.Client
+	now       func() time.Time
+	onRefresh func(RefreshEvent)
+	logger    *slog.Logger
+}
+
+// WithHTTPClient sets the client for IBSSO session and OAuth token
+// requests (the HTTPClient of [IBSSOConfig] and [OAuthConfig]): give the
+// client whose TLS roots, proxy or certificates reach Infobip. Without it,
+// the first [NewClient] the authenticator is given lends its client.
+func WithHTTPClient(c *http.Client) EnvOption { return func(o *envOptions) { o.client = c } }
+
+// WithClock sets the clock every expiry decision uses (the Now of the
+// configs); tests pass [github.com/ibkit/auth/authtest.Server.Now].
+func WithClock(now func() time.Time) EnvOption { return func(o *envOptions) { o.now = now } }
+
+// WithOnRefresh sets the hook told of every session or token fetch.
+func WithOnRefresh(f func(RefreshEvent)) EnvOption { return func(o *envOptions) { o.onRefresh = f } }
+
+// WithLogger sets the logger of the authenticator (see [OAuthConfig.Logger]).
+func WithLogger(l *slog.Logger) EnvOption { return func(o *envOptions) { o.logger = l } }
 
 // envError puts the variables a constructor's error came from after the
 // package name, so the message reads "auth: IB_API_KEY: API key ...".

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -32,9 +33,11 @@ type IBSSOConfig struct {
 	// Unsafe asks Infobip for a session not bound to the client's IP address.
 	Unsafe bool
 
-	// HTTPClient sends session requests. Default: a client with
-	// http.DefaultTransport. Redirects are never followed for them, so the
-	// password cannot travel to another host.
+	// HTTPClient sends the session requests (create and destroy); it is
+	// copied at construction, and redirects are never followed, so the
+	// password cannot travel to another host. Default: the client of the
+	// first [NewClient] this IBSSO is given, else one with
+	// http.DefaultTransport.
 	HTTPClient *http.Client
 	// IdleTimeout is how long Infobip keeps an unused session. Default 60
 	// minutes. A session unused for IdleTimeout minus a margin (2 minutes, or
@@ -46,6 +49,11 @@ type IBSSOConfig struct {
 	Now func() time.Time
 	// OnRefresh, if set, is called after each attempt to create a session.
 	OnRefresh func(RefreshEvent)
+	// Logger, if set, records each attempt to create a session (info;
+	// warn when it failed) and, through a Transport made over this IBSSO,
+	// each request sent without credentials (debug). Records never hold a
+	// secret.
+	Logger *slog.Logger
 }
 
 const ibssoConfigRedacted = "auth.IBSSOConfig{" + redacted + "}"
@@ -67,10 +75,12 @@ func (c IBSSOConfig) LogValue() slog.Value { return slog.StringValue(ibssoConfig
 // it has been idle too long or the API rejects it, and destroys it on
 // [IBSSO.Close]. It is a [Renewer] and safe for concurrent use.
 type IBSSO struct {
+	base         string // canonical base URL
 	endpoint     string
 	body         []byte // the JSON create request, built once
 	password     string // only to scrub it from echoed error pages
-	client       *http.Client
+	http         *fetchClient
+	logger       *slog.Logger
 	fetchTimeout time.Duration
 	idle         time.Duration // the idle limit less the margin
 	now          func() time.Time
@@ -106,10 +116,12 @@ func NewIBSSO(cfg IBSSOConfig) (*IBSSO, error) {
 		return nil, fmt.Errorf("auth: encoding session request: %w", err)
 	}
 	s := &IBSSO{
+		base:         base,
 		endpoint:     base + sessionPath,
 		body:         body,
 		password:     cfg.Password,
-		client:       noRedirects(cfg.HTTPClient),
+		http:         newFetchClient(cfg.HTTPClient),
+		logger:       cfg.Logger,
 		fetchTimeout: cmp.Or(max(cfg.FetchTimeout, 0), defaultFetchTimeout),
 		idle:         idle - min(2*time.Minute, idle/10),
 		now:          cfg.Now,
@@ -125,7 +137,7 @@ func NewIBSSO(cfg IBSSOConfig) (*IBSSO, error) {
 		Idle:          s.idle,
 		FetchTimeout:  s.fetchTimeout,
 		RetryAfter:    retryAfter,
-		OnFetch:       reportTo(cfg.OnRefresh, "IBSSO"),
+		OnFetch:       reportTo(cfg.OnRefresh, cfg.Logger, SchemeIBSSO),
 	})
 	return s, nil
 }
@@ -192,6 +204,10 @@ func (s *IBSSO) ready() error {
 	return nil
 }
 
+func (s *IBSSO) baseURL() string            { return s.base }
+func (s *IBSSO) log() *slog.Logger          { return s.logger }
+func (s *IBSSO) adoptClient(c *http.Client) { s.http.adopt(c) }
+
 const ibssoRedacted = "auth.IBSSO{" + redacted + "}"
 
 // String returns a redacted description.
@@ -215,36 +231,47 @@ func (s *IBSSO) create(ctx context.Context, stale *tokencache.Token) (*tokencach
 		s.destroy(dctx, stale)
 		cancel()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint, bytes.NewReader(s.body))
+	token, err := createSession(ctx, s.http.get(), s.endpoint, s.body, s.password, s.now)
 	if err != nil {
 		return nil, err
 	}
+	return &tokencache.Token{Value: token, Header: "IBSSO " + token}, nil
+}
+
+func (s *IBSSO) destroy(ctx context.Context, t *tokencache.Token) error {
+	return destroySession(ctx, s.http.get(), s.endpoint, t.Header, s.fetchTimeout, s.now)
+}
+
+// createSession sends POST /auth/1/session with body, the JSON login, and
+// returns the session token. password is scrubbed from error answers; now
+// is the configured clock.
+func createSession(ctx context.Context, client *http.Client, endpoint string, body []byte, password string, now func() time.Time) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	resp, err := s.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
-		return nil, failure("create IBSSO session", err, s.password)
+		return "", failure("create IBSSO session", err, password)
 	}
 	defer resp.Body.Close()
 	// Infobip documents 200 only; any 2xx that carries a token is taken as
 	// success, so no other 2xx can put the token into an error.
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, readRefusal("create IBSSO session", resp, s.now(), s.password)
+		return "", readRefusal("create IBSSO session", resp, now(), password)
 	}
 	// Read the whole body first, so that a dropped connection or an
 	// oversized answer is reported as such, not as malformed JSON.
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody+1))
 	if err != nil {
-		return nil, failure("create IBSSO session: reading the response", err, s.password)
+		return "", failure("create IBSSO session: reading the response", err, password)
 	}
 	if len(raw) > maxErrorBody {
-		return nil, errors.New("auth: create IBSSO session: response is larger than 1 MiB")
+		return "", errors.New("auth: create IBSSO session: response is larger than 1 MiB")
 	}
-	token, err := decodeSession(bytes.NewReader(raw))
-	if err != nil {
-		return nil, err
-	}
-	return &tokencache.Token{Value: token, Header: "IBSSO " + token}, nil
+	return decodeSession(bytes.NewReader(raw))
 }
 
 // decodeSession reads a session response body, {"token":"…"}.
@@ -261,23 +288,25 @@ func decodeSession(r io.Reader) (string, error) {
 	return body.Token, nil
 }
 
-// destroy ends the session t. Infobip's current reference answers 200 with
-// no body, older docs 204: any 2xx is success.
-func (s *IBSSO) destroy(ctx context.Context, t *tokencache.Token) error {
-	ctx, cancel := context.WithTimeout(ctx, s.fetchTimeout)
+// destroySession sends DELETE /auth/1/session for the session whose
+// Authorization header is header, in at most timeout. Infobip's current
+// reference answers 200 with no body, older docs 204: any 2xx is success.
+func destroySession(ctx context.Context, client *http.Client, endpoint, header string, timeout time.Duration, now func() time.Time) error {
+	token := strings.TrimPrefix(header, "IBSSO ")
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, s.endpoint, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, endpoint, nil)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", t.Header)
-	resp, err := s.client.Do(req)
+	req.Header.Set("Authorization", header)
+	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("auth: destroy IBSSO session: %w", err)
+		return failure("destroy IBSSO session", err, token)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return readRefusal("destroy IBSSO session", resp, s.now(), t.Value)
+		return readRefusal("destroy IBSSO session", resp, now(), token)
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
 	return nil

@@ -215,7 +215,7 @@ func TestIBSSO401WithUnreplayableBodyIsReturned(t *testing.T) {
 	require.Equal(t, http.StatusOK, getBalance(t, c, srv))
 	srv.ExpireAll()
 
-	req, err := http.NewRequest(http.MethodPost, srv.URL+"/sms/2/text/advanced", io.NopCloser(strings.NewReader(`{}`)))
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/sms/3/messages", io.NopCloser(strings.NewReader(`{}`)))
 	require.NoError(t, err)
 	require.Nil(t, req.GetBody)
 	resp, err := c.Do(req)
@@ -274,7 +274,7 @@ func TestIBSSODeadSessionStormRenewsOnce(t *testing.T) {
 func sendSMSAfterRevocation(t *testing.T, c *http.Client, srv *authtest.Server) []authtest.Request {
 	t.Helper()
 	payload := []byte(`{"messages":[{"destinations":[{"to":"41793026727"}],"text":"héllo"}]}`)
-	resp, err := c.Post(srv.URL+"/sms/2/text/advanced", "application/json", bytes.NewReader(payload))
+	resp, err := c.Post(srv.URL+"/sms/3/messages", "application/json", bytes.NewReader(payload))
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)

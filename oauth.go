@@ -29,8 +29,10 @@ type OAuthConfig struct {
 	// form parameters to BaseURL + /auth/1/oauth2/token.
 	ClientID, ClientSecret string
 
-	// HTTPClient sends token requests. Default: a client with
-	// http.DefaultTransport. Redirects are never followed for them.
+	// HTTPClient sends the token requests; it is copied at construction,
+	// and redirects are never followed, so the secret cannot travel to
+	// another host. Default: the client of the first [NewClient] this
+	// Bearer is given, else one with http.DefaultTransport.
 	HTTPClient *http.Client
 	// RefreshBefore is how long before a token expires a background refresh
 	// starts, while requests keep using the current token. Default: the
@@ -47,6 +49,11 @@ type OAuthConfig struct {
 	Now func() time.Time
 	// OnRefresh, if set, is called after each attempt to fetch a token.
 	OnRefresh func(RefreshEvent)
+	// Logger, if set, records each attempt to fetch a token (info; warn
+	// when it failed) and, through a Transport made over this Bearer, each
+	// request sent without credentials (debug). Records never hold a
+	// secret.
+	Logger *slog.Logger
 }
 
 const oauthConfigRedacted = "auth.OAuthConfig{" + redacted + "}"
@@ -63,21 +70,34 @@ func (c OAuthConfig) Format(f fmt.State, verb rune) { formatAs(f, verb, oauthCon
 // LogValue keeps the client secret out of slog output.
 func (c OAuthConfig) LogValue() slog.Value { return slog.StringValue(oauthConfigRedacted) }
 
-// BearerOptions configures [NewBearer]; nil means all defaults. The fields
-// mean what they mean in [OAuthConfig].
+// BearerOptions configures [NewBearer]. Zero values mean the defaults
+// given.
 type BearerOptions struct {
+	// RefreshBefore is how long before a token expires a background
+	// refresh starts; see [OAuthConfig.RefreshBefore].
 	RefreshBefore time.Duration
-	FetchTimeout  time.Duration
-	Now           func() time.Time
-	OnRefresh     func(RefreshEvent)
+	// FetchTimeout bounds one call to the token source. Default 30
+	// seconds.
+	FetchTimeout time.Duration
+	// Now is the clock that every expiry decision uses. Default time.Now.
+	Now func() time.Time
+	// OnRefresh, if set, is called after each call to the token source.
+	OnRefresh func(RefreshEvent)
+	// Logger, if set, records each call to the token source and each
+	// request a Transport made over this Bearer sends without credentials;
+	// see [OAuthConfig.Logger].
+	Logger *slog.Logger
 }
 
 // Bearer authenticates with OAuth 2.0 access tokens: "Authorization: Bearer
 // <token>". It caches the token, refreshes it in the background before it
 // expires, and replaces it when the API rejects it. It is a [Renewer] and
-// safe for concurrent use.
+// safe for concurrent use; [Bearer.Close] stops it.
 type Bearer struct {
-	cache *tokencache.Cache
+	cache  *tokencache.Cache
+	base   string       // canonical base URL; "" for NewBearer
+	http   *fetchClient // nil for NewBearer
+	logger *slog.Logger
 }
 
 // NewOAuth returns a [Bearer] that obtains tokens from Infobip with the
@@ -105,7 +125,7 @@ func NewOAuth(cfg OAuthConfig) (*Bearer, error) {
 		// a failed request first.
 		AuthStyle: oauth2.AuthStyleInParams,
 	}
-	client := noRedirects(cfg.HTTPClient)
+	fc := newFetchClient(cfg.HTTPClient)
 	now := cfg.Now
 	if now == nil {
 		now = time.Now
@@ -113,13 +133,15 @@ func NewOAuth(cfg OAuthConfig) (*Bearer, error) {
 	fetch := func(ctx context.Context, _ *tokencache.Token) (*tokencache.Token, error) {
 		// A fresh Config.Token per fetch: our cache, not x/oauth2's
 		// ReuseTokenSource, decides when to fetch.
-		tok, err := cc.Token(context.WithValue(ctx, oauth2.HTTPClient, client))
+		tok, err := cc.Token(context.WithValue(ctx, oauth2.HTTPClient, fc.get()))
 		if err != nil {
 			return nil, tokenError(err, now(), cfg.ClientSecret)
 		}
 		return bearerToken(tok, now(), true)
 	}
-	return newBearer(fetch, BearerOptions{cfg.RefreshBefore, cfg.FetchTimeout, now, cfg.OnRefresh}), nil
+	b := newBearer(fetch, BearerOptions{cfg.RefreshBefore, cfg.FetchTimeout, now, cfg.OnRefresh, cfg.Logger})
+	b.base, b.http = base, fc
+	return b, nil
 }
 
 // NewBearer returns a [Bearer] that caches tokens from ts, any
@@ -132,13 +154,9 @@ func NewOAuth(cfg OAuthConfig) (*Bearer, error) {
 // used until the API rejects it. A call to ts.Token that outlasts
 // FetchTimeout is abandoned (it cannot be cancelled: TokenSource takes no
 // context) and counts as a failed fetch.
-func NewBearer(ts oauth2.TokenSource, opts *BearerOptions) (*Bearer, error) {
+func NewBearer(ts oauth2.TokenSource, o BearerOptions) (*Bearer, error) {
 	if ts == nil {
 		return nil, errors.New("auth: NewBearer: token source is nil")
-	}
-	var o BearerOptions
-	if opts != nil {
-		o = *opts
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -175,13 +193,13 @@ func tokenWithin(ctx context.Context, ts oauth2.TokenSource) (*oauth2.Token, err
 }
 
 func newBearer(fetch func(context.Context, *tokencache.Token) (*tokencache.Token, error), o BearerOptions) *Bearer {
-	return &Bearer{cache: tokencache.New(tokencache.Config{
+	return &Bearer{logger: o.Logger, cache: tokencache.New(tokencache.Config{
 		Fetch:         fetch,
 		Now:           o.Now,
 		RefreshBefore: o.RefreshBefore,
 		FetchTimeout:  o.FetchTimeout,
 		RetryAfter:    retryAfter,
-		OnFetch:       reportTo(o.OnRefresh, "Bearer"),
+		OnFetch:       reportTo(o.OnRefresh, o.Logger, SchemeBearer),
 	})}
 }
 
@@ -217,11 +235,32 @@ func (b *Bearer) TokenSource() oauth2.TokenSource {
 	return cacheTokenSource{cache: b.cache, typ: "Bearer"}
 }
 
+// Close stops b: no background refresh starts any more, a fetch in flight
+// is waited for (or ctx), and later calls fail with [ErrClosed]. OAuth
+// tokens cannot be revoked at Infobip, so nothing is sent. Calling it
+// again does nothing.
+func (b *Bearer) Close(ctx context.Context) error {
+	if err := b.ready(); err != nil {
+		return err
+	}
+	_, err := b.cache.Close(ctx)
+	return err
+}
+
 func (b *Bearer) ready() error {
 	if b == nil || b.cache == nil {
 		return notMade("Bearer", "NewOAuth or NewBearer")
 	}
 	return nil
+}
+
+func (b *Bearer) baseURL() string   { return b.base }
+func (b *Bearer) log() *slog.Logger { return b.logger }
+
+func (b *Bearer) adoptClient(c *http.Client) {
+	if b.http != nil {
+		b.http.adopt(c)
+	}
 }
 
 const bearerRedacted = "auth.Bearer{" + redacted + "}"

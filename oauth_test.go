@@ -337,7 +337,7 @@ func TestNewBearerWrapsAnyTokenSource(t *testing.T) {
 	srv := setup(t)
 	// A token from elsewhere: the server's own, fetched once by hand.
 	ts := &countingSource{tok: &oauth2.Token{AccessToken: "static-token", TokenType: "Bearer"}}
-	b, err := auth.NewBearer(ts, &auth.BearerOptions{Now: srv.Now})
+	b, err := auth.NewBearer(ts, auth.BearerOptions{Now: srv.Now})
 	require.NoError(t, err)
 	h, err := b.Authorization(context.Background())
 	require.NoError(t, err)
@@ -360,7 +360,7 @@ func TestNewBearerExpiryFromTheSource(t *testing.T) {
 	srv := setup(t)
 	tok := (&oauth2.Token{AccessToken: "t", TokenType: "Bearer"}).WithExtra(map[string]any{"expires_in": float64(600)})
 	ts := &countingSource{tok: tok}
-	b, err := auth.NewBearer(ts, &auth.BearerOptions{Now: srv.Now})
+	b, err := auth.NewBearer(ts, auth.BearerOptions{Now: srv.Now})
 	require.NoError(t, err)
 	got, err := b.TokenSource().Token()
 	require.NoError(t, err)
@@ -372,7 +372,7 @@ func TestNewBearerExpiryFromTheSource(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 2, ts.calls())
 
-	_, err = auth.NewBearer(nil, nil)
+	_, err = auth.NewBearer(nil, auth.BearerOptions{})
 	require.ErrorContains(t, err, "nil")
 }
 
@@ -457,7 +457,7 @@ func TestOAuthNegativeRefreshBeforeWaitsForExpiry(t *testing.T) {
 func TestNewBearerRefusesTokensExpiringWithinASecond(t *testing.T) {
 	srv := setup(t)
 	ts := &countingSource{tok: &oauth2.Token{AccessToken: "t", TokenType: "Bearer", Expiry: time.Now().Add(time.Millisecond)}}
-	b, err := auth.NewBearer(ts, &auth.BearerOptions{Now: srv.Now})
+	b, err := auth.NewBearer(ts, auth.BearerOptions{Now: srv.Now})
 	require.NoError(t, err)
 	for range 30 {
 		_, err := b.Authorization(context.Background())

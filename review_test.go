@@ -36,7 +36,7 @@ func TestCallerAuthorizationIsReplacedHoweverSpelled(t *testing.T) {
 func TestZeroValuesDoNotPanic(t *testing.T) {
 	var tr auth.Transport
 	body := &closeRecorder{Reader: strings.NewReader("x")}
-	req, err := http.NewRequest(http.MethodPost, "https://api.infobip.com/sms/2/text/advanced", body)
+	req, err := http.NewRequest(http.MethodPost, "https://api.infobip.com/sms/3/messages", body)
 	require.NoError(t, err)
 	_, err = tr.RoundTrip(req)
 	require.ErrorContains(t, err, "NewTransport")
@@ -56,7 +56,7 @@ func (c *closeRecorder) Close() error { c.closed = true; return nil }
 
 func TestUnrenewable401KeepsItsBody(t *testing.T) {
 	srv := setup(t)
-	b, err := auth.NewBearer(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "never-issued"}), nil)
+	b, err := auth.NewBearer(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "never-issued"}), auth.BearerOptions{})
 	require.NoError(t, err)
 	c := client(t, srv, b)
 	resp, err := c.Get(srv.URL + "/account/1/balance")
@@ -78,7 +78,7 @@ func (h hungSource) Token() (*oauth2.Token, error) {
 func TestNewBearerGivesUpOnAHungSource(t *testing.T) {
 	src := hungSource{release: make(chan struct{})}
 	defer close(src.release)
-	b, err := auth.NewBearer(src, &auth.BearerOptions{FetchTimeout: 20 * time.Millisecond})
+	b, err := auth.NewBearer(src, auth.BearerOptions{FetchTimeout: 20 * time.Millisecond})
 	require.NoError(t, err)
 	_, err = b.Authorization(context.Background()) // no deadline of its own
 	require.True(t, errors.Is(err, context.DeadlineExceeded), "got %v", err)

@@ -13,27 +13,18 @@ import (
 
 // Transport is an http.RoundTripper that adds an Infobip Authorization
 // header to requests for its base URL and passes every other request through
-// untouched.
+// untouched. The package documentation states the rules it follows: where
+// credentials go, and when a request is sent again.
 //
-// A request gets credentials only when its scheme, host and port equal those
-// of the base URL or of an origin added with [Transport.AllowOrigin]. A
-// redirect that http.Client follows to another host, or to the same host over
-// plain http, therefore goes out without them.
-//
-// The caller's request is never modified: Transport sends a shallow copy with
-// its own header map. The request body is closed on every path, errors
-// included, as http.RoundTripper requires.
-//
-// When the [Authenticator] is a [Renewer] and the API answers 401, Transport
-// calls Renew with the rejected header value and sends the request once more,
-// provided the body can be sent again: Body is nil or http.NoBody, or GetBody
-// is set (http.NewRequest sets it for *bytes.Buffer, *bytes.Reader and
-// *strings.Reader bodies). Otherwise the 401 response is returned as it is.
-// There is never more than one retry.
+// Build one with [NewTransport], or let [NewClient] build it inside a new
+// http.Client. Do not install it on http.DefaultClient, or on any client
+// other code shares: every request that client sends to the base URL's
+// origin would carry the credential.
 type Transport struct {
 	base    http.RoundTripper
-	auth    Authenticator
-	renewer Renewer // auth, when it can renew; else nil
+	auth    Authenticator // nil: only requests with their own (WithAuthenticator)
+	renewer Renewer       // auth, when it can renew; else nil
+	logger  atomic.Pointer[slog.Logger]
 
 	// Fast match: the base URL's scheme and host exactly as requests built
 	// from it spell them.
@@ -43,13 +34,31 @@ type Transport struct {
 
 // NewTransport returns a [Transport] that authenticates requests for baseURL
 // with a and sends them with base (http.DefaultTransport when nil).
+//
+// The base URL is an origin: https://host[:port], with an optional trailing
+// slash. A URL without a scheme gets https://; plain http:// is refused
+// except for loopback hosts (tests); a path, query, fragment or user
+// information is refused. The host must be ASCII (an internationalised
+// name in its IDNA form).
+//
+// a may be nil for a Transport that serves only requests carrying their own
+// authenticator ([WithAuthenticator]); a request for the base URL without
+// one then fails before it is sent. A nil pointer, or an authenticator of
+// this package not made by its constructor, is refused. An [IBSSO] or
+// [Bearer] made for another base URL is refused too: its session or token
+// belongs to that account.
 func NewTransport(baseURL string, a Authenticator, base http.RoundTripper) (*Transport, error) {
-	if err := checkAuthenticator(a); err != nil {
-		return nil, fmt.Errorf("auth: NewTransport: %w", err)
+	if a != nil {
+		if err := checkAuthenticator(a); err != nil {
+			return nil, fmt.Errorf("auth: NewTransport: %w", err)
+		}
 	}
 	o, canonical, err := parseBaseURL(baseURL)
 	if err != nil {
 		return nil, err
+	}
+	if b, ok := a.(interface{ baseURL() string }); ok && b.baseURL() != "" && b.baseURL() != canonical {
+		return nil, fmt.Errorf("auth: NewTransport: base URL %s is not the authenticator's (%s): its session or token is for that account", canonical, b.baseURL())
 	}
 	if base == nil {
 		base = http.DefaultTransport
@@ -57,14 +66,30 @@ func NewTransport(baseURL string, a Authenticator, base http.RoundTripper) (*Tra
 	t := &Transport{base: base, auth: a, scheme: o.scheme, host: canonical[len(o.scheme)+3:]}
 	t.renewer, _ = a.(Renewer)
 	t.origins.Store(&[]origin{o})
+	if l, ok := a.(interface{ log() *slog.Logger }); ok {
+		t.logger.Store(l.log())
+	}
 	return t, nil
 }
+
+// BaseURL returns t's base URL in canonical form, scheme://host[:port]
+// with no trailing slash, ready for paths to be appended.
+func (t *Transport) BaseURL() string { return t.scheme + "://" + t.host }
+
+// SetLogger makes t report, at debug level, each request for which it
+// withholds credentials because its origin is not the base URL's (or an
+// allowed one): the cause of a 401 that would otherwise look like a wrong
+// key. Records carry the request's method and origin, never a header or a
+// path. nil stops the reports. A Transport made over an authenticator that
+// has a Logger starts with that one. It is safe to call while requests are
+// in flight.
+func (t *Transport) SetLogger(l *slog.Logger) { t.logger.Store(l) }
 
 // AllowOrigin lets t add credentials to requests for another origin
 // (scheme://host[:port]), under the same rules as the base URL. It is safe to
 // call while requests are in flight.
 func (t *Transport) AllowOrigin(rawURL string) error {
-	if t.auth == nil {
+	if t.base == nil {
 		return errors.New("auth: Transport was not made with NewTransport")
 	}
 	o, _, err := parseBaseURL(rawURL)
@@ -82,21 +107,33 @@ func (t *Transport) AllowOrigin(rawURL string) error {
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if t.auth == nil {
+	if t.base == nil {
 		closeBody(req.Body)
 		return nil, errors.New("auth: Transport was not made with NewTransport")
 	}
 	if req.URL == nil || !t.trusted(req) {
+		if l := t.logger.Load(); l != nil && req.URL != nil {
+			t.logWithheld(l, req)
+		}
 		return t.base.RoundTrip(req)
 	}
 	ctx := req.Context()
-	header, err := t.auth.Authorization(ctx)
+	a, renewer := t.auth, t.renewer
+	if own, ok := ctx.Value(authenticatorKey{}).(Authenticator); ok {
+		a = own
+		renewer, _ = own.(Renewer)
+	}
+	if a == nil {
+		closeBody(req.Body)
+		return nil, errors.New("auth: request has no authenticator: the Transport was made without one and the request's context carries none (see WithAuthenticator)")
+	}
+	header, err := a.Authorization(ctx)
 	if err != nil {
 		closeBody(req.Body)
 		return nil, err
 	}
 	resp, err := t.send(req, header, req.Body)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized || t.renewer == nil {
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || renewer == nil {
 		return resp, err
 	}
 	body, ok := replayBody(req)
@@ -106,12 +143,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// Free the connection before renewing: the renewal may need it.
 	bufferBody(resp)
 	resp.Body = &sentCredentialBody{resp.Body, header}
-	if err := t.renewer.Renew(ctx, header); err != nil {
+	if err := renewer.Renew(ctx, header); err != nil {
 		closeBody(body)
 		discard(resp)
 		return nil, fmt.Errorf("auth: renewing credentials after 401: %w", err)
 	}
-	fresh, err := t.auth.Authorization(ctx)
+	fresh, err := a.Authorization(ctx)
 	if err != nil {
 		closeBody(body)
 		discard(resp)
@@ -124,6 +161,17 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	discard(resp)
 	return t.send(req, fresh, body)
+}
+
+func (t *Transport) logWithheld(l *slog.Logger, req *http.Request) {
+	ctx := req.Context()
+	if !l.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	l.LogAttrs(ctx, slog.LevelDebug, "auth: credentials withheld: the request's origin is not the base URL's",
+		slog.String("method", req.Method),
+		slog.String("origin", clean(req.URL.Scheme+"://"+req.URL.Host, maxExcerpt)),
+		slog.String("base_url", t.BaseURL()))
 }
 
 // send sends a copy of req carrying header and body, and gives the caller's

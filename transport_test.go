@@ -353,7 +353,7 @@ func TestTransportSendsTheBasicHeader(t *testing.T) {
 		tr := newTransport(t, srv.URL, b, httpBase(t))
 
 		payload := `{"messages":[{"destinations":[{"to":"41793026727"}],"text":"hi"}]}`
-		req := newRequest(t, http.MethodPost, srv.URL+"/sms/2/text/advanced", strings.NewReader(payload))
+		req := newRequest(t, http.MethodPost, srv.URL+"/sms/3/messages", strings.NewReader(payload))
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := tr.RoundTrip(req)
 		require.NoError(t, err)
@@ -380,7 +380,7 @@ func TestTransportDoesNotMutateTheRequest(t *testing.T) {
 			base := &recordingBase{status: statuses(tc.statuses...)}
 			tr := newTransport(t, "https://api.infobip.com", tc.a, base)
 
-			req, _ := trackedRequest(t, http.MethodPost, "https://api.infobip.com/sms/2/text/advanced", payload, true)
+			req, _ := trackedRequest(t, http.MethodPost, "https://api.infobip.com/sms/3/messages", payload, true)
 			req.Header.Set("Authorization", "Basic Y2FsbGVyOm93bg==")
 			req.Header.Set("X-Request-Id", "r-1")
 			wantHeader := req.Header.Clone()
@@ -409,7 +409,7 @@ func TestTransportDoesNotMutateTheRequest(t *testing.T) {
 				require.Equal(t, []string{tc.want[i]}, s.Authorization, "request %d", i+1)
 				require.Equal(t, []string{"r-1"}, s.Header.Values("X-Request-Id"), "request %d", i+1)
 				require.Equal(t, payload, s.Body, "request %d", i+1)
-				require.Equal(t, "https://api.infobip.com/sms/2/text/advanced", s.URL, "request %d", i+1)
+				require.Equal(t, "https://api.infobip.com/sms/3/messages", s.URL, "request %d", i+1)
 			}
 		})
 	}
@@ -418,7 +418,7 @@ func TestTransportDoesNotMutateTheRequest(t *testing.T) {
 var errStub = errors.New("stub failure")
 
 func TestTransportClosesTheBodyOnEveryPath(t *testing.T) {
-	const target = "https://api.infobip.com/sms/2/text/advanced"
+	const target = "https://api.infobip.com/sms/3/messages"
 
 	t.Run("success", func(t *testing.T) {
 		base := &recordingBase{}
@@ -448,7 +448,7 @@ func TestTransportClosesTheBodyOnEveryPath(t *testing.T) {
 		down := httptest.NewServer(http.NotFoundHandler())
 		down.Close() // nothing listens on its address any more
 		tr := newTransport(t, down.URL, fixedHeader("App k-1"), httpBase(t))
-		req, bodies := trackedRequest(t, http.MethodPost, down.URL+"/sms/2/text/advanced", "p", true)
+		req, bodies := trackedRequest(t, http.MethodPost, down.URL+"/sms/3/messages", "p", true)
 		resp, err := tr.RoundTrip(req)
 		require.Error(t, err)
 		require.Nil(t, resp)
@@ -749,7 +749,7 @@ func TestTransportRenewsAndReplaysOnce(t *testing.T) {
 	tr := newTransport(t, rs.URL, r, httpBase(t))
 
 	payload := []byte("{\"text\":\"h\u00e9llo\"}\n\x00\xff")
-	resp, err := tr.RoundTrip(newRequest(t, http.MethodPost, rs.URL+"/sms/2/text/advanced", bytes.NewReader(payload)))
+	resp, err := tr.RoundTrip(newRequest(t, http.MethodPost, rs.URL+"/sms/3/messages", bytes.NewReader(payload)))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Equal(t, "answer 2", readAll(t, resp))
@@ -794,7 +794,7 @@ func TestTransportDoesNotRetryAnUnreplayableBody(t *testing.T) {
 	tr := newTransport(t, rs.URL, r, httpBase(t))
 
 	const payload = `{"text":"once"}`
-	req := newRequest(t, http.MethodPost, rs.URL+"/sms/2/text/advanced", nil)
+	req := newRequest(t, http.MethodPost, rs.URL+"/sms/3/messages", nil)
 	req.Body = io.NopCloser(strings.NewReader(payload))
 	req.GetBody = nil
 	req.ContentLength = int64(len(payload))
@@ -829,7 +829,7 @@ func TestTransportRetriesAtMostOnce(t *testing.T) {
 	r := newRenewerStub()
 	tr := newTransport(t, rs.URL, r, httpBase(t))
 
-	resp, err := tr.RoundTrip(newRequest(t, http.MethodPost, rs.URL+"/sms/2/text/advanced", strings.NewReader("p")))
+	resp, err := tr.RoundTrip(newRequest(t, http.MethodPost, rs.URL+"/sms/3/messages", strings.NewReader("p")))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	require.Equal(t, "answer 2", readAll(t, resp), "the second 401 is returned")
@@ -923,9 +923,7 @@ func TestTransportCloseIdleConnections(t *testing.T) {
 func TestNewTransportRejects(t *testing.T) {
 	k := apiKey(t, "k-1")
 
-	_, err := auth.NewTransport("https://api.infobip.com", nil, nil)
-	require.ErrorContains(t, err, "authenticator is nil")
-	_, err = auth.NewTransport("https://api.infobip.com", (*auth.APIKey)(nil), nil)
+	_, err := auth.NewTransport("https://api.infobip.com", (*auth.APIKey)(nil), nil)
 	require.ErrorContains(t, err, "nil *auth.APIKey")
 
 	for _, tc := range []struct {
@@ -1054,7 +1052,7 @@ func TestTransportLookupFailingAfterRenew(t *testing.T) {
 	r := newRenewerStub()
 	r.lookupErr = errStub
 	tr := newTransport(t, "https://api.infobip.com", r, base)
-	req, bodies := trackedRequest(t, http.MethodPost, "https://api.infobip.com/sms/2/text/advanced", "p", true)
+	req, bodies := trackedRequest(t, http.MethodPost, "https://api.infobip.com/sms/3/messages", "p", true)
 	resp, err := tr.RoundTrip(req)
 	require.Nil(t, resp)
 	require.ErrorIs(t, err, errStub)

@@ -152,26 +152,26 @@ func (ks *keyStore) add(k *apiKey) {
 
 // accepts reports whether the App key secret may be used at now from the
 // address from.
-func (ks *keyStore) accepts(secret string, now time.Time, from netip.Addr) bool {
+func (ks *keyStore) accepts(secret string, now time.Time, from netip.Addr) (id string, ok bool) {
 	k, ok := ks.bySecret[secret]
 	if !ok || !k.enabled {
-		return false
+		return "", false
 	}
 	if !k.validFrom.IsZero() && now.Before(k.validFrom) {
-		return false
+		return "", false
 	}
 	if !k.validTo.IsZero() && !now.Before(k.validTo) {
-		return false
+		return "", false
 	}
 	if len(k.allowedIPs) == 0 {
-		return true
+		return k.id, true
 	}
 	for _, a := range k.allowedIPs {
 		if p, err := parseIPOrPrefix(a); err == nil && p.Contains(from) {
-			return true
+			return k.id, true
 		}
 	}
-	return false
+	return "", false
 }
 
 // spend counts one request on route against the daily limit. It returns
@@ -224,7 +224,7 @@ func (s *Server) registerAPIKeyRoutes() {
 func (s *Server) keyManager(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		authz := r.Header.Get("Authorization")
-		if !s.authorized(authz, remoteAddr(r)) {
+		if _, ok := s.authorized(authz, remoteAddr(r)); !ok {
 			writeNewError(w, http.StatusUnauthorized, "E401",
 				"The request lacks valid authentication credentials for the requested resource.",
 				"Check the resources and adjust authentication credentials.")

@@ -115,6 +115,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -156,17 +157,20 @@ const (
 	// in an "Authorization: Basic" header they are refused with 401.
 	RouteToken = "POST /auth/1/oauth2/token"
 	// RouteBalance is a protected route answering
-	// {"balance":42.5,"currency":"EUR"}.
+	// {"balance":42.5,"currency":"EUR"}, or the amount [Server.SetBalance]
+	// set for the caller.
 	RouteBalance = "GET /account/1/balance"
-	// RouteSendSMS is a protected route that takes a JSON body and answers
-	// like Infobip's SMS API, with a bulk ID and one PENDING message.
-	RouteSendSMS = "POST /sms/2/text/advanced"
+	// RouteSendSMS is a protected route, the path of Infobip's current SMS
+	// API ("Send SMS message", v3), that takes a JSON body and answers like
+	// it, with a bulk ID and one PENDING message per destination.
+	RouteSendSMS = "POST /sms/3/messages"
 )
 
 // epoch is the instant at which the clock of every new [Server] starts.
 var epoch = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 const (
+	defaultBalance       = 42.5
 	defaultTokenLifetime = 2 * time.Hour
 	defaultIdleTimeout   = 60 * time.Minute
 	// maxRecorded is how many requests [Server.Requests] keeps per route.
@@ -186,6 +190,9 @@ type Server struct {
 	closing chan struct{} // closed by Close to release hanging handlers
 	once    sync.Once
 
+	errorLog *log.Logger                // the http.Server's, writing to logTo
+	logTo    atomic.Pointer[log.Logger] // nil: discard
+
 	mu            sync.Mutex
 	routes        map[string]bool // registered patterns
 	keys          keyStore        // App keys, managed on the API key routes
@@ -194,8 +201,10 @@ type Server struct {
 	tokenLifetime time.Duration
 	tokenType     string // token_type of token answers; "" leaves it out
 	idleTimeout   time.Duration
-	sessions      map[string]*session  // by IBSSO token
-	tokens        map[string]time.Time // access token -> expiry
+	sessions      map[string]*session // by IBSSO token
+	logins        map[string]int      // sessions created, by username
+	tokens        map[string]issued   // by access token
+	balances      map[string]float64  // by identity
 	counts        map[string]int
 	requests      map[string][]Request
 	faults        map[string][]*Fault
@@ -205,7 +214,9 @@ type Server struct {
 // loopback address. The caller must call [Server.Close] when done.
 func NewServer() *Server {
 	s := newServer()
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.srv.Config.ErrorLog = s.errorLog
+	s.srv.Start()
 	s.URL = s.srv.URL
 	return s
 }
@@ -215,9 +226,29 @@ func NewServer() *Server {
 // caller must call [Server.Close] when done.
 func NewTLSServer() *Server {
 	s := newServer()
-	s.srv = httptest.NewTLSServer(http.HandlerFunc(s.serve))
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.srv.Config.ErrorLog = s.errorLog
+	s.srv.StartTLS()
 	s.URL = s.srv.URL
 	return s
+}
+
+// SetErrorLog sends what the underlying http.Server logs (TLS handshake
+// errors such as a plain-http request to a TLS server, panics in
+// handlers) to l. By default it is discarded, so that tests that probe
+// such errors on purpose print nothing. Call it before sending requests.
+func (s *Server) SetErrorLog(l *log.Logger) {
+	s.logTo.Store(l)
+}
+
+// logWriter forwards the http.Server's log to the logger of SetErrorLog.
+type logWriter struct{ s *Server }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	if l := w.s.logTo.Load(); l != nil {
+		l.Print(string(p))
+	}
+	return len(p), nil
 }
 
 func newServer() *Server {
@@ -231,7 +262,9 @@ func newServer() *Server {
 		tokenLifetime: defaultTokenLifetime,
 		idleTimeout:   defaultIdleTimeout,
 		sessions:      make(map[string]*session),
-		tokens:        make(map[string]time.Time),
+		logins:        make(map[string]int),
+		tokens:        make(map[string]issued),
+		balances:      make(map[string]float64),
 		counts:        make(map[string]int),
 		requests:      make(map[string][]Request),
 		faults:        make(map[string][]*Fault),
@@ -239,10 +272,62 @@ func newServer() *Server {
 	s.HandleFunc(RouteCreateSession, s.createSession)
 	s.HandleFunc(RouteDestroySession, s.destroySession)
 	s.HandleFunc(RouteToken, s.issueToken)
-	s.HandleFunc(RouteBalance, s.protected(s.balance))
-	s.HandleFunc(RouteSendSMS, s.protected(s.sendSMS))
+	s.errorLog = log.New(logWriter{s}, "", 0)
+	s.Handle(RouteBalance, http.HandlerFunc(s.balance))
+	s.Handle(RouteSendSMS, http.HandlerFunc(s.sendSMS))
 	s.registerAPIKeyRoutes()
 	return s
+}
+
+// Handle registers h on the server under a [net/http.ServeMux] pattern,
+// behind the server's authentication, as Infobip's API routes are: a
+// request without valid credentials of one of the four schemes gets
+// Infobip's 401 and never reaches h. Inside h, [Identity] tells whose
+// credentials they were. Use it to fake the Infobip endpoints a service
+// calls, and test the whole service offline. Routes are counted, recorded
+// and faulted like the built-in ones, and Handle panics as
+// [Server.HandleFunc] does.
+func (s *Server) Handle(pattern string, h http.Handler) {
+	s.HandleFunc(pattern, s.protected(h))
+}
+
+// Identity reports whose credentials authenticated r, a request that a
+// handler registered with [Server.Handle] (or a built-in protected route)
+// is serving: the username for Basic and IBSSO, the client ID for OAuth,
+// the key's ID for App. It is "" for any other request.
+func Identity(r *http.Request) string {
+	who, _ := r.Context().Value(identityKey{}).(string)
+	return who
+}
+
+// SetBalance makes [RouteBalance] answer amount (in EUR) to requests from
+// identity (see [Identity]), so that a test can tell users apart.
+func (s *Server) SetBalance(identity string, amount float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.balances[identity] = amount
+}
+
+// ActiveSessionsOf reports how many IBSSO sessions of username are alive
+// now, as [Server.ActiveSessions] counts them.
+func (s *Server) ActiveSessionsOf(username string) int {
+	now := s.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, ss := range s.sessions {
+		if ss.user == username && now.Before(ss.last.Add(s.idleTimeout)) {
+			n++
+		}
+	}
+	return n
+}
+
+// Logins reports how many IBSSO sessions the server created for username.
+func (s *Server) Logins(username string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.logins[username]
 }
 
 // Client returns an HTTP client configured for requests to the server. For

@@ -215,7 +215,7 @@ func TestMissingOrUnknownScheme(t *testing.T) {
 	for _, authz := range []string{"", "Token abc", authtest.APIKey, "Digest username=aladdin", "IBSSO ", "Bearer "} {
 		requireUnauthorized(t, balance(t, s, authz))
 	}
-	requireUnauthorized(t, call(t, s, http.MethodPost, "/sms/2/text/advanced", "", "application/json", `{}`))
+	requireUnauthorized(t, call(t, s, http.MethodPost, "/sms/3/messages", "", "application/json", `{}`))
 }
 
 func TestSessionLifecycle(t *testing.T) {
@@ -318,7 +318,7 @@ func TestSessionBoundToIP(t *testing.T) {
 	// 401 in the older body, on every route; the creator keeps it.
 	bound := create(false)
 	requireUnauthorized(t, get(there, bound))
-	requireUnauthorized(t, send(t, there, http.MethodPost, s.URL+"/sms/2/text/advanced", bound, "application/json", `{}`))
+	requireUnauthorized(t, send(t, there, http.MethodPost, s.URL+"/sms/3/messages", bound, "application/json", `{}`))
 	requireNewError(t, send(t, there, http.MethodGet, s.URL+keysPath, bound, "", ""), http.StatusUnauthorized, "E401")
 	requireUnauthorized(t, send(t, there, http.MethodDelete, s.URL+"/auth/1/session", bound, "", ""))
 	require.Equal(t, 1, s.ActiveSessions())
@@ -513,7 +513,7 @@ func TestRevokeAndExpireAll(t *testing.T) {
 func TestSendSMS(t *testing.T) {
 	s := newServer(t)
 	const msg = `{"messages":[{"destinations":[{"to":"41793026727"}],"text":"hi"}]}`
-	r := call(t, s, http.MethodPost, "/sms/2/text/advanced", "App "+authtest.APIKey, "application/json", msg)
+	r := call(t, s, http.MethodPost, "/sms/3/messages", "App "+authtest.APIKey, "application/json", msg)
 	require.Equal(t, http.StatusOK, r.status, r.body)
 	var out struct {
 		BulkID   string
@@ -528,7 +528,7 @@ func TestSendSMS(t *testing.T) {
 	require.NotEmpty(t, out.Messages[0].MessageID)
 	require.Equal(t, "PENDING", out.Messages[0].Status.GroupName)
 
-	r = call(t, s, http.MethodPost, "/sms/2/text/advanced", "App "+authtest.APIKey, "application/json", `{"messages":`)
+	r = call(t, s, http.MethodPost, "/sms/3/messages", "App "+authtest.APIKey, "application/json", `{"messages":`)
 	require.Equal(t, http.StatusBadRequest, r.status)
 	require.Contains(t, r.body, `"messageId":"BAD_REQUEST"`)
 

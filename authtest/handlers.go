@@ -2,6 +2,7 @@ package authtest
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"mime"
@@ -94,7 +95,7 @@ func writeNewError(w http.ResponseWriter, status int, code, description, action 
 
 // unauthorized answers 401 with the older error body, as Infobip documents
 // for the protected routes (ApiException401 on GET /account/1/balance and
-// POST /sms/2/text/advanced) and for destroying a session; its text is the
+// POST /sms/3/messages) and for destroying a session; its text is the
 // one Infobip sends for wrong credentials.
 func unauthorized(w http.ResponseWriter) {
 	writeOldError(w, http.StatusUnauthorized, "UNAUTHORIZED", "Invalid login details", nil)
@@ -146,7 +147,8 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 	token := ""
 	if ok {
 		token = newUUID()
-		s.sessions[token] = &session{last: now, from: remoteAddr(r), unsafe: in.Unsafe}
+		s.sessions[token] = &session{user: *in.Username, last: now, from: remoteAddr(r), unsafe: in.Unsafe}
+		s.logins[*in.Username]++
 	}
 	s.mu.Unlock()
 	if !ok {
@@ -177,6 +179,7 @@ func (s *Server) destroySession(w http.ResponseWriter, r *http.Request) {
 
 // session is an IBSSO session the server created.
 type session struct {
+	user string     // the username it was created for
 	last time.Time  // creation or last accepted use
 	from netip.Addr // the address of the client that created it
 	// unsafe is the create request's "unsafe": Infobip binds a session to
@@ -249,7 +252,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 	if ok {
 		token = newOpaque()
 		lifetime = int64(s.tokenLifetime / time.Second)
-		s.tokens[token] = now.Add(time.Duration(lifetime) * time.Second)
+		s.tokens[token] = issued{client: id, expiry: now.Add(time.Duration(lifetime) * time.Second)}
 	}
 	s.mu.Unlock()
 	if !ok {
@@ -265,27 +268,38 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 	}{token, lifetime, typ})
 }
 
+// issued is an OAuth access token the server issued.
+type issued struct {
+	client string
+	expiry time.Time
+}
+
+type identityKey struct{}
+
 // protected wraps a handler so that it runs only for requests carrying
-// valid credentials of one of the four schemes.
-func (s *Server) protected(h http.HandlerFunc) http.HandlerFunc {
+// valid credentials of one of the four schemes, and gives it the
+// [Identity] they prove.
+func (s *Server) protected(h http.Handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !s.authorized(r.Header.Get("Authorization"), remoteAddr(r)) {
+		who, ok := s.authorized(r.Header.Get("Authorization"), remoteAddr(r))
+		if !ok {
 			unauthorized(w)
 			return
 		}
-		h(w, r)
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, who)))
 	}
 }
 
 // authorized reports whether an Authorization header value, sent from the
-// address from, is accepted. An IBSSO session must be used from the address
-// that created it, unless it is unsafe; an accepted use slides its idle
-// deadline. An App key must be enabled, inside its validity window on
-// the server's clock, and used from one of its allowed IPs, if it has any.
-func (s *Server) authorized(v string, from netip.Addr) bool {
+// address from, is accepted, and whose it is. An IBSSO session must be used
+// from the address that created it, unless it is unsafe; an accepted use
+// slides its idle deadline. An App key must be enabled, inside its validity
+// window on the server's clock, and used from one of its allowed IPs, if it
+// has any.
+func (s *Server) authorized(v string, from netip.Addr) (identity string, ok bool) {
 	scheme, cred := cutScheme(v)
 	if cred == "" {
-		return false
+		return "", false
 	}
 	now := s.Now()
 	s.mu.Lock()
@@ -296,54 +310,89 @@ func (s *Server) authorized(v string, from netip.Addr) bool {
 	case "basic":
 		b, err := base64.StdEncoding.DecodeString(cred)
 		if err != nil {
-			return false
+			return "", false
 		}
 		user, pass, ok := strings.Cut(string(b), ":")
 		want, known := s.users[user]
-		return ok && known && want == pass
+		return user, ok && known && want == pass
 	case "ibsso":
 		ss := s.liveSession(cred, now, from)
 		if ss == nil {
-			return false
+			return "", false
 		}
 		ss.last = now
-		return true
+		return ss.user, true
 	case "bearer":
-		expiry, ok := s.tokens[cred]
-		if ok && !now.Before(expiry) {
+		t, ok := s.tokens[cred]
+		if ok && !now.Before(t.expiry) {
 			delete(s.tokens, cred)
-			return false
+			return "", false
 		}
-		return ok
+		return t.client, ok
 	}
-	return false
+	return "", false
 }
 
-// balance serves [RouteBalance].
-func (s *Server) balance(w http.ResponseWriter, _ *http.Request) {
+// balance serves [RouteBalance]: 42.5 EUR, unless [Server.SetBalance] gave
+// the caller's identity another amount.
+func (s *Server) balance(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	amount, ok := s.balances[Identity(r)]
+	s.mu.Unlock()
+	if !ok {
+		amount = defaultBalance
+	}
 	writeJSON(w, http.StatusOK, struct {
 		Balance  float64 `json:"balance"`
 		Currency string  `json:"currency"`
-	}{42.5, "EUR"})
+	}{amount, "EUR"})
 }
 
-// sendSMS serves [RouteSendSMS].
+// sendSMS serves [RouteSendSMS] like Infobip's "Send SMS message" (POST
+// /sms/3/messages): for each destination of each message in
+// {"messages":[{"destinations":[{"to":"…"}],…}]} one message ID with the
+// status PENDING_ACCEPTED; a body without destinations gets one message
+// with no destination. Any JSON is accepted: the fake checks
+// authentication, not the message.
 func (s *Server) sendSMS(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Messages []struct {
+			Destinations []struct {
+				To string `json:"to"`
+			} `json:"destinations"`
+		} `json:"messages"`
+	}
 	var buf bytes.Buffer
 	_, _ = buf.ReadFrom(r.Body)
 	if !json.Valid(buf.Bytes()) {
 		writeOldError(w, http.StatusBadRequest, "BAD_REQUEST", "Bad request", nil)
 		return
 	}
+	_ = json.Unmarshal(buf.Bytes(), &in) // another shape: no destinations
 	type status struct {
-		GroupName string `json:"groupName"`
+		GroupID     int    `json:"groupId"`
+		GroupName   string `json:"groupName"`
+		ID          int    `json:"id"`
+		Name        string `json:"name"`
+		Description string `json:"description"`
 	}
 	type message struct {
-		MessageID string `json:"messageId"`
-		Status    status `json:"status"`
+		MessageID   string `json:"messageId"`
+		Status      status `json:"status"`
+		Destination string `json:"destination,omitempty"`
+	}
+	pending := status{1, "PENDING", 26, "PENDING_ACCEPTED", "Message sent to next instance"}
+	var out []message
+	for _, m := range in.Messages {
+		for _, d := range m.Destinations {
+			out = append(out, message{newUUID(), pending, d.To})
+		}
+	}
+	if out == nil {
+		out = []message{{MessageID: newUUID(), Status: pending}}
 	}
 	writeJSON(w, http.StatusOK, struct {
 		BulkID   string    `json:"bulkId"`
 		Messages []message `json:"messages"`
-	}{newUUID(), []message{{MessageID: newUUID(), Status: status{GroupName: "PENDING"}}}})
+	}{newUUID(), out})
 }

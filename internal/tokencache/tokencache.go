@@ -41,6 +41,7 @@ type Event struct {
 	Duration time.Duration
 	Expiry   time.Time
 	Err      error
+	Pause    time.Duration // after a failure: no fetch starts for this long
 }
 
 // Config configures a [Cache]. Fetch is required; zero values elsewhere
@@ -330,10 +331,12 @@ func (c *Cache) run(ctx context.Context, cl *call, reason string, stale *Token) 
 	c.mu.Lock()
 	now := c.cfg.Now()
 	var discard *Token
+	var pause time.Duration
 	switch {
 	case err != nil:
 		c.failures++
-		c.pause.set(c.since(now), c.backoff(err))
+		pause = c.backoff(err)
+		c.pause.set(c.since(now), pause)
 		c.lastErr = err
 		if e := c.cur.Load(); e != nil && stale != nil && e.tok == stale {
 			c.cur.Store(nil) // handed to the fetch to dispose of
@@ -355,7 +358,7 @@ func (c *Cache) run(ctx context.Context, cl *call, reason string, stale *Token) 
 	// Report before releasing the waiters, so that a caller who got the
 	// result also sees the event.
 	if c.cfg.OnFetch != nil {
-		ev := Event{Reason: reason, Start: start, Duration: elapsed, Err: err}
+		ev := Event{Reason: reason, Start: start, Duration: elapsed, Err: err, Pause: pause}
 		if err == nil {
 			ev.Expiry = tok.Expiry
 		}

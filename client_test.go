@@ -1,0 +1,288 @@
+package auth_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ibkit/auth"
+	"github.com/ibkit/auth/authtest"
+)
+
+// envSchemes configure FromEnv for App, Basic, IBSSO and OAuth, in that
+// order, with the credentials every authtest server accepts.
+var envSchemes = [][]string{
+	{"IB_API_KEY=" + authtest.APIKey},
+	{"IB_USERNAME=" + authtest.Username, "IB_PASSWORD=" + authtest.Password},
+	{"IB_USERNAME=" + authtest.Username, "IB_PASSWORD=" + authtest.Password, "IB_AUTH=ibsso"},
+	{"IB_CLIENT_ID=" + authtest.ClientID, "IB_CLIENT_SECRET=" + authtest.ClientSecret},
+}
+
+// schemes builds each of the four authenticators for srv, made without an
+// HTTPClient of their own unless own is set.
+func schemes(t *testing.T, srv *authtest.Server, own *http.Client) map[string]auth.Authenticator {
+	t.Helper()
+	key, err := auth.NewAPIKey(authtest.APIKey)
+	require.NoError(t, err)
+	basic, err := auth.NewBasic(authtest.Username, authtest.Password)
+	require.NoError(t, err)
+	ibsso, err := auth.NewIBSSO(auth.IBSSOConfig{BaseURL: srv.URL, Username: authtest.Username, Password: authtest.Password, Now: srv.Now, HTTPClient: own})
+	require.NoError(t, err)
+	t.Cleanup(func() { ibsso.Close(context.Background()) })
+	bearer, err := auth.NewOAuth(auth.OAuthConfig{BaseURL: srv.URL, ClientID: authtest.ClientID, ClientSecret: authtest.ClientSecret, Now: srv.Now, HTTPClient: own})
+	require.NoError(t, err)
+	t.Cleanup(func() { bearer.Close(context.Background()) })
+	return map[string]auth.Authenticator{"App": key, "Basic": basic, "IBSSO": ibsso, "Bearer": bearer}
+}
+
+func TestNewClientLeavesTheBaseClientAlone(t *testing.T) {
+	srv := setup(t)
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	redirects := 0
+	base := &http.Client{
+		Transport:     srv.Client().Transport,
+		Timeout:       7 * time.Second,
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { redirects++; return nil },
+	}
+	before := *base
+	c, err := auth.NewClient(srv.URL, apiKey(t, authtest.APIKey), base)
+	require.NoError(t, err)
+	require.NotSame(t, base, c)
+	require.Equal(t, before.Transport, base.Transport, "base's transport is not replaced")
+	require.Equal(t, 7*time.Second, c.Timeout)
+	require.Same(t, jar, c.Jar)
+	srv.HandleFunc("GET /moved", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/account/1/balance", http.StatusFound)
+	})
+	resp, err := c.Get(srv.URL + "/moved")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, readAll(t, resp))
+	require.Equal(t, 1, redirects, "CheckRedirect is kept")
+	require.Equal(t, http.StatusUnauthorized, getBalance(t, base, srv), "base sends no credentials")
+}
+
+// Infobip's own Go SDK defaults to http.DefaultClient: wrapping it must not
+// make every http.Get in the process carry the key.
+func TestNewClientOverDefaultClient(t *testing.T) {
+	srv := setup(t)
+	before := http.DefaultClient.Transport
+	c, err := auth.NewClient(srv.URL, apiKey(t, authtest.APIKey), http.DefaultClient)
+	require.NoError(t, err)
+	require.Equal(t, before, http.DefaultClient.Transport)
+	require.Equal(t, http.StatusOK, getBalance(t, c, srv))
+	require.Equal(t, http.StatusUnauthorized, getBalance(t, http.DefaultClient, srv))
+	reqs := srv.Requests(authtest.RouteBalance)
+	require.Empty(t, reqs[len(reqs)-1].Header.Get("Authorization"))
+}
+
+// A TLS server with its own CA: the user's client trusts it, and the
+// session and token requests go through that client too, whether the
+// authenticator came from NewClient or FromEnv with an option.
+func TestPrivateCAForAllSchemes(t *testing.T) {
+	srv := authtest.NewTLSServer()
+	t.Cleanup(srv.Close)
+	t.Run("NewClient lends its client to the fetches", func(t *testing.T) {
+		for name, a := range schemes(t, srv, nil) {
+			c, err := auth.NewClient(srv.URL, a, srv.Client())
+			require.NoError(t, err, name)
+			require.Equal(t, http.StatusOK, getBalance(t, c, srv), name)
+		}
+	})
+	t.Run("without it the fetch does not trust the CA (control)", func(t *testing.T) {
+		a := schemes(t, srv, nil)["Bearer"]
+		tr, err := auth.NewTransport(srv.URL, a, srv.Client().Transport)
+		require.NoError(t, err)
+		_, err = (&http.Client{Transport: tr}).Get(srv.URL + "/account/1/balance")
+		require.ErrorContains(t, err, "certificate")
+	})
+	t.Run("an authenticator's own client wins", func(t *testing.T) {
+		a := schemes(t, srv, &http.Client{})["IBSSO"]
+		c, err := auth.NewClient(srv.URL, a, srv.Client())
+		require.NoError(t, err)
+		_, err = c.Get(srv.URL + "/account/1/balance")
+		require.ErrorContains(t, err, "certificate")
+	})
+	t.Run("FromEnv with WithHTTPClient", func(t *testing.T) {
+		for _, env := range envSchemes {
+			clearEnv(t, append([]string{"IB_BASE_URL=" + srv.URL}, env...)...)
+			baseURL, a, err := auth.FromEnv(auth.WithHTTPClient(srv.Client()), auth.WithClock(srv.Now))
+			require.NoError(t, err)
+			tr, err := auth.NewTransport(baseURL, a, srv.Client().Transport)
+			require.NoError(t, err)
+			require.Equal(t, http.StatusOK, getBalance(t, &http.Client{Transport: tr}, srv), env[0])
+			require.NoError(t, auth.Close(context.Background(), a))
+		}
+	})
+}
+
+func TestCloseWhateverFromEnvReturns(t *testing.T) {
+	srv := setup(t)
+	for i, env := range envSchemes {
+		clearEnv(t, append([]string{"IB_BASE_URL=" + srv.URL}, env...)...)
+		baseURL, a, err := auth.FromEnv(auth.WithClock(srv.Now))
+		require.NoError(t, err)
+		c, err := auth.NewClient(baseURL, a, nil)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, getBalance(t, c, srv))
+		before := srv.Count(authtest.RouteDestroySession)
+		require.NoError(t, auth.Close(context.Background(), a))
+		require.Equal(t, 0, srv.ActiveSessions())
+		_, err = a.Authorization(context.Background())
+		switch i {
+		case 2: // IBSSO: the session is destroyed
+			require.Equal(t, before+1, srv.Count(authtest.RouteDestroySession))
+			require.ErrorIs(t, err, auth.ErrClosed)
+		case 3: // OAuth: stopped
+			require.ErrorIs(t, err, auth.ErrClosed)
+		default: // App and Basic hold nothing
+			require.NoError(t, err)
+		}
+	}
+	require.NoError(t, auth.Close(context.Background(), nil))
+}
+
+func TestBearerClose(t *testing.T) {
+	srv := setup(t)
+	b, ev := newOAuth(t, srv)
+	h, err := b.Authorization(context.Background())
+	require.NoError(t, err)
+	require.NoError(t, b.Close(context.Background()))
+	srv.Advance(2 * time.Hour)
+	_, err = b.Authorization(context.Background())
+	require.ErrorIs(t, err, auth.ErrClosed)
+	require.ErrorIs(t, b.Renew(context.Background(), h), auth.ErrClosed)
+	_, err = b.TokenSource().Token()
+	require.ErrorIs(t, err, auth.ErrClosed)
+	require.NoError(t, b.Close(context.Background()), "twice is fine")
+	require.Equal(t, []string{auth.ReasonInitial}, ev.reasons())
+	require.Equal(t, 1, srv.Count(authtest.RouteToken))
+}
+
+// syncBuffer is a bytes.Buffer for a slog handler written from several
+// goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// The logger says why a request went out without credentials (an origin
+// that is not the base URL's: localhost against 127.0.0.1), reports
+// fetches and failures, and never a secret.
+func TestLoggerExplainsWithheldCredentialsAndFetches(t *testing.T) {
+	srv := setup(t)
+	var buf syncBuffer
+	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	b, _ := newOAuth(t, srv, func(c *auth.OAuthConfig) { c.Logger = logger })
+	c, err := auth.NewClient(srv.URL, b, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, getBalance(t, c, srv))
+
+	localhost := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
+	resp, err := c.Get(localhost + "/account/1/balance?secret=in-the-query")
+	require.NoError(t, err)
+	readAll(t, resp)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+
+	srv.Advance(3 * time.Hour)
+	srv.Fail(authtest.RouteToken, authtest.Fault{Status: http.StatusServiceUnavailable, Times: 1})
+	_, err = b.Authorization(context.Background())
+	require.Error(t, err)
+
+	out := buf.String()
+	require.Contains(t, out, `"msg":"auth: token fetched"`)
+	require.Contains(t, out, `"reason":"initial"`)
+	require.Contains(t, out, `"msg":"auth: credentials withheld: the request's origin is not the base URL's"`)
+	require.Contains(t, out, `"origin":"`+localhost+`"`)
+	require.Contains(t, out, `"msg":"auth: fetch failed, backing off"`)
+	require.Contains(t, out, `"level":"WARN"`)
+	require.NotContains(t, out, "in-the-query")
+	require.NotContains(t, out, authtest.ClientSecret)
+	for _, r := range srv.Requests(authtest.RouteBalance) {
+		if tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "); tok != "" {
+			require.NotContains(t, out, tok)
+		}
+	}
+}
+
+func TestTransportRefusesAnotherAccountsAuthenticator(t *testing.T) {
+	srv := setup(t)
+	other := setup(t)
+	b, _ := newOAuth(t, srv)
+	_, err := auth.NewTransport(other.URL, b, nil)
+	require.ErrorContains(t, err, "auth: NewTransport: base URL "+other.URL+" is not the authenticator's ("+srv.URL+")")
+	_, err = auth.NewClient(srv.URL+"/", b, nil)
+	require.NoError(t, err, "the same origin, spelled with a slash")
+}
+
+// A request's own authenticator wins over the Transport's; a Transport
+// without one refuses a request that brings none, before sending it.
+func TestWithAuthenticator(t *testing.T) {
+	srv := setup(t)
+	srv.AddUser("alice", "alice-password-1")
+	alice, err := auth.NewBasic("alice", "alice-password-1")
+	require.NoError(t, err)
+
+	c, err := auth.NewClient(srv.URL, apiKey(t, authtest.APIKey), nil)
+	require.NoError(t, err)
+	req, err := http.NewRequestWithContext(auth.WithAuthenticator(context.Background(), alice), http.MethodGet, srv.URL+"/account/1/balance", nil)
+	require.NoError(t, err)
+	resp, err := c.Do(req)
+	require.NoError(t, err)
+	readAll(t, resp)
+	h, _ := alice.Authorization(context.Background())
+	require.Equal(t, h, lastAuthorization(t, srv, authtest.RouteBalance))
+
+	anonymous, err := auth.NewClient(srv.URL, nil, nil)
+	require.NoError(t, err)
+	before := srv.Count(authtest.RouteBalance)
+	_, err = anonymous.Get(srv.URL + "/account/1/balance")
+	require.ErrorContains(t, err, "auth: request has no authenticator")
+	require.Equal(t, before, srv.Count(authtest.RouteBalance), "nothing was sent")
+
+	// Another origin gets no credential, whoever's it is.
+	foreign := newRecordingServer(t, nil)
+	req, err = http.NewRequestWithContext(auth.WithAuthenticator(context.Background(), alice), http.MethodGet, foreign.URL+"/x", nil)
+	require.NoError(t, err)
+	resp, err = anonymous.Do(req)
+	require.NoError(t, err)
+	readAll(t, resp)
+	require.Nil(t, foreign.requests()[0].Authorization)
+	require.Same(t, auth.WithAuthenticator(req.Context(), nil), req.Context())
+}
+
+// RefreshEvent values are the documented constants.
+func TestRefreshEventConstants(t *testing.T) {
+	srv := setup(t)
+	s, ev := newIBSSO(t, srv)
+	_, err := s.Authorization(context.Background())
+	require.NoError(t, err)
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	require.Len(t, ev.all, 1)
+	require.Equal(t, auth.SchemeIBSSO, ev.all[0].Scheme)
+	require.Equal(t, auth.ReasonInitial, ev.all[0].Reason)
+	require.False(t, errors.Is(ev.all[0].Err, auth.ErrClosed))
+}
