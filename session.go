@@ -1,0 +1,373 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// LoginConfig configures [Login] and [ResumeSession]. Zero values mean the
+// defaults given. One LoginConfig may serve every user of an application.
+type LoginConfig struct {
+	// BaseURL is the account's API base URL, e.g. https://xxxxx.api.infobip.com.
+	BaseURL string
+	// HTTPClient sends the session requests, create ([Login]) and destroy
+	// ([Session.Logout]); it is copied, and redirects are never followed,
+	// so the password cannot travel to another host. Default: a client with
+	// http.DefaultTransport.
+	HTTPClient *http.Client
+	// Unsafe asks Infobip for a session not bound to the client's IP
+	// address.
+	Unsafe bool
+	// IdleTimeout is how long Infobip keeps an unused session. Default 60
+	// minutes. A session unused for IdleTimeout minus a margin (2 minutes,
+	// or a tenth of IdleTimeout if smaller) has expired.
+	IdleTimeout time.Duration
+	// FetchTimeout bounds each session request. Default 30 seconds.
+	FetchTimeout time.Duration
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Logger, if set, records each login and logout (info; warn when it
+	// failed). Records never hold a password or token.
+	Logger *slog.Logger
+}
+
+// ErrSessionExpired is the error of a [Session] that can no longer be
+// used: unused for too long, logged out, or rejected by Infobip. Test for
+// it with errors.Is and send the user back to the login page.
+var ErrSessionExpired = errors.New("auth: IBSSO session expired")
+
+var (
+	errSessionIdle      = fmt.Errorf("%w: unused for longer than its idle limit", ErrSessionExpired)
+	errSessionRejected  = fmt.Errorf("%w: Infobip rejected it", ErrSessionExpired)
+	errSessionLoggedOut = fmt.Errorf("%w: logged out", ErrSessionExpired)
+)
+
+// Session is the IBSSO session of one end user, from [Login] or
+// [ResumeSession]: "Authorization: IBSSO <token>". It holds the token and
+// nothing of the password, and it never logs in again. Once it has idled
+// out, been logged out, or been rejected by Infobip, every call fails with
+// an error that errors.Is [ErrSessionExpired].
+//
+// A Session is small (no goroutine, a few hundred bytes), safe for
+// concurrent use, and prints itself redacted. Give it to requests with
+// [WithAuthenticator], so that one client serves all users.
+type Session struct {
+	// The state lives behind a pointer so that Session's value methods
+	// (String and the like, which keep fmt out of its fields) copy no
+	// atomics.
+	p *sessionState
+}
+
+type sessionState struct {
+	env    *sessionEnv
+	header string       // "IBSSO <token>"
+	last   atomic.Int64 // last use, ns since sessionEpoch; unknownUse if not known
+	state  atomic.Int32
+}
+
+// Session states; any state but live makes the session expired.
+const (
+	sessionLive int32 = iota
+	sessionIdle
+	sessionRejected
+	sessionLoggingOut // Logout sent or failed: retry possible
+	sessionLoggedOut
+)
+
+// unknownUse marks a resumed session whose last use is not known: it is
+// sent as it is, and learns of its expiry from the API.
+const unknownUse = -1 << 63
+
+// sessionEpoch is what a Session measures instants from: on the monotonic
+// clock with time.Now, so a wall-clock step moves no idle count.
+var sessionEpoch = time.Now()
+
+// sessionEnv is what the sessions of one Login or ResumeSession call share.
+type sessionEnv struct {
+	endpoint     string
+	client       *http.Client
+	idle         time.Duration // the idle limit less the margin
+	fetchTimeout time.Duration
+	now          func() time.Time
+	logger       *slog.Logger
+	unsafe       bool
+}
+
+func newSessionEnv(op string, cfg LoginConfig) (*sessionEnv, error) {
+	_, base, err := parseBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("auth: %s: %w", op, trimPrefix(err))
+	}
+	if cfg.IdleTimeout < 0 {
+		return nil, fmt.Errorf("auth: %s: IdleTimeout is negative", op)
+	}
+	idle := cfg.IdleTimeout
+	if idle == 0 {
+		idle = defaultIdleTimeout
+	}
+	env := &sessionEnv{
+		endpoint:     base + sessionPath,
+		client:       noRedirects(cfg.HTTPClient),
+		idle:         idle - min(2*time.Minute, idle/10),
+		fetchTimeout: defaultFetchTimeout,
+		now:          cfg.Now,
+		logger:       cfg.Logger,
+		unsafe:       cfg.Unsafe,
+	}
+	if cfg.FetchTimeout > 0 {
+		env.fetchTimeout = cfg.FetchTimeout
+	}
+	if env.now == nil {
+		env.now = time.Now
+	}
+	return env, nil
+}
+
+// Login creates an IBSSO session for an end user who typed their Infobip
+// username and password into the application (POST /auth/1/session). The
+// password is sent once and kept nowhere: not in the Session, not in a
+// closure; the request body is zeroed as soon as the request is done.
+// Copies that the operating system or net/http's buffers hold for a while
+// are out of this package's reach.
+//
+// A refusal (wrong password, locked account, too many requests) is an
+// [*Error] whose Description a login page can show.
+func Login(ctx context.Context, cfg LoginConfig, username, password string) (*Session, error) {
+	env, err := newSessionEnv("Login", cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkCredential("username", username, false); err != nil {
+		return nil, fmt.Errorf("auth: Login: %w", trimPrefix(err))
+	}
+	if err := checkCredential("password", password, true); err != nil {
+		return nil, fmt.Errorf("auth: Login: %w", trimPrefix(err))
+	}
+	body := loginBody(username, password, env.unsafe)
+	defer clear(body)
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	fctx, cancel := context.WithTimeout(ctx, env.fetchTimeout)
+	defer cancel()
+	start := time.Now()
+	token, err := createSession(fctx, env.client, env.endpoint, body, password, env.now)
+	if env.logger != nil {
+		logSession(env.logger, "login", time.Since(start), err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return newSession(env, token, env.now()), nil
+}
+
+// ResumeSession returns the [Session] for a token that the application
+// stored earlier (see [Session.Token]). It sends nothing. Its last use is
+// not known, so it is sent as it is until Infobip rejects it (401 through a
+// [Transport]) or, once used, it idles out.
+func ResumeSession(cfg LoginConfig, token string) (*Session, error) {
+	env, err := newSessionEnv("ResumeSession", cfg)
+	if err != nil {
+		return nil, err
+	}
+	token = strings.TrimPrefix(token, "IBSSO ")
+	if err := checkCredential("session token", token, false); err != nil {
+		return nil, fmt.Errorf("auth: ResumeSession: %w", trimPrefix(err))
+	}
+	return newSession(env, token, time.Time{}), nil
+}
+
+func newSession(env *sessionEnv, token string, lastUse time.Time) *Session {
+	p := &sessionState{env: env, header: "IBSSO " + token}
+	if lastUse.IsZero() {
+		p.last.Store(unknownUse)
+	} else {
+		p.last.Store(int64(lastUse.Sub(sessionEpoch)))
+	}
+	return &Session{p: p}
+}
+
+// loginBody encodes the create-session request in a buffer of its own, so
+// that it can be zeroed (encoding/json would leave a copy in its pool).
+func loginBody(username, password string, unsafe bool) []byte {
+	b := make([]byte, 0, 64+len(username)+len(password))
+	b = append(b, `{"username":`...)
+	b = appendJSONString(b, username)
+	b = append(b, `,"password":`...)
+	b = appendJSONString(b, password)
+	if unsafe {
+		b = append(b, `,"unsafe":true`...)
+	}
+	return append(b, '}')
+}
+
+// appendJSONString appends s, valid UTF-8, as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
+// Authorization returns "IBSSO <token>", or an error that errors.Is
+// [ErrSessionExpired] once the session cannot be used. It takes no lock and
+// allocates nothing.
+func (s *Session) Authorization(context.Context) (string, error) {
+	if err := s.ready(); err != nil {
+		return "", err
+	}
+	return s.p.authorization()
+}
+
+func (s *sessionState) authorization() (string, error) {
+	if err := s.expired(); err != nil {
+		return "", err
+	}
+	n := int64(s.env.now().Sub(sessionEpoch))
+	last := s.last.Load()
+	if last != unknownUse && n-last >= int64(s.env.idle) {
+		s.state.CompareAndSwap(sessionLive, sessionIdle)
+		return "", s.expired()
+	}
+	// Record the use, at most once a second: a hot session's cache line
+	// stays mostly read.
+	if last == unknownUse || n-last >= int64(min(time.Second, s.env.idle/4)) || n < last {
+		s.last.CompareAndSwap(last, n)
+	}
+	return s.header, nil
+}
+
+func (s *Session) ready() error {
+	if s == nil || s.p == nil {
+		return notMade("Session", "Login or ResumeSession")
+	}
+	return nil
+}
+
+func (s *sessionState) expired() error {
+	switch s.state.Load() {
+	case sessionLive:
+		return nil
+	case sessionIdle:
+		return errSessionIdle
+	case sessionRejected:
+		return errSessionRejected
+	}
+	return errSessionLoggedOut
+}
+
+// Renew is how a [Transport] tells the session that Infobip answered 401
+// to a request that carried rejected. A Session never logs in again: it
+// marks itself expired and returns an error that errors.Is
+// [ErrSessionExpired]. A rejected header that is not this session's
+// changes nothing.
+func (s *Session) Renew(_ context.Context, rejected string) error {
+	if err := s.ready(); err != nil {
+		return err
+	}
+	if rejected == s.p.header {
+		s.p.state.CompareAndSwap(sessionLive, sessionRejected)
+	}
+	return s.p.expired()
+}
+
+// Token returns the session token, for the application to store (server
+// side only: it is a secret, as good as the password until the session
+// ends) and give to [ResumeSession] later.
+func (s *Session) Token() string {
+	if s.ready() != nil {
+		return ""
+	}
+	return strings.TrimPrefix(s.p.header, "IBSSO ")
+}
+
+// Logout destroys the session (DELETE /auth/1/session), bounded by
+// FetchTimeout as well as ctx. From its first call on, the session is
+// expired locally. A session Infobip has already ended is not an error.
+// Once a Logout has succeeded, calling it again does nothing; after a
+// failed one, calling it again tries again.
+func (s *Session) Logout(ctx context.Context) error {
+	if err := s.ready(); err != nil {
+		return err
+	}
+	return s.p.logout(ctx)
+}
+
+func (s *sessionState) logout(ctx context.Context) error {
+	if s.state.Load() == sessionLoggedOut {
+		return nil
+	}
+	s.state.Store(sessionLoggingOut)
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	start := time.Now()
+	err := destroySession(ctx, s.env.client, s.env.endpoint, s.header, s.env.fetchTimeout, s.env.now)
+	if isStatus(err, http.StatusUnauthorized) {
+		err = nil // ended already: idled out, or rejected
+	}
+	if s.env.logger != nil {
+		logSession(s.env.logger, "logout", time.Since(start), err)
+	}
+	if err != nil {
+		return err
+	}
+	s.state.Store(sessionLoggedOut)
+	return nil
+}
+
+func logSession(l *slog.Logger, op string, d time.Duration, err error) {
+	if err != nil {
+		l.LogAttrs(context.Background(), slog.LevelWarn, "auth: "+op+" failed",
+			slog.String("scheme", SchemeIBSSO), slog.Duration("duration", d), slog.String("error", err.Error()))
+		return
+	}
+	l.LogAttrs(context.Background(), slog.LevelInfo, "auth: "+op,
+		slog.String("scheme", SchemeIBSSO), slog.Duration("duration", d))
+}
+
+const sessionRedacted = "auth.Session{" + redacted + "}"
+
+// String returns a redacted description.
+func (s Session) String() string { return sessionRedacted }
+
+// GoString returns a redacted description.
+func (s Session) GoString() string { return sessionRedacted }
+
+// Format prints the redacted description for every verb.
+func (s Session) Format(f fmt.State, verb rune) { formatAs(f, verb, sessionRedacted) }
+
+// LogValue keeps the token out of slog output.
+func (s Session) LogValue() slog.Value { return slog.StringValue(sessionRedacted) }
+
+// trimPrefix drops the package prefix from an inner error's text, for an
+// entry point that adds its own: "auth: Login: username is empty".
+func trimPrefix(err error) error {
+	if msg, ok := strings.CutPrefix(err.Error(), "auth: "); ok {
+		return prefixless{msg, err}
+	}
+	return err
+}
+
+type prefixless struct {
+	msg string
+	err error
+}
+
+func (e prefixless) Error() string { return e.msg }
+func (e prefixless) Unwrap() error { return e.err }

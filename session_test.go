@@ -1,0 +1,294 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ibkit/auth"
+	"github.com/ibkit/auth/authtest"
+)
+
+func loginConfig(srv *authtest.Server) auth.LoginConfig {
+	return auth.LoginConfig{BaseURL: srv.URL, Now: srv.Now}
+}
+
+func login(t testing.TB, srv *authtest.Server, user, password string) *auth.Session {
+	t.Helper()
+	s, err := auth.Login(context.Background(), loginConfig(srv), user, password)
+	require.NoError(t, err)
+	return s
+}
+
+// balanceAs GETs the balance through c as the owner of a.
+func balanceAs(t testing.TB, c *http.Client, srv *authtest.Server, a auth.Authenticator) (*http.Response, error) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(auth.WithAuthenticator(context.Background(), a), http.MethodGet, srv.URL+"/account/1/balance", nil)
+	require.NoError(t, err)
+	return c.Do(req)
+}
+
+func TestLoginKeepsOnlyTheToken(t *testing.T) {
+	srv := setup(t)
+	s := login(t, srv, authtest.Username, authtest.Password)
+	h, err := s.Authorization(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, "IBSSO "+s.Token(), h)
+	require.Equal(t, 1, srv.ActiveSessionsOf(authtest.Username))
+	create := srv.Requests(authtest.RouteCreateSession)
+	require.Len(t, create, 1)
+	require.JSONEq(t, `{"username":"aladdin","password":"open-sesame-7"}`, string(create[0].Body))
+	require.Empty(t, create[0].Header.Get("Authorization"))
+
+	requireNotReachable(t, s, authtest.Password)
+	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%+v %#v %v", s, s, *s)} {
+		require.NotContains(t, out, s.Token())
+	}
+}
+
+// requireNotReachable walks every value reachable from v, unexported
+// fields, pointers, maps and interfaces included, and fails if a string or
+// byte slice among them contains secret.
+func requireNotReachable(t *testing.T, v any, secret string) {
+	t.Helper()
+	seen := map[uintptr]bool{}
+	var walk func(path string, v reflect.Value)
+	walk = func(path string, v reflect.Value) {
+		switch v.Kind() {
+		case reflect.String:
+			require.NotContains(t, v.String(), secret, path)
+		case reflect.Pointer, reflect.Interface:
+			if v.IsNil() {
+				return
+			}
+			if v.Kind() == reflect.Pointer {
+				if seen[v.Pointer()] {
+					return
+				}
+				seen[v.Pointer()] = true
+			}
+			walk(path, v.Elem())
+		case reflect.Struct:
+			for i := range v.NumField() {
+				walk(path+"."+v.Type().Field(i).Name, v.Field(i))
+			}
+		case reflect.Slice, reflect.Array:
+			if v.Type().Elem().Kind() == reflect.Uint8 {
+				b := make([]byte, v.Len())
+				reflect.Copy(reflect.ValueOf(b), v)
+				require.NotContains(t, string(b), secret, path)
+				return
+			}
+			for i := range v.Len() {
+				walk(path+"["+strconv.Itoa(i)+"]", v.Index(i))
+			}
+		case reflect.Map:
+			for _, k := range v.MapKeys() {
+				walk(path+"[key]", k)
+				walk(path+"[value]", v.MapIndex(k))
+			}
+		}
+	}
+	walk("", reflect.ValueOf(v))
+}
+
+func TestSessionIdlesOutAndNeverLogsInAgain(t *testing.T) {
+	srv := setup(t)
+	s := login(t, srv, authtest.Username, authtest.Password)
+	c, err := auth.NewClient(srv.URL, nil, nil)
+	require.NoError(t, err)
+	for range 3 {
+		srv.Advance(50 * time.Minute) // used within the limit: it slides
+		resp, err := balanceAs(t, c, srv, s)
+		require.NoError(t, err)
+		readAll(t, resp)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+	}
+	srv.Advance(59 * time.Minute) // the limit less the 2-minute margin
+	_, err = s.Authorization(context.Background())
+	require.ErrorIs(t, err, auth.ErrSessionExpired)
+	require.ErrorContains(t, err, "auth: IBSSO session expired: unused")
+	_, err = balanceAs(t, c, srv, s)
+	require.ErrorIs(t, err, auth.ErrSessionExpired)
+	require.Equal(t, 1, srv.Count(authtest.RouteCreateSession), "never logs in again")
+	require.Equal(t, 3, srv.Count(authtest.RouteBalance))
+}
+
+func TestSessionRejectedByInfobipExpires(t *testing.T) {
+	srv := setup(t)
+	s := login(t, srv, authtest.Username, authtest.Password)
+	c, err := auth.NewClient(srv.URL, nil, nil)
+	require.NoError(t, err)
+	srv.Revoke(s.Token())
+	_, err = balanceAs(t, c, srv, s)
+	require.ErrorIs(t, err, auth.ErrSessionExpired)
+	require.ErrorContains(t, err, "Infobip rejected it")
+	_, err = s.Authorization(context.Background())
+	require.ErrorIs(t, err, auth.ErrSessionExpired)
+	require.Equal(t, 1, srv.Count(authtest.RouteBalance), "no retry")
+	require.Equal(t, 1, srv.Count(authtest.RouteCreateSession))
+
+	// A rejection of another header changes nothing.
+	other := login(t, srv, authtest.Username, authtest.Password)
+	require.NoError(t, other.Renew(context.Background(), "IBSSO "+s.Token()))
+	_, err = other.Authorization(context.Background())
+	require.NoError(t, err)
+}
+
+func TestSessionLogout(t *testing.T) {
+	srv := setup(t)
+	s := login(t, srv, authtest.Username, authtest.Password)
+	require.NoError(t, s.Logout(context.Background()))
+	require.Equal(t, 0, srv.ActiveSessions())
+	require.Equal(t, "IBSSO "+s.Token(), lastAuthorization(t, srv, authtest.RouteDestroySession))
+	_, err := s.Authorization(context.Background())
+	require.ErrorIs(t, err, auth.ErrSessionExpired)
+	require.ErrorContains(t, err, "logged out")
+	require.NoError(t, s.Logout(context.Background()), "idempotent")
+	require.Equal(t, 1, srv.Count(authtest.RouteDestroySession))
+	require.NoError(t, auth.Close(context.Background(), s))
+	require.Equal(t, 1, srv.Count(authtest.RouteDestroySession))
+}
+
+func TestSessionLogoutFailureCanBeRetried(t *testing.T) {
+	srv := setup(t)
+	s := login(t, srv, authtest.Username, authtest.Password)
+	srv.Fail(authtest.RouteDestroySession, authtest.Fault{Status: http.StatusInternalServerError, Times: 1})
+	err := s.Logout(context.Background())
+	var apiErr *auth.Error
+	require.ErrorAs(t, err, &apiErr)
+	require.Equal(t, http.StatusInternalServerError, apiErr.StatusCode)
+	_, err = s.Authorization(context.Background())
+	require.ErrorIs(t, err, auth.ErrSessionExpired, "the user asked to leave")
+	require.NoError(t, s.Logout(context.Background()))
+	require.Equal(t, 0, srv.ActiveSessions())
+	require.Equal(t, 2, srv.Count(authtest.RouteDestroySession))
+}
+
+// A session Infobip has ended already (idle) logs out without error.
+func TestSessionLogoutAfterIdle(t *testing.T) {
+	srv := setup(t)
+	s := login(t, srv, authtest.Username, authtest.Password)
+	srv.Advance(2 * time.Hour)
+	require.NoError(t, s.Logout(context.Background()))
+}
+
+func TestResumeSession(t *testing.T) {
+	srv := setup(t)
+	first := login(t, srv, authtest.Username, authtest.Password)
+	stored := first.Token()
+
+	s, err := auth.ResumeSession(loginConfig(srv), stored)
+	require.NoError(t, err)
+	c, err := auth.NewClient(srv.URL, nil, nil)
+	require.NoError(t, err)
+	resp, err := balanceAs(t, c, srv, s)
+	require.NoError(t, err)
+	readAll(t, resp)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	// Resumed again, last use unknown: sent as is, and the 401 tells.
+	srv.Advance(2 * time.Hour)
+	s, err = auth.ResumeSession(loginConfig(srv), "IBSSO "+stored)
+	require.NoError(t, err)
+	_, err = balanceAs(t, c, srv, s)
+	require.ErrorIs(t, err, auth.ErrSessionExpired)
+	require.Equal(t, 1, srv.Count(authtest.RouteCreateSession))
+
+	_, err = auth.ResumeSession(loginConfig(srv), "bad token\n")
+	require.ErrorContains(t, err, "auth: ResumeSession: session token contains")
+	require.NotContains(t, err.Error(), "bad token")
+}
+
+// Refusals are *auth.Error values a login page can show.
+func TestLoginRefusals(t *testing.T) {
+	srv := setup(t)
+	_, err := auth.Login(context.Background(), loginConfig(srv), authtest.Username, "wrong-password")
+	var apiErr *auth.Error
+	require.ErrorAs(t, err, &apiErr)
+	require.Equal(t, http.StatusUnauthorized, apiErr.StatusCode)
+	require.Equal(t, "E401", apiErr.Code)
+	require.NotEmpty(t, apiErr.Description)
+	require.NotContains(t, err.Error(), "wrong-password")
+
+	srv.Fail(authtest.RouteCreateSession, authtest.Fault{Status: http.StatusTooManyRequests, Times: 1,
+		Body: `{"requestError":{"serviceException":{"messageId":"TOO_MANY_REQUESTS","text":"Too many requests"}}}`})
+	_, err = auth.Login(context.Background(), loginConfig(srv), authtest.Username, authtest.Password)
+	require.ErrorAs(t, err, &apiErr)
+	require.Equal(t, "E429", apiErr.Code)
+
+	for _, tc := range []struct{ user, password, want string }{
+		{"", "x-password", "auth: Login: username is empty"},
+		{"a:b\n", "x-password", "auth: Login: username contains a control character"},
+		{"alice", "", "auth: Login: password is empty"},
+	} {
+		_, err := auth.Login(context.Background(), loginConfig(srv), tc.user, tc.password)
+		require.ErrorContains(t, err, tc.want)
+	}
+	_, err = auth.Login(context.Background(), auth.LoginConfig{BaseURL: "http://example.com"}, "u", "p-password")
+	require.ErrorContains(t, err, "auth: Login: base URL")
+}
+
+// One client, 1,000 users at once, each with their own session: every
+// request carries its own user's session and nobody else's.
+func TestOneClientManyUsers(t *testing.T) {
+	srv := setup(t)
+	const users = 1000
+	sessions := make([]*auth.Session, users)
+	for i := range sessions {
+		name := "user" + strconv.Itoa(i)
+		srv.AddUser(name, name+"-password")
+		sessions[i] = login(t, srv, name, name+"-password")
+	}
+	base := httpBase(t)
+	c, err := auth.NewClient(srv.URL, nil, &http.Client{Transport: base})
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	errs := make(chan error, users)
+	for i, s := range sessions {
+		wg.Go(func() {
+			for range 3 {
+				req, err := http.NewRequestWithContext(auth.WithAuthenticator(context.Background(), s), http.MethodGet, srv.URL+"/account/1/balance", nil)
+				if err != nil {
+					errs <- err
+					return
+				}
+				req.Header.Set("X-User", strconv.Itoa(i))
+				resp, err := c.Do(req)
+				if err != nil {
+					errs <- err
+					return
+				}
+				readAll(t, resp)
+				if resp.StatusCode != http.StatusOK {
+					errs <- errors.New(resp.Status)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	got := srv.Requests(authtest.RouteBalance)
+	require.Len(t, got, 3*users)
+	for _, r := range got {
+		i, err := strconv.Atoi(r.Header.Get("X-User"))
+		require.NoError(t, err)
+		require.Equal(t, "IBSSO "+sessions[i].Token(), r.Header.Get("Authorization"))
+	}
+	for i := range 3 {
+		require.Equal(t, 1, srv.ActiveSessionsOf("user"+strconv.Itoa(i)))
+		require.Equal(t, 1, srv.Logins("user"+strconv.Itoa(i)))
+	}
+}
