@@ -3,13 +3,13 @@ package auth
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 )
 
 // APIKey authenticates with an Infobip API key: "Authorization: App <key>".
 // It is safe for concurrent use and prints itself redacted.
 type APIKey struct {
+	redacts[APIKey]
 	header string
 }
 
@@ -42,17 +42,3 @@ func (k *APIKey) ready() error {
 	}
 	return nil
 }
-
-const apiKeyRedacted = "auth.APIKey{" + redacted + "}"
-
-// String returns a redacted description.
-func (k APIKey) String() string { return apiKeyRedacted }
-
-// GoString returns a redacted description.
-func (k APIKey) GoString() string { return apiKeyRedacted }
-
-// Format prints the redacted description for every verb.
-func (k APIKey) Format(f fmt.State, verb rune) { formatAs(f, verb, apiKeyRedacted) }
-
-// LogValue keeps the key out of slog output.
-func (k APIKey) LogValue() slog.Value { return slog.StringValue(apiKeyRedacted) }

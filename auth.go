@@ -87,6 +87,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"reflect"
 	"strings"
 	"time"
@@ -204,8 +205,28 @@ func checkCredential(field, value string, allowInnerSpace bool) error {
 	return nil
 }
 
-// redacted is how every secret-holding value prints itself.
+// redacted is what stands where a secret was.
 const redacted = "[redacted]"
+
+// redacts, embedded first in every type that holds a secret, makes it
+// print as "auth.T{[redacted]}" with every fmt verb (%#v and %+v included)
+// and in slog, value and pointer alike: fmt and slog never walk into the
+// fields. One embedded type instead of four methods per type.
+type redacts[T any] struct{}
+
+func (redacts[T]) text() string { return reflect.TypeFor[T]().String() + "{" + redacted + "}" }
+
+// String returns "auth.T{[redacted]}".
+func (r redacts[T]) String() string { return r.text() }
+
+// GoString returns "auth.T{[redacted]}".
+func (r redacts[T]) GoString() string { return r.text() }
+
+// Format prints "auth.T{[redacted]}" for every verb.
+func (r redacts[T]) Format(f fmt.State, verb rune) { formatAs(f, verb, r.text()) }
+
+// LogValue keeps the secrets out of slog output.
+func (r redacts[T]) LogValue() slog.Value { return slog.StringValue(r.text()) }
 
 // formatAs implements fmt.Formatter for types that must print as a fixed
 // text: every verb, %#v and %+v included, prints text (quoted for %q), so

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"log/slog"
 	"strings"
 )
 
@@ -12,6 +11,7 @@ import (
 // authentication (RFC 7617). The header is computed once, at construction.
 // It is safe for concurrent use and prints itself redacted.
 type Basic struct {
+	redacts[Basic]
 	header string
 }
 
@@ -46,17 +46,3 @@ func (b *Basic) ready() error {
 	}
 	return nil
 }
-
-const basicRedacted = "auth.Basic{" + redacted + "}"
-
-// String returns a redacted description.
-func (b Basic) String() string { return basicRedacted }
-
-// GoString returns a redacted description.
-func (b Basic) GoString() string { return basicRedacted }
-
-// Format prints the redacted description for every verb.
-func (b Basic) Format(f fmt.State, verb rune) { formatAs(f, verb, basicRedacted) }
-
-// LogValue keeps the credentials out of slog output.
-func (b Basic) LogValue() slog.Value { return slog.StringValue(basicRedacted) }

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 )
 
@@ -30,7 +29,7 @@ func NewClient(baseURL string, a Authenticator, base *http.Client) (*http.Client
 	}
 	if a != nil {
 		if err := checkAuthenticator(a); err != nil {
-			return nil, fmt.Errorf("auth: NewClient: %w", err)
+			return nil, wrap("NewClient", err)
 		}
 		if f, ok := a.(fetcher); ok {
 			f.adoptClient(&c)

@@ -309,7 +309,7 @@ func FuzzOAuthTokenResponse(f *testing.F) {
 				t.Fatalf("header %q together with error %v", h, err)
 			}
 			msg := err.Error()
-			if !strings.HasPrefix(msg, "auth: fetch OAuth token: ") && !strings.HasPrefix(msg, "infobip: fetch OAuth token: ") {
+			if !strings.HasPrefix(msg, "auth: fetch OAuth token: ") {
 				t.Fatalf("bad error text %q", msg)
 			}
 			if strings.Contains(msg, fuzzSecret) && !bytes.Contains(body, []byte(fuzzSecret)) {

@@ -50,7 +50,7 @@ func FromEnv(opts ...EnvOption) (baseURL string, a Authenticator, err error) {
 	}
 	_, baseURL, err = parseBaseURL(raw)
 	if err != nil {
-		return "", nil, envError("IB_BASE_URL", err)
+		return "", nil, wrap("IB_BASE_URL", err)
 	}
 	scheme, err := envScheme()
 	if err != nil {
@@ -73,7 +73,7 @@ func FromEnv(opts ...EnvOption) (baseURL string, a Authenticator, err error) {
 			HTTPClient: o.client, Now: o.now, OnRefresh: o.onRefresh, Logger: o.logger})
 	}
 	if err != nil {
-		return "", nil, envError(strings.Join(vars, ", "), err)
+		return "", nil, wrap(strings.Join(vars, ", "), err)
 	}
 	return baseURL, a, nil
 }
@@ -103,23 +103,6 @@ func WithOnRefresh(f func(RefreshEvent)) EnvOption { return func(o *envOptions) 
 
 // WithLogger sets the logger of the authenticator (see [OAuthConfig.Logger]).
 func WithLogger(l *slog.Logger) EnvOption { return func(o *envOptions) { o.logger = l } }
-
-// envError puts the variables a constructor's error came from after the
-// package name, so the message reads "auth: IB_API_KEY: API key ...".
-func envError(vars string, err error) error {
-	return &fromEnvError{vars: vars, err: err}
-}
-
-type fromEnvError struct {
-	vars string
-	err  error
-}
-
-func (e *fromEnvError) Error() string {
-	return "auth: " + e.vars + ": " + strings.TrimPrefix(e.err.Error(), "auth: ")
-}
-
-func (e *fromEnvError) Unwrap() error { return e.err }
 
 const (
 	userVars   = "IB_USERNAME and IB_PASSWORD"

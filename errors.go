@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"html"
 	"io"
 	"math"
@@ -23,8 +22,13 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// maxErrorBody is how much of an error response's body is read.
-const maxErrorBody = 1 << 20
+// maxBody bounds how much of an Infobip answer is read: an error body, or
+// a session answer (x/oauth2 applies the same 1 MiB to token answers).
+const maxBody = 1 << 20
+
+// drainLimit bounds how much of a body is read only to let its connection
+// be reused (or kept in memory for a retry); a longer one is closed unread.
+const drainLimit = 4 << 10
 
 const (
 	// maxExcerpt bounds [Error.Excerpt], in bytes.
@@ -94,16 +98,16 @@ type Resource struct {
 
 // Error returns a one-line description of e, for example
 //
-//	infobip: create IBSSO session: 401 E401: Invalid login details
+//	auth: create IBSSO session: 401 E401: Invalid login details
 //
 // followed by the action and the violations, if any. The text is bounded in
 // length and holds no control characters.
 func (e *Error) Error() string {
 	if e == nil {
-		return "infobip: <nil>"
+		return "auth: <nil>"
 	}
 	var b strings.Builder
-	b.WriteString("infobip: ")
+	b.WriteString("auth: ")
 	if op := clean(e.Op, maxErrorText); op != "" {
 		b.WriteString(op)
 		b.WriteString(": ")
@@ -172,7 +176,7 @@ func ParseError(resp *http.Response) *Error {
 	var body []byte
 	if resp.Body != nil {
 		// A read error leaves what was read, which is parsed as it is.
-		body, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		body, _ = io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	}
 	e := parseErrorBody(resp.StatusCode, resp.Header, body, time.Now())
 	// An API or proxy may echo the request, Authorization included: scrub
@@ -228,7 +232,7 @@ func refusal(op string, status int, header http.Header, body []byte, now time.Ti
 // readRefusal reads at most 1 MiB of resp's body and parses it as refusal
 // does.
 func readRefusal(op string, resp *http.Response, now time.Time, secrets ...string) *Error {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	return refusal(op, resp.StatusCode, resp.Header, body, now, secrets...)
 }
 
@@ -241,7 +245,7 @@ func failure(op string, err error, secrets ...string) error {
 	sc := newScrubber(secrets...)
 	msg := err.Error()
 	if !sc.found(msg) {
-		return fmt.Errorf("auth: %s: %w", op, err)
+		return wrap(op, err)
 	}
 	scrubbed := &scrubbedError{msg: "auth: " + op + ": " + sc.text(msg)}
 	for _, ctxErr := range []error{context.Canceled, context.DeadlineExceeded} {
@@ -1144,3 +1148,21 @@ func searchRuns(l *layer, needles []needle, hit func(span, needle)) {
 		i = j
 	}
 }
+
+// opError is an error of an exported entry point: the package prefix once,
+// then the operation, then the cause, whose own prefix is dropped, as in
+// "auth: IB_BASE_URL: base URL is empty". errors.Is and errors.As see the
+// cause.
+type opError struct {
+	op  string
+	err error
+}
+
+// wrap returns err as the failure of op.
+func wrap(op string, err error) error { return &opError{op, err} }
+
+func (e *opError) Error() string {
+	return "auth: " + e.op + ": " + strings.TrimPrefix(e.err.Error(), "auth: ")
+}
+
+func (e *opError) Unwrap() error { return e.err }

@@ -52,7 +52,7 @@ func FuzzParseErrorBody(f *testing.F) {
 		if strings.ContainsFunc(msg, func(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' }) {
 			t.Fatalf("Error() holds a control character or line break: %q", msg)
 		}
-		if !strings.HasPrefix(msg, "infobip: fuzz: ") {
+		if !strings.HasPrefix(msg, "auth: fuzz: ") {
 			t.Fatalf("Error() = %q", msg)
 		}
 	})

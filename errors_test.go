@@ -365,7 +365,7 @@ func TestErrorText(t *testing.T) {
 		{
 			name: "new body with action and violations",
 			err:  withOp("create IBSSO session", auth.ParseError(response(400, newBody))),
-			want: "infobip: create IBSSO session: 400 E400: Request cannot be processed.; " +
+			want: "auth: create IBSSO session: 400 E400: Request cannot be processed.; " +
 				"Check the syntax, violations and adjust the request. " +
 				"(username: must not be empty; password: must not be empty)",
 		},
@@ -373,33 +373,33 @@ func TestErrorText(t *testing.T) {
 			name: "old body",
 			err: withOp("create IBSSO session", auth.ParseError(response(401,
 				`{"requestError":{"serviceException":{"messageId":"UNAUTHORIZED","text":"Invalid login details"}}}`))),
-			want: "infobip: create IBSSO session: 401 E401: Invalid login details",
+			want: "auth: create IBSSO session: 401 E401: Invalid login details",
 		},
 		{
 			name: "old body with validation errors, no operation",
 			err:  auth.ParseError(response(400, oldBody)),
-			want: "infobip: 400 E400: Bad request (password: must not be empty; " +
+			want: "auth: 400 E400: Bad request (password: must not be empty; " +
 				"username: must not be empty; username: size must be between 1 and 64)",
 		},
 		{
 			name: "HTML from a proxy",
 			err:  withOp("fetch OAuth token", auth.ParseError(response(502, proxyHTML))),
-			want: `infobip: fetch OAuth token: 502 E502: "` + proxyExcerpt + `"`,
+			want: `auth: fetch OAuth token: 502 E502: "` + proxyExcerpt + `"`,
 		},
 		{
 			name: "excerpt with quotes",
 			err:  auth.ParseError(response(500, `{"foo":"bar\\baz"}`)),
-			want: `infobip: 500 E500: "{\"foo\":\"bar\\\\baz\"}"`,
+			want: `auth: 500 E500: "{\"foo\":\"bar\\\\baz\"}"`,
 		},
 		{
 			name: "empty body",
 			err:  auth.ParseError(response(503, "")),
-			want: "infobip: 503 E503: Service Unavailable",
+			want: "auth: 503 E503: Service Unavailable",
 		},
 		{
 			name: "empty body, unknown status",
 			err:  auth.ParseError(response(599, "")),
-			want: "infobip: 599 E599",
+			want: "auth: 599 E599",
 		},
 		{
 			name: "control characters and white space in every field",
@@ -416,20 +416,20 @@ func TestErrorText(t *testing.T) {
 					{Property: "no violation"},
 				},
 			},
-			want: "infobip: fetch OAuth token: 401 E401: Invalid login details; [2JCheck your credentials " +
+			want: "auth: fetch OAuth token: 401 E401: Invalid login details; [2JCheck your credentials " +
 				"(client_id: must not be empty; no property; no violation)",
 		},
 		{
 			name: "long description",
 			err:  &auth.Error{StatusCode: 400, Code: "E400", Description: strings.Repeat("a", 1000)},
-			want: "infobip: 400 E400: " + strings.Repeat("a", 278) + "…",
+			want: "auth: 400 E400: " + strings.Repeat("a", 281) + "…",
 		},
 		{
 			name: "description cut inside a rune",
 			err:  &auth.Error{StatusCode: 400, Code: "E400", Description: "a" + strings.Repeat("é", 500)},
-			// 19 bytes of prefix, "a", then 138 two-byte runes: 296 bytes, the
-			// 297th would split a rune.
-			want: "infobip: 400 E400: a" + strings.Repeat("é", 138) + "…",
+			// 16 bytes of prefix, "a", then 140 two-byte runes: the cut at
+			// 297 bytes falls between two runes.
+			want: "auth: 400 E400: a" + strings.Repeat("é", 140) + "…",
 		},
 		{
 			name: "many violations",
@@ -441,14 +441,14 @@ func TestErrorText(t *testing.T) {
 					}
 					return v
 				}()},
-			// "infobip: 400 E400: Bad (" is 24 bytes and each "p: v; " 6: the
-			// cut at 297 leaves "p: " of the 46th, whose space is dropped.
-			want: "infobip: 400 E400: Bad (" + strings.Repeat("p: v; ", 45) + "p:…",
+			// "auth: 400 E400: Bad (" is 21 bytes and each "p: v; " 6: the
+			// cut at 297 falls after the 46th, whose space is dropped.
+			want: "auth: 400 E400: Bad (" + strings.Repeat("p: v; ", 45) + "p: v;…",
 		},
 		{
 			name: "zero value",
 			err:  &auth.Error{},
-			want: "infobip: 0",
+			want: "auth: 0",
 		},
 	}
 	for _, tt := range tests {
@@ -474,7 +474,7 @@ func TestErrorAs(t *testing.T) {
 	require.Same(t, e, ae)
 	require.Equal(t, 401, ae.StatusCode)
 	require.Equal(t, "E401", ae.Code)
-	require.Equal(t, "send SMS: infobip: fetch OAuth token: 401 E401: Invalid login details", wrapped.Error())
+	require.Equal(t, "send SMS: auth: fetch OAuth token: 401 E401: Invalid login details", wrapped.Error())
 
 	var re *oauth2.RetrieveError
 	require.True(t, errors.As(wrapped, &re))
@@ -541,3 +541,64 @@ func TestRetryAfterDateUsesTheServersClock(t *testing.T) {
 	e := auth.ParseError(response(429, "", "Date", "Wed, 21 Oct 2015 07:28:00 GMT", "Retry-After", "Wed, 21 Oct 2015 07:28:30 GMT"))
 	require.Equal(t, 30*time.Second, e.RetryAfter)
 }
+
+// Every error an exported function returns speaks with one voice: "auth: "
+// once, at the front, then the operation, then the cause.
+func TestErrorsSpeakWithOneVoice(t *testing.T) {
+	srv := setup(t)
+	ctx := context.Background()
+	ibsso, _ := newIBSSO(t, srv, func(c *auth.IBSSOConfig) { c.Password = "wrong-password" })
+	bearer, _ := newOAuth(t, srv, func(c *auth.OAuthConfig) { c.ClientSecret = "wrong-secret" })
+	closed, _ := newOAuth(t, srv)
+	require.NoError(t, closed.Close(ctx))
+	anonymous, err := auth.NewClient(srv.URL, nil, nil)
+	require.NoError(t, err)
+	srv.Revoke(authtest.APIKey)
+	session, err := auth.Login(ctx, auth.LoginConfig{BaseURL: srv.URL, Now: srv.Now}, authtest.Username, authtest.Password)
+	require.NoError(t, err)
+	require.NoError(t, session.Logout(ctx))
+
+	errs := map[string]error{}
+	errs["NewAPIKey"] = failed(auth.NewAPIKey(""))
+	errs["NewAPIKey App"] = failed(auth.NewAPIKey("App x"))
+	errs["NewBasic"] = failed(auth.NewBasic("a:b", "p"))
+	errs["NewIBSSO"] = failed(auth.NewIBSSO(auth.IBSSOConfig{BaseURL: "http://example.com"}))
+	errs["NewOAuth"] = failed(auth.NewOAuth(auth.OAuthConfig{BaseURL: srv.URL, ClientID: "id"}))
+	errs["NewBearer"] = failed(auth.NewBearer(nil, auth.BearerOptions{}))
+	errs["NewTransport"] = failed(auth.NewTransport("https://x/path", nil, nil))
+	errs["NewTransport nil pointer"] = failed(auth.NewTransport(srv.URL, (*auth.APIKey)(nil), nil))
+	errs["NewClient"] = failed(auth.NewClient(srv.URL, &auth.Bearer{}, nil))
+	errs["IBSSO refused"] = failed(ibsso.Authorization(ctx))
+	errs["Bearer refused"] = failed(bearer.Authorization(ctx))
+	errs["Bearer closed"] = failed(closed.Authorization(ctx))
+	errs["Login"] = failed(auth.Login(ctx, auth.LoginConfig{BaseURL: srv.URL}, authtest.Username, "wrong-password"))
+	errs["Login config"] = failed(auth.Login(ctx, auth.LoginConfig{BaseURL: ""}, "u", "p"))
+	errs["ResumeSession"] = failed(auth.ResumeSession(auth.LoginConfig{BaseURL: srv.URL}, ""))
+	errs["Session logged out"] = failed(session.Authorization(ctx))
+	errs["zero Session"] = failed((&auth.Session{}).Authorization(ctx))
+	clearEnv(t, "IB_BASE_URL=ftp://x")
+	_, _, err = auth.FromEnv()
+	errs["FromEnv base URL"] = err
+	clearEnv(t, "IB_BASE_URL="+srv.URL, "IB_API_KEY=App x")
+	_, _, err = auth.FromEnv()
+	errs["FromEnv key"] = err
+	_, err = anonymous.Get(srv.URL + "/account/1/balance")
+	errs["request without authenticator"] = errors.Unwrap(err) // the *url.Error's cause
+	resp, err := client(t, srv, apiKey(t, authtest.APIKey)).Get(srv.URL + "/account/1/balance")
+	require.NoError(t, err)
+	errs["ParseError"] = auth.ParseError(resp)
+	resp.Body.Close()
+
+	for name, err := range errs {
+		require.Error(t, err, name)
+		msg := err.Error()
+		require.True(t, strings.HasPrefix(msg, "auth: "), "%s: %q", name, msg)
+		require.Equal(t, 1, strings.Count(msg, "auth: "), "%s: %q", name, msg)
+		require.NotContains(t, msg, "infobip:", name)
+	}
+	require.Contains(t, errs["IBSSO refused"].Error(), "auth: create IBSSO session: 401 E401: ")
+	require.Contains(t, errs["FromEnv base URL"].Error(), "auth: IB_BASE_URL: base URL")
+}
+
+// failed returns the error of a call that returns a value and an error.
+func failed[T any](_ T, err error) error { return err }

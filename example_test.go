@@ -132,5 +132,5 @@ func ExampleParseError() {
 	}
 	// Output:
 	// 401 E401 Invalid login details
-	// infobip: 401 E401: Invalid login details
+	// auth: 401 E401: Invalid login details
 }

@@ -114,45 +114,45 @@ func faults() []fault {
 		{
 			name:   "500 without a body",
 			f:      authtest.Fault{Status: 500},
-			answer: &outcome{status: 500, code: "E500", msg: "infobip: {op}500 E500: Internal Server Error"},
+			answer: &outcome{status: 500, code: "E500", msg: "auth: {op}500 E500: Internal Server Error"},
 		},
 		{
 			name:   "502 with an HTML page",
 			f:      authtest.Fault{Status: 502, Body: html502},
-			answer: &outcome{status: 502, code: "E502", msg: `infobip: {op}502 E502: "` + html502 + `"`},
+			answer: &outcome{status: 502, code: "E502", msg: `auth: {op}502 E502: "` + html502 + `"`},
 		},
 		{
 			name:   "429 with Retry-After",
 			f:      authtest.Fault{Status: 429, Header: http.Header{"Retry-After": {"30"}}, Body: old429},
 			pause:  30 * time.Second,
-			answer: &outcome{status: 429, code: "E429", retryAfter: 30 * time.Second, msg: "infobip: {op}429 E429: Too many requests"},
+			answer: &outcome{status: 429, code: "E429", retryAfter: 30 * time.Second, msg: "auth: {op}429 E429: Too many requests"},
 		},
 		{
 			name:   "429 without Retry-After",
 			f:      authtest.Fault{Status: 429, Body: new429},
-			answer: &outcome{status: 429, code: "E429", msg: "infobip: {op}429 E429: Too many requests; Slow down"},
+			answer: &outcome{status: 429, code: "E429", msg: "auth: {op}429 E429: Too many requests; Slow down"},
 		},
 		{
 			name:   "429 with an absurd Retry-After",
 			f:      authtest.Fault{Status: 429, Header: http.Header{"Retry-After": {"99999999999"}}, Body: old429},
 			pause:  maxRetryAfterPause,
-			answer: &outcome{status: 429, code: "E429", retryAfter: math.MaxInt64, msg: "infobip: {op}429 E429: Too many requests"},
+			answer: &outcome{status: 429, code: "E429", retryAfter: math.MaxInt64, msg: "auth: {op}429 E429: Too many requests"},
 		},
 		{
 			name:   "400 with the old error body",
 			f:      authtest.Fault{Status: 400, Body: old400},
-			answer: &outcome{status: 400, code: "E400", msg: "infobip: {op}400 E400: Bad request (password: must not be empty)"},
+			answer: &outcome{status: 400, code: "E400", msg: "auth: {op}400 E400: Bad request (password: must not be empty)"},
 		},
 		{
 			name:   "400 with the new error body",
 			f:      authtest.Fault{Status: 400, Body: new400},
-			answer: &outcome{status: 400, code: "E400", msg: "infobip: {op}400 E400: Bad request; Check the request (client_id: must not be empty)"},
+			answer: &outcome{status: 400, code: "E400", msg: "auth: {op}400 E400: Bad request; Check the request (client_id: must not be empty)"},
 		},
 		{
 			name: "500 with a body over 1 MiB",
 			f:    authtest.Fault{Status: 500, Oversize: true},
 			answer: &outcome{status: 500, code: "E500",
-				msg: "infobip: {op}500 E500: " + strconv.Quote(`{"padding":"`+strings.Repeat("x", 105)+"…")},
+				msg: "auth: {op}500 E500: " + strconv.Quote(`{"padding":"`+strings.Repeat("x", 105)+"…")},
 		},
 		{
 			name:    "200 with malformed JSON",
@@ -633,7 +633,7 @@ func runRenewalFailure(t *testing.T, r *rig, kind string) {
 	_, err := balance(t, t.Context(), c, r.srv)
 	r.observeErr("client error", err)
 	want := outcome{status: 500, code: "E500", contains: []string{
-		"auth: renewing credentials after 401: infobip: " + op + ": 500 E500: Internal Server Error"}}
+		"auth: renewing credentials after 401: " + op + ": 500 E500: Internal Server Error"}}
 	want.checkErr(t, err, op)
 	require.Equal(t, 2, r.srv.Count(authtest.RouteBalance), "the 401, and no retry")
 	require.Equal(t, 2, r.srv.Count(route))
@@ -642,7 +642,7 @@ func runRenewalFailure(t *testing.T, r *rig, kind string) {
 	for range 5 {
 		_, err := balance(t, t.Context(), c, r.srv)
 		r.observeErr("client error", err)
-		outcome{status: 500, code: "E500", msg: "infobip: {op}500 E500: Internal Server Error"}.checkErr(t, errors.Unwrap(err), op)
+		outcome{status: 500, code: "E500", msg: "auth: {op}500 E500: Internal Server Error"}.checkErr(t, errors.Unwrap(err), op)
 	}
 	require.Equal(t, 2, r.srv.Count(authtest.RouteBalance))
 	require.Equal(t, 2, r.srv.Count(route))

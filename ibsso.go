@@ -26,6 +26,8 @@ const (
 
 // IBSSOConfig configures [NewIBSSO]. Zero values mean the defaults given.
 type IBSSOConfig struct {
+	redacts[IBSSOConfig]
+
 	// BaseURL is the account's API base URL, e.g. https://xxxxx.api.infobip.com.
 	BaseURL string
 	// Username and Password are the Infobip login the session is created for.
@@ -56,25 +58,12 @@ type IBSSOConfig struct {
 	Logger *slog.Logger
 }
 
-const ibssoConfigRedacted = "auth.IBSSOConfig{" + redacted + "}"
-
-// String returns a redacted description.
-func (c IBSSOConfig) String() string { return ibssoConfigRedacted }
-
-// GoString returns a redacted description.
-func (c IBSSOConfig) GoString() string { return ibssoConfigRedacted }
-
-// Format prints the redacted description for every verb.
-func (c IBSSOConfig) Format(f fmt.State, verb rune) { formatAs(f, verb, ibssoConfigRedacted) }
-
-// LogValue keeps the password out of slog output.
-func (c IBSSOConfig) LogValue() slog.Value { return slog.StringValue(ibssoConfigRedacted) }
-
 // IBSSO authenticates with Infobip session tokens: "Authorization: IBSSO
 // <token>". It creates a session on first use, reuses it, replaces it when
 // it has been idle too long or the API rejects it, and destroys it on
 // [IBSSO.Close]. It is a [Renewer] and safe for concurrent use.
 type IBSSO struct {
+	redacts[IBSSO]
 	base         string // canonical base URL
 	endpoint     string
 	body         []byte // the JSON create request, built once
@@ -208,20 +197,6 @@ func (s *IBSSO) baseURL() string            { return s.base }
 func (s *IBSSO) log() *slog.Logger          { return s.logger }
 func (s *IBSSO) adoptClient(c *http.Client) { s.http.adopt(c) }
 
-const ibssoRedacted = "auth.IBSSO{" + redacted + "}"
-
-// String returns a redacted description.
-func (s IBSSO) String() string { return ibssoRedacted }
-
-// GoString returns a redacted description.
-func (s IBSSO) GoString() string { return ibssoRedacted }
-
-// Format prints the redacted description for every verb.
-func (s IBSSO) Format(f fmt.State, verb rune) { formatAs(f, verb, ibssoRedacted) }
-
-// LogValue keeps the session out of slog output.
-func (s IBSSO) LogValue() slog.Value { return slog.StringValue(ibssoRedacted) }
-
 func (s *IBSSO) create(ctx context.Context, stale *tokencache.Token) (*tokencache.Token, error) {
 	if stale != nil {
 		// Infobip wants a live session destroyed before a new one is made.
@@ -264,11 +239,11 @@ func createSession(ctx context.Context, client *http.Client, endpoint string, bo
 	}
 	// Read the whole body first, so that a dropped connection or an
 	// oversized answer is reported as such, not as malformed JSON.
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody+1))
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
 		return "", failure("create IBSSO session: reading the response", err, password)
 	}
-	if len(raw) > maxErrorBody {
+	if len(raw) > maxBody {
 		return "", errors.New("auth: create IBSSO session: response is larger than 1 MiB")
 	}
 	return decodeSession(bytes.NewReader(raw))
@@ -308,6 +283,6 @@ func destroySession(ctx context.Context, client *http.Client, endpoint, header s
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return readRefusal("destroy IBSSO session", resp, now(), token)
 	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+	io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
 	return nil
 }

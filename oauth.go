@@ -23,6 +23,8 @@ const tokenPath = "/auth/1/oauth2/token"
 
 // OAuthConfig configures [NewOAuth]. Zero values mean the defaults given.
 type OAuthConfig struct {
+	redacts[OAuthConfig]
+
 	// BaseURL is the account's API base URL, e.g. https://xxxxx.api.infobip.com.
 	BaseURL string
 	// ClientID and ClientSecret identify the OAuth client. They are sent as
@@ -56,20 +58,6 @@ type OAuthConfig struct {
 	Logger *slog.Logger
 }
 
-const oauthConfigRedacted = "auth.OAuthConfig{" + redacted + "}"
-
-// String returns a redacted description.
-func (c OAuthConfig) String() string { return oauthConfigRedacted }
-
-// GoString returns a redacted description.
-func (c OAuthConfig) GoString() string { return oauthConfigRedacted }
-
-// Format prints the redacted description for every verb.
-func (c OAuthConfig) Format(f fmt.State, verb rune) { formatAs(f, verb, oauthConfigRedacted) }
-
-// LogValue keeps the client secret out of slog output.
-func (c OAuthConfig) LogValue() slog.Value { return slog.StringValue(oauthConfigRedacted) }
-
 // BearerOptions configures [NewBearer]. Zero values mean the defaults
 // given.
 type BearerOptions struct {
@@ -94,6 +82,7 @@ type BearerOptions struct {
 // expires, and replaces it when the API rejects it. It is a [Renewer] and
 // safe for concurrent use; [Bearer.Close] stops it.
 type Bearer struct {
+	redacts[Bearer]
 	cache  *tokencache.Cache
 	base   string       // canonical base URL; "" for NewBearer
 	http   *fetchClient // nil for NewBearer
@@ -262,20 +251,6 @@ func (b *Bearer) adoptClient(c *http.Client) {
 		b.http.adopt(c)
 	}
 }
-
-const bearerRedacted = "auth.Bearer{" + redacted + "}"
-
-// String returns a redacted description.
-func (b Bearer) String() string { return bearerRedacted }
-
-// GoString returns a redacted description.
-func (b Bearer) GoString() string { return bearerRedacted }
-
-// Format prints the redacted description for every verb.
-func (b Bearer) Format(f fmt.State, verb rune) { formatAs(f, verb, bearerRedacted) }
-
-// LogValue keeps the token out of slog output.
-func (b Bearer) LogValue() slog.Value { return slog.StringValue(bearerRedacted) }
 
 // maxLifetime bounds expires_in; anything longer is a broken response.
 const maxLifetime = 366 * 24 * time.Hour

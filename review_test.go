@@ -44,7 +44,7 @@ func TestZeroValuesDoNotPanic(t *testing.T) {
 	require.ErrorContains(t, tr.AllowOrigin("https://api.infobip.com"), "NewTransport")
 
 	var e *auth.Error
-	require.Equal(t, "infobip: <nil>", e.Error())
+	require.Equal(t, "auth: <nil>", e.Error())
 }
 
 type closeRecorder struct {

@@ -58,6 +58,7 @@ var (
 // concurrent use, and prints itself redacted. Give it to requests with
 // [WithAuthenticator], so that one client serves all users.
 type Session struct {
+	redacts[Session]
 	// The state lives behind a pointer so that Session's value methods
 	// (String and the like, which keep fmt out of its fields) copy no
 	// atomics.
@@ -102,7 +103,7 @@ type sessionEnv struct {
 func newSessionEnv(op string, cfg LoginConfig) (*sessionEnv, error) {
 	_, base, err := parseBaseURL(cfg.BaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("auth: %s: %w", op, trimPrefix(err))
+		return nil, wrap(op, err)
 	}
 	if cfg.IdleTimeout < 0 {
 		return nil, fmt.Errorf("auth: %s: IdleTimeout is negative", op)
@@ -144,10 +145,10 @@ func Login(ctx context.Context, cfg LoginConfig, username, password string) (*Se
 		return nil, err
 	}
 	if err := checkCredential("username", username, false); err != nil {
-		return nil, fmt.Errorf("auth: Login: %w", trimPrefix(err))
+		return nil, wrap("Login", err)
 	}
 	if err := checkCredential("password", password, true); err != nil {
-		return nil, fmt.Errorf("auth: Login: %w", trimPrefix(err))
+		return nil, wrap("Login", err)
 	}
 	body := loginBody(username, password, env.unsafe)
 	defer clear(body)
@@ -178,7 +179,7 @@ func ResumeSession(cfg LoginConfig, token string) (*Session, error) {
 	}
 	token = strings.TrimPrefix(token, "IBSSO ")
 	if err := checkCredential("session token", token, false); err != nil {
-		return nil, fmt.Errorf("auth: ResumeSession: %w", trimPrefix(err))
+		return nil, wrap("ResumeSession", err)
 	}
 	return newSession(env, token, time.Time{}), nil
 }
@@ -340,34 +341,3 @@ func logSession(l *slog.Logger, op string, d time.Duration, err error) {
 	l.LogAttrs(context.Background(), slog.LevelInfo, "auth: "+op,
 		slog.String("scheme", SchemeIBSSO), slog.Duration("duration", d))
 }
-
-const sessionRedacted = "auth.Session{" + redacted + "}"
-
-// String returns a redacted description.
-func (s Session) String() string { return sessionRedacted }
-
-// GoString returns a redacted description.
-func (s Session) GoString() string { return sessionRedacted }
-
-// Format prints the redacted description for every verb.
-func (s Session) Format(f fmt.State, verb rune) { formatAs(f, verb, sessionRedacted) }
-
-// LogValue keeps the token out of slog output.
-func (s Session) LogValue() slog.Value { return slog.StringValue(sessionRedacted) }
-
-// trimPrefix drops the package prefix from an inner error's text, for an
-// entry point that adds its own: "auth: Login: username is empty".
-func trimPrefix(err error) error {
-	if msg, ok := strings.CutPrefix(err.Error(), "auth: "); ok {
-		return prefixless{msg, err}
-	}
-	return err
-}
-
-type prefixless struct {
-	msg string
-	err error
-}
-
-func (e prefixless) Error() string { return e.msg }
-func (e prefixless) Unwrap() error { return e.err }

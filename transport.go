@@ -50,7 +50,7 @@ type Transport struct {
 func NewTransport(baseURL string, a Authenticator, base http.RoundTripper) (*Transport, error) {
 	if a != nil {
 		if err := checkAuthenticator(a); err != nil {
-			return nil, fmt.Errorf("auth: NewTransport: %w", err)
+			return nil, wrap("NewTransport", err)
 		}
 	}
 	o, canonical, err := parseBaseURL(baseURL)
@@ -146,7 +146,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := renewer.Renew(ctx, header); err != nil {
 		closeBody(body)
 		discard(resp)
-		return nil, fmt.Errorf("auth: renewing credentials after 401: %w", err)
+		return nil, wrap("renewing credentials after 401", err)
 	}
 	fresh, err := a.Authorization(ctx)
 	if err != nil {
@@ -293,8 +293,8 @@ func closeBody(b io.ReadCloser) {
 // the original, so its connection returns to the pool. A long body is left
 // as it is.
 func bufferBody(resp *http.Response) {
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<10+1))
-	if err != nil || len(b) > 4<<10 {
+	b, err := io.ReadAll(io.LimitReader(resp.Body, drainLimit+1))
+	if err != nil || len(b) > drainLimit {
 		resp.Body = struct {
 			io.Reader
 			io.Closer
@@ -308,7 +308,7 @@ func bufferBody(resp *http.Response) {
 // discard drains a little of resp's body, so the connection can be reused,
 // and closes it.
 func discard(resp *http.Response) {
-	io.CopyN(io.Discard, resp.Body, 4<<10)
+	io.CopyN(io.Discard, resp.Body, drainLimit)
 	resp.Body.Close()
 }
 

@@ -653,7 +653,7 @@ func TestServerValidationError(t *testing.T) {
 		{Property: "validFrom", Violation: "must not be earlier than the creation time"},
 		{Property: "validTo", Violation: "must not be earlier than the creation time"},
 	}, ae.Violations)
-	require.Contains(t, err.Error(), "infobip: create API key: 400 E400")
+	require.Contains(t, err.Error(), "auth: create API key: 400 E400")
 	require.Contains(t, err.Error(), "validTo: must not be earlier than the creation time")
 }
 

@@ -13,10 +13,13 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/ibkit/auth"
 )
+
+// drainLimit bounds how much of an answer is read only to let its
+// connection be reused.
+const drainLimit = 4 << 10
 
 // Client calls Infobip's API key management endpoints. It is safe for
 // concurrent use. Make one with [New]: the zero Client returns an error
@@ -51,25 +54,19 @@ func New(baseURL string, a auth.Authenticator, httpClient *http.Client) (*Client
 	if _, ok := hc.Transport.(*auth.Transport); ok {
 		return nil, errors.New("apikeys: New: httpClient already authenticates (its Transport is an *auth.Transport); pass a client without it, and the authenticator as a")
 	}
-	t, err := auth.NewTransport(baseURL, guard(a), hc.Transport)
+	// The first Transport checks baseURL and a as auth does (a nil
+	// pointer, another account's session); the one used guards against
+	// App keys.
+	checked, err := auth.NewTransport(baseURL, a, hc.Transport)
+	if err != nil {
+		return nil, err
+	}
+	t, err := auth.NewTransport(checked.BaseURL(), guard(a), hc.Transport)
 	if err != nil {
 		return nil, err
 	}
 	hc.Transport = t
-	return &Client{origin: origin(baseURL), hc: hc}, nil
-}
-
-// origin returns the base URL as requests are built on it, spelled as
-// [auth.Transport] expects. baseURL has passed [auth.NewTransport].
-func origin(baseURL string) string {
-	if !strings.Contains(baseURL, "://") {
-		baseURL = "https://" + baseURL
-	}
-	u, err := url.Parse(baseURL)
-	if err != nil {
-		return baseURL // not reached: NewTransport parsed it
-	}
-	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
+	return &Client{origin: t.BaseURL(), hc: hc}, nil
 }
 
 // Create creates an API key and returns it with its [Secret]. Infobip
@@ -376,7 +373,7 @@ func (c *Client) do(ctx context.Context, op, method, path string, q url.Values, 
 		return nil, fmt.Errorf("apikeys: %s: %w", op, err)
 	}
 	defer func() {
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+		io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
 		resp.Body.Close()
 	}()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
