@@ -1,14 +1,12 @@
 package auth_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,32 +15,6 @@ import (
 	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/authtest"
 )
-
-// envSchemes configure FromEnv for App, Basic, IBSSO and OAuth, in that
-// order, with the credentials every authtest server accepts.
-var envSchemes = [][]string{
-	{"IB_API_KEY=" + authtest.APIKey},
-	{"IB_USERNAME=" + authtest.Username, "IB_PASSWORD=" + authtest.Password},
-	{"IB_USERNAME=" + authtest.Username, "IB_PASSWORD=" + authtest.Password, "IB_AUTH=ibsso"},
-	{"IB_CLIENT_ID=" + authtest.ClientID, "IB_CLIENT_SECRET=" + authtest.ClientSecret},
-}
-
-// schemes builds each of the four authenticators for srv, made without an
-// HTTPClient of their own unless own is set.
-func schemes(t *testing.T, srv *authtest.Server, own *http.Client) map[string]auth.Authenticator {
-	t.Helper()
-	key, err := auth.NewAPIKey(authtest.APIKey)
-	require.NoError(t, err)
-	basic, err := auth.NewBasic(authtest.Username, authtest.Password)
-	require.NoError(t, err)
-	ibsso, err := auth.NewIBSSO(auth.IBSSOConfig{BaseURL: srv.URL, Username: authtest.Username, Password: authtest.Password, Now: srv.Now, HTTPClient: own})
-	require.NoError(t, err)
-	t.Cleanup(func() { ibsso.Close(context.Background()) })
-	bearer, err := auth.NewOAuth(auth.OAuthConfig{BaseURL: srv.URL, ClientID: authtest.ClientID, ClientSecret: authtest.ClientSecret, Now: srv.Now, HTTPClient: own})
-	require.NoError(t, err)
-	t.Cleanup(func() { bearer.Close(context.Background()) })
-	return map[string]auth.Authenticator{"App": key, "Basic": basic, "IBSSO": ibsso, "Bearer": bearer}
-}
 
 func TestNewClientLeavesTheBaseClientAlone(t *testing.T) {
 	srv := setup(t)
@@ -167,25 +139,6 @@ func TestBearerClose(t *testing.T) {
 	require.NoError(t, b.Close(context.Background()), "twice is fine")
 	require.Equal(t, []string{auth.ReasonInitial}, ev.reasons())
 	require.Equal(t, 1, srv.Count(authtest.RouteToken))
-}
-
-// syncBuffer is a bytes.Buffer for a slog handler written from several
-// goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // The logger says why a request went out without credentials (an origin

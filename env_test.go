@@ -25,20 +25,6 @@ const (
 
 var envValues = []string{envKey, envUser, envPassword, envClientID, envSecret}
 
-// clearEnv unsets every variable FromEnv reads (empty counts as unset) for
-// the rest of the test, then sets the given name=value pairs.
-func clearEnv(t *testing.T, pairs ...string) {
-	t.Helper()
-	for _, name := range []string{"IB_BASE_URL", "IB_API_KEY", "IB_USERNAME", "IB_PASSWORD", "IB_CLIENT_ID", "IB_CLIENT_SECRET", "IB_AUTH"} {
-		t.Setenv(name, "")
-	}
-	for _, p := range pairs {
-		name, value, ok := strings.Cut(p, "=")
-		require.True(t, ok, p)
-		t.Setenv(name, value)
-	}
-}
-
 // requireFromEnvError checks that FromEnv fails with an error holding every
 // one of want and none of the credential values.
 func requireFromEnvError(t *testing.T, want ...string) {

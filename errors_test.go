@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"strings"
@@ -19,21 +18,6 @@ import (
 	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/authtest"
 )
-
-// response builds an error answer with the given status, body and header
-// pairs (name, value, name, value, …).
-func response(status int, body string, header ...string) *http.Response {
-	h := http.Header{}
-	for i := 0; i+1 < len(header); i += 2 {
-		h.Add(header[i], header[i+1])
-	}
-	return &http.Response{
-		StatusCode: status,
-		Status:     fmt.Sprintf("%d %s", status, http.StatusText(status)),
-		Header:     h,
-		Body:       io.NopCloser(strings.NewReader(body)),
-	}
-}
 
 const (
 	newBody = `{
@@ -266,27 +250,6 @@ func TestParseErrorNoBody(t *testing.T) {
 	require.Equal(t, &auth.Error{StatusCode: 401, Code: "E401"},
 		auth.ParseError(&http.Response{StatusCode: 401}))
 	require.Equal(t, &auth.Error{StatusCode: 0, Code: "E0"}, auth.ParseError(nil))
-}
-
-// countingBody is an endless body of one byte that counts what was read from
-// it and whether it was closed.
-type countingBody struct {
-	b      byte
-	read   int
-	closed bool
-}
-
-func (r *countingBody) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = r.b
-	}
-	r.read += len(p)
-	return len(p), nil
-}
-
-func (r *countingBody) Close() error {
-	r.closed = true
-	return nil
 }
 
 func TestParseErrorLargeBody(t *testing.T) {
@@ -599,6 +562,3 @@ func TestErrorsSpeakWithOneVoice(t *testing.T) {
 	require.Contains(t, errs["IBSSO refused"].Error(), "auth: create IBSSO session: 401 E401: ")
 	require.Contains(t, errs["FromEnv base URL"].Error(), "auth: IB_BASE_URL: base URL")
 }
-
-// failed returns the error of a call that returns a value and an error.
-func failed[T any](_ T, err error) error { return err }

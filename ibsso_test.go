@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,72 +19,6 @@ import (
 	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/authtest"
 )
-
-// events collects OnRefresh reports.
-type events struct {
-	mu  sync.Mutex
-	all []auth.RefreshEvent
-}
-
-func (e *events) record(ev auth.RefreshEvent) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.all = append(e.all, ev)
-}
-
-func (e *events) reasons() []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var r []string
-	for _, ev := range e.all {
-		r = append(r, ev.Reason)
-	}
-	return r
-}
-
-func newIBSSO(t *testing.T, srv *authtest.Server, mutate ...func(*auth.IBSSOConfig)) (*auth.IBSSO, *events) {
-	t.Helper()
-	ev := &events{}
-	cfg := auth.IBSSOConfig{
-		BaseURL:   srv.URL,
-		Username:  authtest.Username,
-		Password:  authtest.Password,
-		Now:       srv.Now,
-		OnRefresh: ev.record,
-	}
-	for _, m := range mutate {
-		m(&cfg)
-	}
-	s, err := auth.NewIBSSO(cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { s.Close(context.Background()) })
-	return s, ev
-}
-
-// client wraps a in a Transport for srv's base URL.
-func client(t testing.TB, srv *authtest.Server, a auth.Authenticator) *http.Client {
-	t.Helper()
-	tr, err := auth.NewTransport(srv.URL, a, nil)
-	require.NoError(t, err)
-	t.Cleanup(tr.CloseIdleConnections)
-	return &http.Client{Transport: tr}
-}
-
-func getBalance(t testing.TB, c *http.Client, srv *authtest.Server) int {
-	t.Helper()
-	resp, err := c.Get(srv.URL + "/account/1/balance")
-	require.NoError(t, err)
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode
-}
-
-func lastAuthorization(t *testing.T, srv *authtest.Server, route string) string {
-	t.Helper()
-	reqs := srv.Requests(route)
-	require.NotEmpty(t, reqs)
-	return reqs[len(reqs)-1].Header.Get("Authorization")
-}
 
 func TestIBSSOCreatesOneSessionAndReusesIt(t *testing.T) {
 	srv := setup(t)
@@ -287,36 +220,6 @@ func sendSMSAfterRevocation(t *testing.T, c *http.Client, srv *authtest.Server) 
 	return sent
 }
 
-// storm runs f in n goroutines released together and returns how often each
-// distinct result occurred. Any error fails the test.
-func storm(t testing.TB, n int, f func() (string, error)) map[string]int {
-	t.Helper()
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		start = make(chan struct{})
-		seen  = map[string]int{}
-		errs  []error
-	)
-	for range n {
-		wg.Go(func() {
-			<-start
-			v, err := f()
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-				return
-			}
-			seen[v]++
-		})
-	}
-	close(start)
-	wg.Wait()
-	require.Empty(t, errs)
-	return seen
-}
-
 func TestIBSSOCancelledCallerDoesNotSpoilTheFetch(t *testing.T) {
 	srv := setup(t)
 	srv.Fail(authtest.RouteCreateSession, authtest.Fault{Delay: 200 * time.Millisecond, Times: 1})
@@ -338,26 +241,6 @@ func TestIBSSOCancelledCallerDoesNotSpoilTheFetch(t *testing.T) {
 	require.ErrorIs(t, recv(t, cancelled), context.Canceled)
 	require.NoError(t, recv(t, patient))
 	require.Equal(t, 1, srv.Count(authtest.RouteCreateSession))
-}
-
-// recv receives from ch, failing the test instead of hanging if nothing
-// arrives: a liveness check, not a timing.
-func recv[T any](t *testing.T, ch <-chan T) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(30 * time.Second):
-		t.Fatal("nothing received in 30 s")
-		panic("unreachable")
-	}
-}
-
-// waitFor polls cond, which must become true because of work already under
-// way (not because time passes on a clock).
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	require.Eventually(t, cond, 5*time.Second, time.Millisecond)
 }
 
 func TestIBSSOEndpointDownThenUp(t *testing.T) {

@@ -1,10 +1,8 @@
 package auth_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -12,28 +10,6 @@ import (
 	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/authtest"
 )
-
-// fmtAll renders v every way a program might print or log it.
-func fmtAll(v any) string {
-	var b bytes.Buffer
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%T"} {
-		fmt.Fprintf(&b, verb+"\n", v)
-	}
-	fmt.Fprintln(&b, v)
-	if s, ok := v.(fmt.Stringer); ok {
-		b.WriteString(s.String())
-	}
-	if e, ok := v.(error); ok {
-		b.WriteString(e.Error())
-	}
-	for _, h := range []slog.Handler{slog.NewJSONHandler(&b, nil), slog.NewTextHandler(&b, nil)} {
-		l := slog.New(h)
-		l.Info("value", "v", v)
-		l.Info("group", slog.Group("g", "v", v))
-		l.Info("any", slog.Any("v", v))
-	}
-	return b.String()
-}
 
 func TestSecretsNeverPrint(t *testing.T) {
 	srv := setup(t)

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -13,43 +12,6 @@ import (
 	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/authtest"
 )
-
-// wireSpy is a base RoundTripper that forwards each request to base and
-// records it as it left the Transport above, with the status it got.
-type wireSpy struct {
-	base http.RoundTripper
-	mu   sync.Mutex
-	sent []wireRecord
-}
-
-type wireRecord struct {
-	URL           string
-	Authorization []string
-	Worker        string // the X-Worker header, for the stress test
-	Status        int    // 0 when the round trip failed
-}
-
-func (s *wireSpy) RoundTrip(req *http.Request) (*http.Response, error) {
-	rec := wireRecord{
-		URL:           req.URL.String(),
-		Authorization: req.Header.Values("Authorization"),
-		Worker:        req.Header.Get("X-Worker"),
-	}
-	resp, err := s.base.RoundTrip(req)
-	if err == nil {
-		rec.Status = resp.StatusCode
-	}
-	s.mu.Lock()
-	s.sent = append(s.sent, rec)
-	s.mu.Unlock()
-	return resp, err
-}
-
-func (s *wireSpy) records() []wireRecord {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]wireRecord(nil), s.sent...)
-}
 
 // TestTLSRedirectsDropCredentials extends TestTransportRedirects to an
 // https base URL: redirects that leave its origin, by host, port or scheme

@@ -3,7 +3,6 @@ package auth_test
 import (
 	"context"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,41 +36,6 @@ const (
 	wrongPassword = "Wr0ng pa55-leak-probe"
 	wrongSecret   = "Wr0ng-Cl1ent-leak-probe"
 )
-
-// secrets lists what must never be printed after a run on r: the
-// credentials, the Basic header's encoding of them, every token a request
-// carried to the server, and the hex encoding of each.
-func (r *rig) secrets() []string {
-	list := []string{r.creds.key, r.creds.password, r.creds.secret, wrongKey, wrongPassword, wrongSecret,
-		base64.StdEncoding.EncodeToString([]byte(r.creds.user + ":" + r.creds.password))}
-	for _, route := range []string{authtest.RouteBalance, authtest.RouteSendSMS, authtest.RouteDestroySession} {
-		for _, req := range r.srv.Requests(route) {
-			if _, cred, ok := strings.Cut(req.Header.Get("Authorization"), " "); ok && cred != "" {
-				list = append(list, cred)
-			}
-		}
-	}
-	for _, s := range list[:len(list):len(list)] {
-		list = append(list, hex.EncodeToString([]byte(s)))
-	}
-	return list
-}
-
-// check fails t if any recorded rendering holds one of the secrets.
-func (l *leakScan) check(t *testing.T, secrets []string) {
-	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	require.NotEmpty(t, l.outs, "nothing was recorded")
-	for _, out := range l.outs {
-		for _, s := range secrets {
-			if i := strings.Index(out, s); i >= 0 {
-				label, _, _ := strings.Cut(out, "\n")
-				t.Errorf("%s: secret %.8q… printed: …%s…", label, s, out[max(i-60, 0):min(i+len(s)+20, len(out))])
-			}
-		}
-	}
-}
 
 // scanned runs body on a rig with leakCreds, then scans everything it
 // recorded for secrets.
@@ -238,11 +202,6 @@ func TestEchoedSecretsAreScrubbed(t *testing.T) {
 			require.Contains(t, out, "[redacted]", "the echo is visible as such")
 		})
 	}
-}
-
-func jsonQuote(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
 }
 
 // An RFC 6749 error body echoing the secret: scrubbed from the wrapped

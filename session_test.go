@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"reflect"
 	"strconv"
 	"sync"
 	"testing"
@@ -16,25 +15,6 @@ import (
 	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/authtest"
 )
-
-func loginConfig(srv *authtest.Server) auth.LoginConfig {
-	return auth.LoginConfig{BaseURL: srv.URL, Now: srv.Now}
-}
-
-func login(t testing.TB, srv *authtest.Server, user, password string) *auth.Session {
-	t.Helper()
-	s, err := auth.Login(context.Background(), loginConfig(srv), user, password)
-	require.NoError(t, err)
-	return s
-}
-
-// balanceAs GETs the balance through c as the owner of a.
-func balanceAs(t testing.TB, c *http.Client, srv *authtest.Server, a auth.Authenticator) (*http.Response, error) {
-	t.Helper()
-	req, err := http.NewRequestWithContext(auth.WithAuthenticator(context.Background(), a), http.MethodGet, srv.URL+"/account/1/balance", nil)
-	require.NoError(t, err)
-	return c.Do(req)
-}
 
 func TestLoginKeepsOnlyTheToken(t *testing.T) {
 	srv := setup(t)
@@ -52,52 +32,6 @@ func TestLoginKeepsOnlyTheToken(t *testing.T) {
 	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%+v %#v %v", s, s, *s)} {
 		require.NotContains(t, out, s.Token())
 	}
-}
-
-// requireNotReachable walks every value reachable from v, unexported
-// fields, pointers, maps and interfaces included, and fails if a string or
-// byte slice among them contains secret.
-func requireNotReachable(t *testing.T, v any, secret string) {
-	t.Helper()
-	seen := map[uintptr]bool{}
-	var walk func(path string, v reflect.Value)
-	walk = func(path string, v reflect.Value) {
-		switch v.Kind() {
-		case reflect.String:
-			require.NotContains(t, v.String(), secret, path)
-		case reflect.Pointer, reflect.Interface:
-			if v.IsNil() {
-				return
-			}
-			if v.Kind() == reflect.Pointer {
-				if seen[v.Pointer()] {
-					return
-				}
-				seen[v.Pointer()] = true
-			}
-			walk(path, v.Elem())
-		case reflect.Struct:
-			for i := range v.NumField() {
-				walk(path+"."+v.Type().Field(i).Name, v.Field(i))
-			}
-		case reflect.Slice, reflect.Array:
-			if v.Type().Elem().Kind() == reflect.Uint8 {
-				b := make([]byte, v.Len())
-				reflect.Copy(reflect.ValueOf(b), v)
-				require.NotContains(t, string(b), secret, path)
-				return
-			}
-			for i := range v.Len() {
-				walk(path+"["+strconv.Itoa(i)+"]", v.Index(i))
-			}
-		case reflect.Map:
-			for _, k := range v.MapKeys() {
-				walk(path+"[key]", k)
-				walk(path+"[value]", v.MapIndex(k))
-			}
-		}
-	}
-	walk("", reflect.ValueOf(v))
 }
 
 func TestSessionIdlesOutAndNeverLogsInAgain(t *testing.T) {

@@ -22,303 +22,6 @@ import (
 	"github.com/ibkit/auth/authtest"
 )
 
-// closeCountingBody is a request or response body that counts its Close
-// calls.
-type closeCountingBody struct {
-	r      io.Reader
-	closes atomic.Int32
-}
-
-func newCloseCountingBody(s string) *closeCountingBody {
-	return &closeCountingBody{r: strings.NewReader(s)}
-}
-
-func (b *closeCountingBody) Read(p []byte) (int, error) { return b.r.Read(p) }
-
-func (b *closeCountingBody) Close() error {
-	b.closes.Add(1)
-	return nil
-}
-
-// trackedBodies holds every body a request has handed out: its own Body
-// first, then each one GetBody returned.
-type trackedBodies struct {
-	mu     sync.Mutex
-	bodies []*closeCountingBody
-}
-
-func (tb *trackedBodies) add(s string) *closeCountingBody {
-	b := newCloseCountingBody(s)
-	tb.mu.Lock()
-	tb.bodies = append(tb.bodies, b)
-	tb.mu.Unlock()
-	return b
-}
-
-// closes returns the Close count of each body handed out, in order.
-func (tb *trackedBodies) closes() []int32 {
-	tb.mu.Lock()
-	defer tb.mu.Unlock()
-	n := make([]int32, len(tb.bodies))
-	for i, b := range tb.bodies {
-		n[i] = b.closes.Load()
-	}
-	return n
-}
-
-// trackedRequest returns a request whose bodies count their Close calls.
-// With replayable, GetBody hands out fresh tracked copies of payload;
-// otherwise GetBody is nil and the body cannot be sent twice.
-func trackedRequest(t *testing.T, method, target, payload string, replayable bool) (*http.Request, *trackedBodies) {
-	t.Helper()
-	req := newRequest(t, method, target, nil)
-	tb := &trackedBodies{}
-	req.Body = tb.add(payload)
-	req.ContentLength = int64(len(payload))
-	if replayable {
-		req.GetBody = func() (io.ReadCloser, error) { return tb.add(payload), nil }
-	}
-	return req, tb
-}
-
-func newRequest(t *testing.T, method, target string, body io.Reader) *http.Request {
-	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, target, body)
-	require.NoError(t, err)
-	return req
-}
-
-// seenRequest is a request as a recordingBase or recordingServer got it.
-type seenRequest struct {
-	Method        string
-	URL           string
-	Host          string
-	Authorization []string
-	Header        http.Header
-	Body          string
-}
-
-// recordingBase is a fake base RoundTripper that, like http.Transport,
-// reads and closes every request body it is given. It answers with the
-// status status(n) for its n-th request (0-based; 200 when status is nil)
-// and a body "response <n+1>" that counts its Close calls.
-type recordingBase struct {
-	status func(n int) int
-
-	mu    sync.Mutex
-	seen  []seenRequest
-	resps []*closeCountingBody
-	idle  int
-}
-
-func (b *recordingBase) RoundTrip(req *http.Request) (*http.Response, error) {
-	var body []byte
-	if req.Body != nil {
-		var err error
-		body, err = io.ReadAll(req.Body)
-		req.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	n := len(b.seen)
-	b.seen = append(b.seen, seenRequest{
-		Method:        req.Method,
-		URL:           req.URL.String(),
-		Host:          req.Host,
-		Authorization: req.Header.Values("Authorization"),
-		Header:        req.Header.Clone(),
-		Body:          string(body),
-	})
-	status := http.StatusOK
-	if b.status != nil {
-		status = b.status(n)
-	}
-	rb := newCloseCountingBody(fmt.Sprintf("response %d", n+1))
-	b.resps = append(b.resps, rb)
-	return &http.Response{
-		Status:     fmt.Sprintf("%d %s", status, http.StatusText(status)),
-		StatusCode: status,
-		Proto:      "HTTP/1.1",
-		ProtoMajor: 1,
-		ProtoMinor: 1,
-		Header:     http.Header{},
-		Body:       rb,
-		Request:    req,
-	}, nil
-}
-
-func (b *recordingBase) CloseIdleConnections() {
-	b.mu.Lock()
-	b.idle++
-	b.mu.Unlock()
-}
-
-func (b *recordingBase) requests() []seenRequest {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]seenRequest(nil), b.seen...)
-}
-
-// responseCloses returns the Close count of each response body, in order.
-func (b *recordingBase) responseCloses() []int32 {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	n := make([]int32, len(b.resps))
-	for i, r := range b.resps {
-		n[i] = r.closes.Load()
-	}
-	return n
-}
-
-// statuses returns a status function answering the given statuses in turn,
-// then 200.
-func statuses(s ...int) func(int) int {
-	return func(n int) int {
-		if n < len(s) {
-			return s[n]
-		}
-		return http.StatusOK
-	}
-}
-
-// recordingServer is an httptest server that records every request and
-// answers status(n, r) with the body "answer <n+1>".
-type recordingServer struct {
-	*httptest.Server
-	mu   sync.Mutex
-	seen []seenRequest
-}
-
-func newRecordingServer(t *testing.T, status func(n int, r *http.Request) int) *recordingServer {
-	t.Helper()
-	rs := &recordingServer{}
-	rs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		rs.mu.Lock()
-		n := len(rs.seen)
-		rs.seen = append(rs.seen, seenRequest{
-			Method:        r.Method,
-			URL:           r.URL.RequestURI(),
-			Host:          r.Host,
-			Authorization: r.Header.Values("Authorization"),
-			Header:        r.Header.Clone(),
-			Body:          string(body),
-		})
-		rs.mu.Unlock()
-		code := http.StatusOK
-		if status != nil {
-			code = status(n, r)
-		}
-		w.WriteHeader(code)
-		fmt.Fprintf(w, "answer %d", n+1)
-	}))
-	t.Cleanup(rs.Close)
-	return rs
-}
-
-func (rs *recordingServer) requests() []seenRequest {
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	return append([]seenRequest(nil), rs.seen...)
-}
-
-// httpBase returns a real base transport whose idle connections are closed
-// when the test ends.
-func httpBase(t *testing.T) *http.Transport {
-	tr := &http.Transport{}
-	t.Cleanup(tr.CloseIdleConnections)
-	return tr
-}
-
-// readAll reads and closes resp's body.
-func readAll(t *testing.T, resp *http.Response) string {
-	t.Helper()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.NoError(t, resp.Body.Close())
-	return string(b)
-}
-
-// renewerStub is a Renewer that answers "Bearer old" until Renew is called
-// with the current value, then next ("Bearer new" unless changed).
-type renewerStub struct {
-	mu       sync.Mutex
-	header   string
-	next     string
-	renewErr error
-	rejected []string
-	// lookupErr, if set, fails Authorization once Renew has run.
-	lookupErr error
-	renewed   bool
-}
-
-func newRenewerStub() *renewerStub {
-	return &renewerStub{header: "Bearer old", next: "Bearer new"}
-}
-
-func (r *renewerStub) Authorization(context.Context) (string, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.renewed && r.lookupErr != nil {
-		return "", r.lookupErr
-	}
-	return r.header, nil
-}
-
-func (r *renewerStub) Renew(_ context.Context, rejected string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.rejected = append(r.rejected, rejected)
-	r.renewed = true
-	if r.renewErr != nil {
-		return r.renewErr
-	}
-	if rejected == r.header {
-		r.header = r.next
-	}
-	return nil
-}
-
-// renewals returns the rejected values Renew was called with.
-func (r *renewerStub) renewals() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.rejected...)
-}
-
-// fixedHeader is an Authenticator that is not a Renewer.
-type fixedHeader string
-
-func (h fixedHeader) Authorization(context.Context) (string, error) { return string(h), nil }
-
-// failingAuthenticator always fails with err.
-type failingAuthenticator struct {
-	err   error
-	calls atomic.Int32
-}
-
-func (f *failingAuthenticator) Authorization(context.Context) (string, error) {
-	f.calls.Add(1)
-	return "", f.err
-}
-
-func newTransport(t *testing.T, baseURL string, a auth.Authenticator, base http.RoundTripper) *auth.Transport {
-	t.Helper()
-	tr, err := auth.NewTransport(baseURL, a, base)
-	require.NoError(t, err)
-	return tr
-}
-
-func apiKey(t *testing.T, key string) *auth.APIKey {
-	t.Helper()
-	k, err := auth.NewAPIKey(key)
-	require.NoError(t, err)
-	return k
-}
-
 func TestTransportSendsTheAppHeader(t *testing.T) {
 	srv := setup(t)
 	tr := newTransport(t, srv.URL, apiKey(t, authtest.APIKey), httpBase(t))
@@ -414,8 +117,6 @@ func TestTransportDoesNotMutateTheRequest(t *testing.T) {
 		})
 	}
 }
-
-var errStub = errors.New("stub failure")
 
 func TestTransportClosesTheBodyOnEveryPath(t *testing.T) {
 	const target = "https://api.infobip.com/sms/3/messages"
@@ -1064,12 +765,6 @@ func TestTransportLookupFailingAfterRenew(t *testing.T) {
 	require.Len(t, bodies.closes(), 2, "the original and the replay copy")
 }
 
-// funcBase is a base RoundTripper written as a function, as test doubles
-// often are.
-type funcBase func(*http.Request) (*http.Response, error)
-
-func (f funcBase) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
-
 func TestTransportToleratesANilResponseBody(t *testing.T) {
 	var n atomic.Int32
 	base := funcBase(func(req *http.Request) (*http.Response, error) {
@@ -1147,4 +842,49 @@ func TestUnmadeAuthenticatorsAreRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestCallerAuthorizationIsReplacedHoweverSpelled(t *testing.T) {
+	srv := setup(t)
+	key, err := auth.NewAPIKey(authtest.APIKey)
+	require.NoError(t, err)
+	c := client(t, srv, key)
+	req, err := http.NewRequest(http.MethodGet, srv.URL+"/account/1/balance", nil)
+	require.NoError(t, err)
+	req.Header["authorization"] = []string{"Basic callers-own"}
+	resp, err := c.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	sent := srv.Requests(authtest.RouteBalance)[0].Header
+	require.Equal(t, []string{"App " + authtest.APIKey}, sent.Values("Authorization"))
+	//lint:ignore SA1008 the non-canonical spelling is the point
+	require.Equal(t, []string{"Basic callers-own"}, req.Header["authorization"], "the caller's map is untouched")
+}
+
+func TestZeroValuesDoNotPanic(t *testing.T) {
+	var tr auth.Transport
+	body := &closeRecorder{Reader: strings.NewReader("x")}
+	req, err := http.NewRequest(http.MethodPost, "https://api.infobip.com/sms/3/messages", body)
+	require.NoError(t, err)
+	_, err = tr.RoundTrip(req)
+	require.ErrorContains(t, err, "NewTransport")
+	require.True(t, body.closed)
+	require.ErrorContains(t, tr.AllowOrigin("https://api.infobip.com"), "NewTransport")
+
+	var e *auth.Error
+	require.Equal(t, "auth: <nil>", e.Error())
+}
+
+func TestUnrenewable401KeepsItsBody(t *testing.T) {
+	srv := setup(t)
+	b, err := auth.NewBearer(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "never-issued"}), auth.BearerOptions{})
+	require.NoError(t, err)
+	c := client(t, srv, b)
+	resp, err := c.Get(srv.URL + "/account/1/balance")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	require.Equal(t, "E401", auth.ParseError(resp).Code, "the body read before renewing is given back")
+	require.Equal(t, 1, srv.Count(authtest.RouteBalance))
 }
