@@ -4,33 +4,60 @@
 //
 //   - [NewAPIKey]: "Authorization: App <key>".
 //   - [NewBasic]: "Authorization: Basic base64(username:password)".
-//   - [NewIBSSO]: "Authorization: IBSSO <token>", a session it creates,
-//     reuses, replaces and destroys by itself.
+//   - [NewIBSSO]: "Authorization: IBSSO <token>", a session for a service
+//     account that it creates, reuses, replaces and destroys by itself.
+//   - [Login] and [ResumeSession]: "Authorization: IBSSO <token>", the
+//     session of an end user who signed in with their own Infobip account
+//     (a [Session]); it never logs in again.
 //   - [NewOAuth] and [NewBearer]: "Authorization: Bearer <token>", an OAuth
 //     2.0 access token it fetches and refreshes before expiry.
 //
-// Wrap one in a [Transport] and give that to an http.Client:
+// [NewClient] puts one in front of the http.Client you already have,
+// without modifying it:
 //
 //	a, err := auth.NewOAuth(auth.OAuthConfig{BaseURL: baseURL, ClientID: id, ClientSecret: secret})
-//	t, err := auth.NewTransport(baseURL, a, nil) // nil: wraps http.DefaultTransport
-//	client := &http.Client{Transport: t}
+//	client, err := auth.NewClient(baseURL, a, existing) // existing may be nil, or http.DefaultClient
+//	defer auth.Close(ctx, a)
 //
-// [FromEnv] builds the authenticator from IB_* environment variables.
+// [NewTransport] gives the http.RoundTripper alone. [FromEnv] builds the
+// authenticator from IB_* environment variables; [Close] releases whatever
+// it returned.
+//
+// This documentation is the reference for the rules below; the README
+// summarises them, and the type documentation adds only what is specific to
+// each type.
 //
 // # Where credentials go
 //
 // A [Transport] adds the Authorization header only to requests whose scheme,
 // host and port equal those of its base URL (or of an origin added with
-// [Transport.AllowOrigin]). Every other request, including a redirect that
-// http.Client follows to another host or to plain http, is passed to the base
-// transport untouched. Base URLs must use https, except for loopback hosts.
+// [Transport.AllowOrigin]). Hosts are compared as net/http dials them: byte
+// for byte after ASCII case folding, so a host that differs only by Unicode
+// case folding, by full-width letters, by its IDNA form or by a trailing
+// dot is another host. Every other request, including a redirect that
+// http.Client follows to another host or to plain http, is passed to the
+// base transport untouched; with a logger ([Transport.SetLogger], or the
+// authenticator's Logger) each one is reported at debug level, so a 401
+// that looks like a wrong key can be traced to a base URL spelled
+// differently (localhost against 127.0.0.1, or a missing scheme that
+// became https).
+//
+// Base URLs are origins, https://host[:port]: a URL without a scheme gets
+// https://, plain http:// is refused except for loopback hosts (tests), and
+// a path, query, fragment, user information or non-ASCII host is refused.
 // Requests that carry a password or client secret to Infobip's session and
 // token endpoints never follow redirects.
+//
+// Never install a Transport on a client that other code shares, such as
+// http.DefaultClient: every request that client sends to the base URL's
+// origin would carry the credential. [NewClient] makes a new client for
+// this reason.
 //
 // # Requests, bodies and retries
 //
 // The caller's request is never modified: the Transport sends a shallow copy
-// with its own header map, replacing any Authorization header the caller set.
+// with its own header map, replacing any Authorization header the caller set,
+// and the response's Request field is the caller's request, not the copy.
 // The request body is closed on every path, including errors, as
 // http.RoundTripper requires.
 //
@@ -48,6 +75,15 @@
 // No other status is retried: 429 and 5xx answers from the API are the
 // caller's to handle, with [ParseError] to read them.
 //
+// # Many identities, one client
+//
+// A request whose context carries an authenticator ([WithAuthenticator]) is
+// authenticated with it instead of the Transport's own, under the same
+// rules, and a renewal after a 401 goes to the authenticator that signed
+// the request. An application whose end users sign in with their Infobip
+// account keeps one [Session] per user (from [Login]; it stores only the
+// token) and one client for all of them.
+//
 // # Sessions and tokens
 //
 // IBSSO and OAuth credentials are cached. Reading a cached credential takes
@@ -55,31 +91,50 @@
 // request fetches it (single flight). Each caller waits for that fetch only
 // as long as its own context allows; the fetch itself runs detached, with
 // its own timeout (FetchTimeout, default 30 s), so one cancelled caller does
-// not fail the others.
+// not fail the others. Session and token requests use the config's
+// HTTPClient, or else the client of the first [NewClient] the
+// authenticator is given, so that its TLS roots and proxy apply.
 //
 // An OAuth token is refreshed in the background shortly before it expires
 // (see [OAuthConfig.RefreshBefore]) while requests keep using it, so under
 // steady traffic no request waits for a token. An IBSSO session has no
 // fixed lifetime: Infobip ends it after IdleTimeout without use, so a session
 // about to reach that limit is replaced before the request that would use
-// it.
+// it. A session the API rejected with 401 is destroyed before its
+// replacement is created, as Infobip asks.
 //
 // After a failed fetch, the next one waits a jittered, growing pause, at
-// least what the server's Retry-After asked for (up to 5 minutes). During
-// that pause a renewal after a 401 fails at once with the last error. Meanwhile a still-valid
-// credential keeps being served, and without one callers get the last error
-// at once, so a failing endpoint is not hammered.
+// least what the server's Retry-After asked for (up to 5 minutes; Infobip
+// documents no Retry-After, so the pause is usually the backoff). During
+// that pause a renewal after a 401 fails at once with the last error.
+// Meanwhile a still-valid credential keeps being served, and without one
+// callers get the last error at once, so a failing endpoint is not
+// hammered.
 //
 // The Now field of each config sets the clock every expiry decision uses;
 // tests set it to [github.com/ibkit/auth/authtest.Server.Now] and move time
-// instead of sleeping. OnRefresh reports every fetch as a [RefreshEvent].
+// instead of sleeping. With the default clock, idle limits and pauses are
+// measured on the monotonic clock, so a wall-clock step moves none of them.
+// OnRefresh reports every fetch as a [RefreshEvent]; Logger records it.
+//
+// Close what holds a session or a background refresh: [IBSSO.Close]
+// destroys the session, [Bearer.Close] stops refreshing, [Session.Logout]
+// ends an end user's session, and [Close] does the right one for any
+// [Authenticator].
 //
 // # Errors and secrets
 //
-// Infobip's error answers, in either of its two body formats, are parsed into
-// an [*Error]; [errors.As] finds it in any error this package returns for a
-// refused call. No key, password, secret or token appears in an error, and
-// every type that holds one prints and logs itself redacted.
+// Every error begins "auth: " once, then the operation, then the cause:
+// "auth: create IBSSO session: 401 E401: Invalid login details". Infobip's
+// error answers, in either of its two body formats, are parsed into an
+// [*Error]; [errors.As] finds it in any error this package returns for a
+// refused call.
+//
+// No key, password, secret or token appears in an error, a log record, or
+// the output of fmt (any verb, %+v and %#v included) or slog for any value
+// of this package. A server or proxy that echoes a request into its error
+// page gets the credential blotted out, raw or escaped (JSON, HTML, URL,
+// form, base64), by the fetches and by [ParseError].
 package auth
 
 import (
