@@ -28,7 +28,10 @@ const (
 type IBSSOConfig struct {
 	redacts[IBSSOConfig]
 
-	// BaseURL is the account's API base URL, e.g. https://xxxxx.api.infobip.com.
+	// BaseURL is the account's API base URL, e.g.
+	// https://xxxxx.api.infobip.com: session requests go to BaseURL + /auth/1/session, and a
+	// [Transport] or [NewClient] given this authenticator must use the same
+	// origin (the session or token belongs to that account).
 	BaseURL string
 	// Username and Password are the Infobip login the session is created for.
 	Username, Password string

@@ -25,7 +25,10 @@ const tokenPath = "/auth/1/oauth2/token"
 type OAuthConfig struct {
 	redacts[OAuthConfig]
 
-	// BaseURL is the account's API base URL, e.g. https://xxxxx.api.infobip.com.
+	// BaseURL is the account's API base URL, e.g.
+	// https://xxxxx.api.infobip.com: token requests go to BaseURL + /auth/1/oauth2/token, and a
+	// [Transport] or [NewClient] given this authenticator must use the same
+	// origin (the session or token belongs to that account).
 	BaseURL string
 	// ClientID and ClientSecret identify the OAuth client. They are sent as
 	// form parameters to BaseURL + /auth/1/oauth2/token.

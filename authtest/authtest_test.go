@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"maps"
 	"net"
 	"net/http"
@@ -933,4 +934,110 @@ func TestConcurrentUse(t *testing.T) {
 	require.Equal(t, n/4, s.Count(authtest.RouteToken))
 	require.Equal(t, n/4, s.ActiveSessions())
 	require.True(t, s.Now().Equal(time.Date(2026, 1, 1, 0, 0, 1, 0, time.UTC)), s.Now())
+}
+
+// Handle mounts a user's route behind the server's authentication, and
+// Identity tells whose credentials reached it.
+func TestHandleBehindAuthentication(t *testing.T) {
+	s := newServer(t)
+	s.Handle("GET /whatsapp/1/senders", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, authtest.Identity(r))
+	}))
+	session := createSession(t, s)
+	token := fetchToken(t, s).AccessToken
+	for authz, who := range map[string]string{
+		"App " + authtest.APIKey:                    authtest.APIKeyID,
+		basic(authtest.Username, authtest.Password): authtest.Username,
+		"IBSSO " + session:                          authtest.Username,
+		"Bearer " + token:                           authtest.ClientID,
+	} {
+		r := call(t, s, http.MethodGet, "/whatsapp/1/senders", authz, "", "")
+		require.Equal(t, http.StatusOK, r.status, authz)
+		require.Equal(t, who, r.body)
+	}
+	for _, authz := range []string{"", "App nope", basic(authtest.Username, "wrong"), "IBSSO " + session + "x"} {
+		r := call(t, s, http.MethodGet, "/whatsapp/1/senders", authz, "", "")
+		require.Equal(t, http.StatusUnauthorized, r.status)
+		require.JSONEq(t, oldUnauthorized, r.body)
+	}
+	require.Equal(t, 8, s.Count("GET /whatsapp/1/senders"))
+	require.Equal(t, "", authtest.Identity(httptestRequest()))
+}
+
+func httptestRequest() *http.Request {
+	r, _ := http.NewRequest(http.MethodGet, "http://example.com", nil)
+	return r
+}
+
+func TestBalancePerIdentity(t *testing.T) {
+	s := newServer(t)
+	s.AddUser("alice", "alice-pass")
+	s.SetBalance("alice", 7)
+	r := balance(t, s, basic("alice", "alice-pass"))
+	require.JSONEq(t, `{"balance":7,"currency":"EUR"}`, r.body)
+	require.JSONEq(t, balanceBody, balance(t, s, basic(authtest.Username, authtest.Password)).body)
+}
+
+// Several users at once, each with their own sessions, counted per user;
+// logout and idle expiry end only the session concerned.
+func TestSessionsPerUser(t *testing.T) {
+	s := newServer(t)
+	s.AddUser("alice", "alice-pass")
+	login := func(user, pass string) string {
+		r := call(t, s, http.MethodPost, "/auth/1/session", "", "application/json", sessionBody(user, pass))
+		require.Equal(t, http.StatusOK, r.status, r.body)
+		var out struct{ Token string }
+		require.NoError(t, json.Unmarshal([]byte(r.body), &out))
+		return out.Token
+	}
+	a1, a2 := login("alice", "alice-pass"), login("alice", "alice-pass")
+	b1 := login(authtest.Username, authtest.Password)
+	require.Equal(t, 2, s.ActiveSessionsOf("alice"))
+	require.Equal(t, 1, s.ActiveSessionsOf(authtest.Username))
+	require.Equal(t, 2, s.Logins("alice"))
+	require.Equal(t, 0, s.Logins("nobody"))
+
+	r := call(t, s, http.MethodPost, "/auth/1/session", "", "application/json", sessionBody("alice", "wrong"))
+	require.Equal(t, http.StatusUnauthorized, r.status)
+	require.JSONEq(t, oldUnauthorized, r.body)
+	require.Equal(t, 2, s.Logins("alice"), "a refused login creates nothing")
+
+	require.Equal(t, http.StatusOK, call(t, s, http.MethodDelete, "/auth/1/session", "IBSSO "+a1, "", "").status)
+	require.Equal(t, 1, s.ActiveSessionsOf("alice"))
+	s.Advance(59 * time.Minute)
+	require.Equal(t, http.StatusOK, balance(t, s, "IBSSO "+a2).status) // slides
+	s.Advance(2 * time.Minute)
+	require.Equal(t, 1, s.ActiveSessionsOf("alice"))
+	require.Equal(t, 0, s.ActiveSessionsOf(authtest.Username), "b1 idled out")
+	requireUnauthorized(t, balance(t, s, "IBSSO "+b1))
+}
+
+// The TLS server's own log (a plain request to it, for one) is silent
+// unless routed to a logger.
+func TestSetErrorLog(t *testing.T) {
+	s := authtest.NewTLSServer()
+	t.Cleanup(s.Close)
+	var buf syncWriter
+	s.SetErrorLog(log.New(&buf, "", 0))
+	resp, err := http.Get(strings.Replace(s.URL, "https://", "http://", 1) + "/account/1/balance")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Eventually(t, func() bool { return strings.Contains(buf.String(), "TLS handshake error") }, 5*time.Second, time.Millisecond)
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }
