@@ -602,8 +602,14 @@ func BenchmarkLoopback(b *testing.B) {
 	b.Cleanup(base.CloseIdleConnections)
 
 	tokens := setup(b)
-	bearer, err := auth.NewOAuth(auth.OAuthConfig{BaseURL: tokens.URL, ClientID: authtest.ClientID,
+	oauth, err := auth.NewOAuth(auth.OAuthConfig{BaseURL: tokens.URL, ClientID: authtest.ClientID,
 		ClientSecret: authtest.ClientSecret, HTTPClient: tokens.Client()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The API is another server than the token endpoint: a Bearer over the
+	// OAuth one's tokens, with no base URL of its own, may serve it.
+	bearer, err := auth.NewBearer(oauth.TokenSource(), auth.BearerOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
