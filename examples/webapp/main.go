@@ -237,28 +237,21 @@ func selfCheck(ctx context.Context, appURL string, accounts []account, out io.Wr
 
 // browser is an HTTP client that keeps cookies, as a browser does.
 type browser struct {
-	c  *http.Client
-	rt *http.Transport // closed by close
+	c *http.Client
 }
 
 // newBrowser returns a browser that sends its requests with rt, or with a
 // transport of its own when rt is nil.
 func newBrowser(rt http.RoundTripper) *browser {
-	jar, _ := cookiejar.New(nil) // never fails without options
-	b := &browser{c: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
 	if rt == nil {
-		b.rt = &http.Transport{}
-		rt = b.rt
+		rt = &http.Transport{}
 	}
-	b.c.Transport = rt
-	return b
+	jar, _ := cookiejar.New(nil) // never fails without options
+	return &browser{c: &http.Client{Transport: rt, Jar: jar, Timeout: 30 * time.Second}}
 }
 
-func (b *browser) close() {
-	if b.rt != nil {
-		b.rt.CloseIdleConnections()
-	}
-}
+// close closes the browser's idle connections.
+func (b *browser) close() { b.c.CloseIdleConnections() }
 
 // page is what the browser ends up showing after redirects.
 type page struct {
