@@ -375,9 +375,11 @@ func (a *app) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 // endSession logs e's session out at Infobip. If that fails the session is
-// gone here all the same, and Infobip ends it after its idle limit.
+// gone here all the same, and Infobip ends it after its idle limit. A
+// browser that goes away mid-request does not cancel it: Logout has a
+// timeout of its own.
 func (a *app) endSession(ctx context.Context, e entry) {
-	if err := e.session.Logout(ctx); err != nil {
+	if err := e.session.Logout(context.WithoutCancel(ctx)); err != nil {
 		a.log.LogAttrs(ctx, slog.LevelWarn, "sign-out at Infobip failed", slog.String("user", e.username), slog.String("error", err.Error()))
 		return
 	}
