@@ -18,6 +18,7 @@ import (
 	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/apikeys"
 	"github.com/ibkit/auth/authtest"
+	"github.com/ibkit/auth/examples/internal/exampletest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -25,17 +26,9 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // anySecret matches an App key as authtest makes them.
 var anySecret = regexp.MustCompile(`[0-9a-f]{32}-[0-9a-f]{8}-`)
 
-// env sets the IB_* variables for one test, clearing the others.
-func env(t *testing.T, vars map[string]string) {
-	for _, name := range []string{"IB_BASE_URL", "IB_API_KEY", "IB_USERNAME", "IB_PASSWORD",
-		"IB_CLIENT_ID", "IB_CLIENT_SECRET", "IB_AUTH"} {
-		t.Setenv(name, vars[name])
-	}
-}
-
 // TestOffline runs the example's default, offline mode in-process.
 func TestOffline(t *testing.T) {
-	env(t, nil)
+	exampletest.Env(t, nil)
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), &out, options{}), out.String())
 	got := out.String()
@@ -56,7 +49,7 @@ func TestOffline(t *testing.T) {
 }
 
 func TestOfflineSecretFile(t *testing.T) {
-	env(t, nil)
+	exampletest.Env(t, nil)
 	path := filepath.Join(t.TempDir(), "new.key")
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), &out, options{secretFile: path, name: "svc"}), out.String())
@@ -80,37 +73,27 @@ func TestOfflineSecretFile(t *testing.T) {
 }
 
 func TestOfflineList(t *testing.T) {
-	env(t, nil)
+	exampletest.Env(t, nil)
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), &out, options{list: true}))
 	require.Contains(t, out.String(), authtest.APIKeyID+`  enabled  "default"`)
 	require.NotContains(t, out.String(), authtest.APIKey)
 }
 
-// liveServer is a fake Infobip that the live mode reaches through IB_*.
-func liveServer(t *testing.T, vars map[string]string) *authtest.Server {
-	t.Helper()
-	srv := authtest.NewServer()
-	t.Cleanup(srv.Close)
-	vars["IB_BASE_URL"] = srv.URL
-	env(t, vars)
-	return srv
-}
-
 func appStatus(t *testing.T, srv *authtest.Server, key string) int {
 	t.Helper()
 	a, err := auth.NewAPIKey(key)
 	require.NoError(t, err)
-	tr, err := auth.NewTransport(srv.URL, a, srv.Client().Transport)
+	c, err := auth.NewClient(srv.URL, a, srv.Client())
 	require.NoError(t, err)
-	resp, err := (&http.Client{Transport: tr}).Get(srv.URL + checkPath)
+	resp, err := c.Get(srv.URL + checkPath)
 	require.NoError(t, err)
 	resp.Body.Close()
 	return resp.StatusCode
 }
 
 func TestLiveRefusesAppKey(t *testing.T) {
-	srv := liveServer(t, map[string]string{"IB_API_KEY": authtest.APIKey})
+	srv := exampletest.Live(t, map[string]string{"IB_API_KEY": authtest.APIKey})
 	var out bytes.Buffer
 	err := run(context.Background(), &out, options{})
 	require.ErrorIs(t, err, apikeys.ErrAppKey)
@@ -121,7 +104,7 @@ func TestLiveRefusesAppKey(t *testing.T) {
 }
 
 func TestLiveDryRun(t *testing.T) {
-	srv := liveServer(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
+	srv := exampletest.Live(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), &out, options{name: "dry"}), out.String())
 	require.Contains(t, out.String(), "with *auth.Basic credentials")
@@ -138,7 +121,7 @@ func TestLiveDryRun(t *testing.T) {
 }
 
 func TestLiveRotate(t *testing.T) {
-	srv := liveServer(t, map[string]string{
+	srv := exampletest.Live(t, map[string]string{
 		"IB_CLIENT_ID": authtest.ClientID, "IB_CLIENT_SECRET": authtest.ClientSecret,
 		"IB_API_KEY": authtest.APIKey, "IB_AUTH": "oauth",
 	})
@@ -156,7 +139,7 @@ func TestLiveRotate(t *testing.T) {
 }
 
 func TestLiveRevokeNeedsSecretFile(t *testing.T) {
-	srv := liveServer(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
+	srv := exampletest.Live(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
 	err := run(context.Background(), &bytes.Buffer{}, options{revokeID: authtest.APIKeyID})
 	require.ErrorContains(t, err, "-revoke needs -secret-file")
 	require.Zero(t, srv.Count(authtest.RouteCreateAPIKey))
@@ -164,7 +147,7 @@ func TestLiveRevokeNeedsSecretFile(t *testing.T) {
 }
 
 func TestLiveNewKeyFailsCheck(t *testing.T) {
-	srv := liveServer(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
+	srv := exampletest.Live(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
 	srv.Fail(authtest.RouteBalance, authtest.Fault{Status: http.StatusForbidden,
 		Body: `{"errorCode":"E403","description":"Insufficient permissions"}`, Times: 1})
 	path := filepath.Join(t.TempDir(), "new.key")
@@ -183,14 +166,14 @@ func TestLiveNewKeyFailsCheck(t *testing.T) {
 }
 
 func TestLiveList(t *testing.T) {
-	liveServer(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password, "IB_AUTH": "ibsso"})
+	exampletest.Live(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password, "IB_AUTH": "ibsso"})
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), &out, options{list: true}))
 	require.Equal(t, authtest.APIKeyID+`  enabled  "default"`+"\n", out.String())
 }
 
 func TestLiveSecretFileInMissingDirectory(t *testing.T) {
-	srv := liveServer(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
+	srv := exampletest.Live(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
 	path := filepath.Join(t.TempDir(), "missing", "new.key")
 	var out bytes.Buffer
 	err := run(context.Background(), &out, options{secretFile: path, revokeID: authtest.APIKeyID})
@@ -202,7 +185,7 @@ func TestLiveSecretFileInMissingDirectory(t *testing.T) {
 }
 
 func TestLiveKeepsNewKeyWhenOldRevokeFails(t *testing.T) {
-	srv := liveServer(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
+	srv := exampletest.Live(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
 	srv.Fail(authtest.RouteUpdateAPIKey, authtest.Fault{Status: http.StatusTooManyRequests,
 		Body: `{"errorCode":"E429","description":"Too many requests sent."}`, Times: 1})
 	path := filepath.Join(t.TempDir(), "new.key")
@@ -220,7 +203,7 @@ func TestLiveKeepsNewKeyWhenOldRevokeFails(t *testing.T) {
 }
 
 func TestLiveNewKeyFailsCheckLeavesNoFile(t *testing.T) {
-	srv := liveServer(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
+	srv := exampletest.Live(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
 	srv.Fail(authtest.RouteBalance, authtest.Fault{Status: http.StatusUnauthorized,
 		Body: `{"errorCode":"E401","description":"Unauthorized"}`, Times: 1})
 	dir := t.TempDir()
@@ -263,7 +246,7 @@ func keyBySecret(t *testing.T, keys *apikeys.Client, secret string) apikeys.APIK
 }
 
 func TestLiveRotateKeepsReach(t *testing.T) {
-	srv := liveServer(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
+	srv := exampletest.Live(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
 	basic, err := auth.NewBasic(authtest.Username, authtest.Password)
 	require.NoError(t, err)
 	keys, err := apikeys.New(srv.URL, basic, srv.Client())
@@ -324,7 +307,7 @@ func TestLiveRotateKeepsReach(t *testing.T) {
 }
 
 func TestOfflineRefusesRevoke(t *testing.T) {
-	env(t, nil)
+	exampletest.Env(t, nil)
 	path := filepath.Join(t.TempDir(), "new.key")
 	var out bytes.Buffer
 	err := run(context.Background(), &out, options{revokeID: "0000000000000000000000000000BEEF", secretFile: path})
@@ -334,9 +317,10 @@ func TestOfflineRefusesRevoke(t *testing.T) {
 	require.ErrorIs(t, err, os.ErrNotExist, "nothing was created")
 }
 
+// TestLiveBaseURLWithTrailingSlash: exampletest.Live sets IB_BASE_URL with
+// a trailing slash, and URLs are built on the canonical base URL.
 func TestLiveBaseURLWithTrailingSlash(t *testing.T) {
-	srv := liveServer(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
-	t.Setenv("IB_BASE_URL", srv.URL+"/")
+	srv := exampletest.Live(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), &out, options{name: "slash"}), out.String())
 	require.Contains(t, out.String(), "rotating a key on "+srv.URL+" with")
