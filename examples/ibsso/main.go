@@ -17,7 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -28,23 +28,18 @@ import (
 
 func main() { example.Main("ibsso", run) }
 
-// logSession reports each attempt to create a session, on stderr.
-func logSession(ev auth.RefreshEvent) {
-	log.Printf("IBSSO session %s: took %v, error %v", ev.Reason, ev.Duration.Round(time.Millisecond), ev.Err)
-}
-
 func run(w io.Writer) (err error) {
 	ctx := context.Background()
 	acct, session, err := example.Setup(w, "IB_AUTH=ibsso with IB_USERNAME and IB_PASSWORD",
 		func(fake *authtest.Server) (*auth.IBSSO, error) {
 			return auth.NewIBSSO(auth.IBSSOConfig{
-				BaseURL:   fake.URL,
-				Username:  authtest.Username,
-				Password:  authtest.Password,
-				OnRefresh: logSession,
+				BaseURL:  fake.URL,
+				Username: authtest.Username,
+				Password: authtest.Password,
+				Logger:   slog.Default(), // each session created, on stderr
 			})
 		},
-		auth.WithOnRefresh(logSession))
+		auth.WithLogger(slog.Default()))
 	if err != nil {
 		return err
 	}

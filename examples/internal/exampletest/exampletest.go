@@ -110,10 +110,11 @@ type scheme struct {
 	other    map[string]string
 }
 
-// The credentials of authtest, as IB_* variables.
+// Credentials that every authtest server accepts, as IB_* variables for
+// [Env] and [Live]. They are shared: read them, never modify them.
 var (
-	appVars   = map[string]string{"IB_API_KEY": authtest.APIKey}
-	basicVars = map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password}
+	AppVars   = map[string]string{"IB_API_KEY": authtest.APIKey}
+	BasicVars = map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password}
 )
 
 // wrongSecret is the wrong secret of every scheme's wrong credentials.
@@ -121,26 +122,26 @@ const wrongSecret = "wrong-secret-0123456789abcdef"
 
 var schemes = map[string]scheme{
 	"app": {
-		vars: appVars, header: "App " + authtest.APIKey,
+		vars: AppVars, header: "App " + authtest.APIKey,
 		wrong: map[string]string{"IB_API_KEY": wrongSecret}, wrongErr: "GET /account/1/balance: ",
-		other: basicVars,
+		other: BasicVars,
 	},
 	"basic": {
-		vars: basicVars, header: "Basic YWxhZGRpbjpvcGVuLXNlc2FtZS03",
+		vars: BasicVars, header: "Basic YWxhZGRpbjpvcGVuLXNlc2FtZS03",
 		wrong:    map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": wrongSecret},
 		wrongErr: "GET /account/1/balance: ",
-		other:    appVars,
+		other:    AppVars,
 	},
 	"ibsso": {
 		vars:  map[string]string{"IB_AUTH": "ibsso", "IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password},
 		wrong: map[string]string{"IB_AUTH": "ibsso", "IB_USERNAME": authtest.Username, "IB_PASSWORD": wrongSecret},
 		// A username and password without IB_AUTH=ibsso mean Basic.
-		header: "IBSSO ", wrongErr: "create IBSSO session: 401", fetch: authtest.RouteCreateSession, other: basicVars,
+		header: "IBSSO ", wrongErr: "create IBSSO session: 401", fetch: authtest.RouteCreateSession, other: BasicVars,
 	},
 	"oauth": {
 		vars:   map[string]string{"IB_CLIENT_ID": authtest.ClientID, "IB_CLIENT_SECRET": authtest.ClientSecret},
 		wrong:  map[string]string{"IB_CLIENT_ID": authtest.ClientID, "IB_CLIENT_SECRET": wrongSecret},
-		header: "Bearer ", wrongErr: "OAuth token", fetch: authtest.RouteToken, other: basicVars,
+		header: "Bearer ", wrongErr: "OAuth token", fetch: authtest.RouteToken, other: BasicVars,
 	},
 }
 
