@@ -97,19 +97,6 @@ func RequireRefused(t testing.TB, err error, status int, secrets ...string) {
 	}
 }
 
-// A scheme is what the checks know of one of Infobip's schemes.
-type scheme struct {
-	vars   map[string]string // credentials the fake server accepts
-	header string            // how the balance calls' Authorization begins
-	// wrong are vars with a wrong secret, and wrongErr what the error
-	// says; when fetch is set, the wrong secret fails there, before any
-	// balance call.
-	wrong    map[string]string
-	wrongErr string
-	fetch    string // the route that creates the session or token, if any
-	other    map[string]string
-}
-
 // Credentials that every authtest server accepts, as IB_* variables for
 // [Env] and [Live]. They are shared: read them, never modify them.
 var (
@@ -117,31 +104,51 @@ var (
 	BasicVars = map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password}
 )
 
-// wrongSecret is the wrong secret of every scheme's wrong credentials.
+// wrongSecret is the wrong secret in every scheme's wrong credentials.
 const wrongSecret = "wrong-secret-0123456789abcdef"
+
+// A scheme is what [Example.Test] knows of one of Infobip's schemes.
+type scheme struct {
+	vars   map[string]string // credentials the fake server accepts
+	header string            // how the balance calls' Authorization begins
+	fetch  string            // the route that creates the session or token, if any
+	// wrong are vars with wrongSecret, and wrongErr is in the error they
+	// cause; with a fetch route, that fails before any balance call.
+	wrong    map[string]string
+	wrongErr string
+	other    map[string]string // credentials of another scheme
+}
 
 var schemes = map[string]scheme{
 	"app": {
-		vars: AppVars, header: "App " + authtest.APIKey,
-		wrong: map[string]string{"IB_API_KEY": wrongSecret}, wrongErr: "GET /account/1/balance: ",
-		other: BasicVars,
+		vars:     AppVars,
+		header:   "App " + authtest.APIKey,
+		wrong:    map[string]string{"IB_API_KEY": wrongSecret},
+		wrongErr: "GET /account/1/balance: auth: 401",
+		other:    BasicVars,
 	},
 	"basic": {
-		vars: BasicVars, header: "Basic YWxhZGRpbjpvcGVuLXNlc2FtZS03",
+		vars:     BasicVars,
+		header:   "Basic YWxhZGRpbjpvcGVuLXNlc2FtZS03", // RFC 7617 of authtest's user
 		wrong:    map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": wrongSecret},
-		wrongErr: "GET /account/1/balance: ",
+		wrongErr: "GET /account/1/balance: auth: 401",
 		other:    AppVars,
 	},
 	"ibsso": {
-		vars:  map[string]string{"IB_AUTH": "ibsso", "IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password},
-		wrong: map[string]string{"IB_AUTH": "ibsso", "IB_USERNAME": authtest.Username, "IB_PASSWORD": wrongSecret},
-		// A username and password without IB_AUTH=ibsso mean Basic.
-		header: "IBSSO ", wrongErr: "create IBSSO session: 401", fetch: authtest.RouteCreateSession, other: BasicVars,
+		vars:     map[string]string{"IB_AUTH": "ibsso", "IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password},
+		header:   "IBSSO ",
+		fetch:    authtest.RouteCreateSession,
+		wrong:    map[string]string{"IB_AUTH": "ibsso", "IB_USERNAME": authtest.Username, "IB_PASSWORD": wrongSecret},
+		wrongErr: "auth: create IBSSO session: 401",
+		other:    BasicVars, // without IB_AUTH=ibsso, a username and password mean Basic
 	},
 	"oauth": {
-		vars:   map[string]string{"IB_CLIENT_ID": authtest.ClientID, "IB_CLIENT_SECRET": authtest.ClientSecret},
-		wrong:  map[string]string{"IB_CLIENT_ID": authtest.ClientID, "IB_CLIENT_SECRET": wrongSecret},
-		header: "Bearer ", wrongErr: "OAuth token", fetch: authtest.RouteToken, other: BasicVars,
+		vars:     map[string]string{"IB_CLIENT_ID": authtest.ClientID, "IB_CLIENT_SECRET": authtest.ClientSecret},
+		header:   "Bearer ",
+		fetch:    authtest.RouteToken,
+		wrong:    map[string]string{"IB_CLIENT_ID": authtest.ClientID, "IB_CLIENT_SECRET": wrongSecret},
+		wrongErr: "auth: fetch OAuth token: 401",
+		other:    BasicVars,
 	},
 }
 
