@@ -11,65 +11,43 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/authtest"
+	"github.com/ibkit/auth/examples/internal/example"
 )
 
-func main() {
-	if err := run(os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "apikey:", err)
-		os.Exit(1)
-	}
-}
+func main() { example.Main("apikey", run) }
 
-func run(w io.Writer) error {
-	var baseURL string
-	var key *auth.APIKey
-	if os.Getenv("IB_BASE_URL") != "" {
-		u, a, err := auth.FromEnv() // names a bad variable, never its value
-		if err != nil {
-			return err
-		}
-		k, ok := a.(*auth.APIKey)
-		if !ok {
-			return fmt.Errorf("the environment selects %T credentials; this example needs IB_API_KEY (and IB_AUTH=app if other credentials are set)", a)
-		}
-		baseURL, key = u, k
-	} else {
-		srv := authtest.NewServer()
-		defer srv.Close()
-		fmt.Fprintln(w, "No IB_BASE_URL set: using the built-in fake Infobip server at", srv.URL)
-		k, err := auth.NewAPIKey(authtest.APIKey) // names the problem, never the key
-		if err != nil {
-			return err
-		}
-		baseURL, key = srv.URL, k
-	}
-
-	t, err := auth.NewTransport(baseURL, key, nil)
+func run(w io.Writer) (err error) {
+	ctx := context.Background()
+	acct, key, err := example.Setup(w, "IB_API_KEY (and IB_AUTH=app if other credentials are set)",
+		func(*authtest.Server) (*auth.APIKey, error) {
+			return auth.NewAPIKey(authtest.APIKey) // names the problem, never the key
+		})
 	if err != nil {
 		return err
 	}
-	client := &http.Client{Transport: t, Timeout: 30 * time.Second}
-	resp, err := client.Get(baseURL + "/account/1/balance")
+	defer acct.Close()
+	// A key holds nothing to release; auth.Close is the habit that also
+	// serves a session.
+	defer func() { err = errors.Join(err, auth.Close(ctx, key)) }()
+
+	client, err := auth.NewClient(acct.BaseURL, key, &http.Client{Timeout: 30 * time.Second})
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("GET /account/1/balance: %w", auth.ParseError(resp))
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	_, balance, err := example.Balance(ctx, client, acct.BaseURL)
 	if err != nil {
-		return fmt.Errorf("GET /account/1/balance: reading the answer: %w", err)
+		return err
 	}
-	fmt.Fprintf(w, "balance: %s\n", body)
+	fmt.Fprintf(w, "balance: %s\n", balance)
 	fmt.Fprintf(w, "the key prints as %v\n", key) // auth.APIKey{[redacted]}
 	return nil
 }

@@ -11,64 +11,40 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/authtest"
+	"github.com/ibkit/auth/examples/internal/example"
 )
 
-func main() {
-	if err := run(os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "basic:", err)
-		os.Exit(1)
-	}
-}
+func main() { example.Main("basic", run) }
 
-func run(w io.Writer) error {
-	var baseURL string
-	var basic *auth.Basic
-	if os.Getenv("IB_BASE_URL") != "" {
-		u, a, err := auth.FromEnv() // names a bad variable, never its value
-		if err != nil {
-			return err
-		}
-		b, ok := a.(*auth.Basic)
-		if !ok {
-			return fmt.Errorf("the environment selects %T credentials; this example needs IB_USERNAME and IB_PASSWORD (and IB_AUTH=basic if other credentials are set)", a)
-		}
-		baseURL, basic = u, b
-	} else {
-		srv := authtest.NewServer()
-		defer srv.Close()
-		fmt.Fprintln(w, "No IB_BASE_URL set: using the built-in fake Infobip server at", srv.URL)
-		b, err := auth.NewBasic(authtest.Username, authtest.Password) // the header is computed once, here
-		if err != nil {
-			return err
-		}
-		baseURL, basic = srv.URL, b
-	}
-
-	t, err := auth.NewTransport(baseURL, basic, nil)
+func run(w io.Writer) (err error) {
+	ctx := context.Background()
+	acct, basic, err := example.Setup(w, "IB_USERNAME and IB_PASSWORD (and IB_AUTH=basic if other credentials are set)",
+		func(*authtest.Server) (*auth.Basic, error) {
+			return auth.NewBasic(authtest.Username, authtest.Password) // the header is computed once, here
+		})
 	if err != nil {
 		return err
 	}
-	client := &http.Client{Transport: t, Timeout: 30 * time.Second}
-	resp, err := client.Get(baseURL + "/account/1/balance")
+	defer acct.Close()
+	defer func() { err = errors.Join(err, auth.Close(ctx, basic)) }() // nothing to release, as for a key
+
+	client, err := auth.NewClient(acct.BaseURL, basic, &http.Client{Timeout: 30 * time.Second})
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("GET /account/1/balance: %w", auth.ParseError(resp))
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	_, balance, err := example.Balance(ctx, client, acct.BaseURL)
 	if err != nil {
-		return fmt.Errorf("GET /account/1/balance: reading the answer: %w", err)
+		return err
 	}
-	fmt.Fprintf(w, "balance: %s\n", body)
+	fmt.Fprintf(w, "balance: %s\n", balance)
 	return nil
 }

@@ -17,80 +17,52 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
+	"log/slog"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/authtest"
+	"github.com/ibkit/auth/examples/internal/example"
 )
 
-func main() {
-	if err := run(os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "ibsso:", err)
-		os.Exit(1)
-	}
-}
+func main() { example.Main("ibsso", run) }
 
 func run(w io.Writer) (err error) {
-	var baseURL string
-	var session *auth.IBSSO
-	var srv *authtest.Server
-	if os.Getenv("IB_BASE_URL") != "" {
-		u, a, err := auth.FromEnv() // names a bad variable, never its value
-		if err != nil {
-			return err
-		}
-		s, ok := a.(*auth.IBSSO)
-		if !ok {
-			return fmt.Errorf("the environment selects %T credentials; this example needs IB_AUTH=ibsso with IB_USERNAME and IB_PASSWORD", a)
-		}
-		baseURL, session = u, s
-	} else {
-		srv = authtest.NewServer()
-		defer srv.Close()
-		fmt.Fprintln(w, "No IB_BASE_URL set: using the built-in fake Infobip server at", srv.URL)
-		s, err := auth.NewIBSSO(auth.IBSSOConfig{
-			BaseURL:  srv.URL,
-			Username: authtest.Username,
-			Password: authtest.Password,
-			OnRefresh: func(ev auth.RefreshEvent) {
-				log.Printf("IBSSO session %s: took %v, error %v", ev.Reason, ev.Duration.Round(time.Millisecond), ev.Err)
-			},
-		})
-		if err != nil {
-			return err
-		}
-		baseURL, session = srv.URL, s
-	}
-	// Destroy the session on the way out (Infobip keeps it 60 idle
-	// minutes). Closing a session never created sends nothing.
-	defer func() {
-		if cerr := session.Close(context.Background()); cerr != nil {
-			err = errors.Join(err, cerr)
-		}
-	}()
-
-	t, err := auth.NewTransport(baseURL, session, nil)
+	ctx := context.Background()
+	acct, session, err := example.Setup(w, "IB_AUTH=ibsso with IB_USERNAME and IB_PASSWORD",
+		func(fake *authtest.Server) (*auth.IBSSO, error) {
+			return auth.NewIBSSO(auth.IBSSOConfig{
+				BaseURL:  fake.URL,
+				Username: authtest.Username,
+				Password: authtest.Password,
+				Logger:   slog.Default(), // each session created, on stderr
+			})
+		},
+		auth.WithLogger(slog.Default()))
 	if err != nil {
 		return err
 	}
-	client := &http.Client{Transport: t, Timeout: 30 * time.Second}
+	defer acct.Close()
+	// Destroy the session on the way out (Infobip keeps it 60 idle
+	// minutes). Closing a session never created sends nothing.
+	defer func() { err = errors.Join(err, auth.Close(ctx, session)) }()
+
+	// The session is created through this client's transport, as it has
+	// no HTTPClient of its own.
+	client, err := auth.NewClient(acct.BaseURL, session, &http.Client{Timeout: 30 * time.Second})
+	if err != nil {
+		return err
+	}
 	for i := range 3 { // one session, three calls
-		resp, err := client.Get(baseURL + "/account/1/balance")
+		status, _, err := example.Balance(ctx, client, acct.BaseURL)
 		if err != nil {
 			return err
 		}
-		if resp.StatusCode/100 != 2 {
-			defer resp.Body.Close()
-			return fmt.Errorf("GET /account/1/balance: %w", auth.ParseError(resp))
-		}
-		resp.Body.Close()
-		fmt.Fprintln(w, "call", i+1, resp.Status)
+		fmt.Fprintln(w, "call", i+1, status)
 	}
-	if srv != nil {
-		fmt.Fprintln(w, "sessions created:", srv.Count(authtest.RouteCreateSession))
+	if acct.Fake != nil {
+		fmt.Fprintln(w, "sessions created:", acct.Fake.Count(authtest.RouteCreateSession))
 	}
 	return nil
 }

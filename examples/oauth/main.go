@@ -14,75 +14,60 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/authtest"
+	"github.com/ibkit/auth/examples/internal/example"
 )
 
-func main() {
-	if err := run(os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "oauth:", err)
-		os.Exit(1)
-	}
+func main() { example.Main("oauth", run) }
+
+// logToken reports each attempt to fetch a token, on stderr.
+func logToken(ev auth.RefreshEvent) {
+	log.Printf("OAuth token %s: expires %v, error %v", ev.Reason, ev.Expiry.Format("15:04:05"), ev.Err)
 }
 
-func run(w io.Writer) error {
-	var baseURL string
-	var bearer *auth.Bearer
-	var srv *authtest.Server
-	if os.Getenv("IB_BASE_URL") != "" {
-		u, a, err := auth.FromEnv() // names a bad variable, never its value
-		if err != nil {
-			return err
-		}
-		b, ok := a.(*auth.Bearer)
-		if !ok {
-			return fmt.Errorf("the environment selects %T credentials; this example needs IB_CLIENT_ID and IB_CLIENT_SECRET, or IB_AUTH=oauth with IB_USERNAME and IB_PASSWORD", a)
-		}
-		baseURL, bearer = u, b
-	} else {
-		srv = authtest.NewServer()
-		defer srv.Close()
-		fmt.Fprintln(w, "No IB_BASE_URL set: using the built-in fake Infobip server at", srv.URL)
-		b, err := auth.NewOAuth(auth.OAuthConfig{
-			BaseURL:      srv.URL,
-			ClientID:     authtest.ClientID,
-			ClientSecret: authtest.ClientSecret,
-			OnRefresh: func(ev auth.RefreshEvent) {
-				log.Printf("OAuth token %s: expires %v, error %v", ev.Reason, ev.Expiry.Format("15:04:05"), ev.Err)
-			},
-		})
-		if err != nil {
-			return err
-		}
-		baseURL, bearer = srv.URL, b
-	}
-
-	t, err := auth.NewTransport(baseURL, bearer, nil)
+func run(w io.Writer) (err error) {
+	ctx := context.Background()
+	acct, bearer, err := example.Setup(w, "IB_CLIENT_ID and IB_CLIENT_SECRET, or IB_AUTH=oauth with IB_USERNAME and IB_PASSWORD",
+		func(fake *authtest.Server) (*auth.Bearer, error) {
+			return auth.NewOAuth(auth.OAuthConfig{
+				BaseURL:      fake.URL,
+				ClientID:     authtest.ClientID,
+				ClientSecret: authtest.ClientSecret,
+				OnRefresh:    logToken,
+			})
+		},
+		auth.WithOnRefresh(logToken))
 	if err != nil {
 		return err
 	}
-	client := &http.Client{Transport: t, Timeout: 30 * time.Second}
+	defer acct.Close()
+	// Stop the background refresh on the way out.
+	defer func() { err = errors.Join(err, auth.Close(ctx, bearer)) }()
+
+	// Tokens are fetched through this client's transport, as the Bearer
+	// has no HTTPClient of its own.
+	client, err := auth.NewClient(acct.BaseURL, bearer, &http.Client{Timeout: 30 * time.Second})
+	if err != nil {
+		return err
+	}
 	for i := range 3 { // one token, three calls
-		resp, err := client.Get(baseURL + "/account/1/balance")
+		status, _, err := example.Balance(ctx, client, acct.BaseURL)
 		if err != nil {
 			return err
 		}
-		if resp.StatusCode/100 != 2 {
-			defer resp.Body.Close()
-			return fmt.Errorf("GET /account/1/balance: %w", auth.ParseError(resp))
-		}
-		resp.Body.Close()
-		fmt.Fprintln(w, "call", i+1, resp.Status)
+		fmt.Fprintln(w, "call", i+1, status)
 	}
-	if srv != nil {
-		fmt.Fprintln(w, "token requests:", srv.Count(authtest.RouteToken))
+	if acct.Fake != nil {
+		fmt.Fprintln(w, "token requests:", acct.Fake.Count(authtest.RouteToken))
 	}
 	return nil
 }

@@ -20,24 +20,19 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"sync"
 	"time"
 
 	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/authtest"
+	"github.com/ibkit/auth/examples/internal/example"
 )
 
-func main() {
-	if err := run(os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "quickstart:", err)
-		os.Exit(1)
-	}
-}
+func main() { example.Main("quickstart", run) }
 
 // run is the program: live when IB_BASE_URL is set, else offline.
 func run(w io.Writer) error {
-	if os.Getenv("IB_BASE_URL") != "" {
+	if example.Live() {
 		return live(w)
 	}
 	return offline(w)
@@ -45,36 +40,37 @@ func run(w io.Writer) error {
 
 // live calls the real API with credentials from the environment.
 func live(w io.Writer) (err error) {
+	ctx := context.Background()
 	baseURL, a, err := auth.FromEnv()
 	if err != nil {
 		return err
 	}
-	if s, ok := a.(*auth.IBSSO); ok {
-		defer func() { err = errors.Join(err, s.Close(context.Background())) }()
-	}
-	c, err := newClient(baseURL, a)
+	// Whatever the scheme: an IBSSO session is destroyed, an OAuth
+	// refresh stopped, a key or password needs nothing.
+	defer func() { err = errors.Join(err, auth.Close(ctx, a)) }()
+	client, err := auth.NewClient(baseURL, a, &http.Client{Timeout: 30 * time.Second})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "calling %s with %T\n", baseURL, a)
-	balance, err := call(c, baseURL)
+	status, balance, err := example.Balance(ctx, client, baseURL)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "balance:", balance)
+	fmt.Fprintln(w, "balance:", status, balance)
 	return nil
 }
 
 // offline shows each scheme against an in-process fake Infobip server.
 func offline(w io.Writer) error {
-	srv := authtest.NewServer()
-	defer srv.Close()
 	// The background refresh reports from its own goroutine.
 	w = &lockedWriter{w: w}
-	fmt.Fprintln(w, "No IB_BASE_URL set: using the built-in fake Infobip server at", srv.URL)
+	srv := example.StartFake(w)
+	defer srv.Close()
+	t := &tour{ctx: context.Background(), w: w, baseURL: srv.URL}
 	proactive := make(chan struct{}, 1) // the background refresh reports here
 	report := func(ev auth.RefreshEvent) {
-		if ev.Reason == "proactive" {
+		if ev.Reason == auth.ReasonProactive {
 			defer func() { proactive <- struct{}{} }()
 		}
 		if ev.Err != nil {
@@ -83,132 +79,112 @@ func offline(w io.Writer) error {
 		}
 		fmt.Fprintf(w, "    [%s %s fetch: new credential]\n", ev.Scheme, ev.Reason)
 	}
-	// show prints label and the outcome of a balance call, or fails.
-	show := func(c *http.Client, label string) error {
-		balance, err := call(c, srv.URL)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(w, label, balance)
-		return nil
-	}
 
-	fmt.Fprintln(w, "\nApp API key")
+	t.say("\nApp API key")
 	key, err := auth.NewAPIKey(authtest.APIKey)
-	if err != nil {
-		return err
-	}
-	c, err := newClient(srv.URL, key)
-	if err != nil {
-		return err
-	}
-	if err := show(c, "  balance:"); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "  the key prints as %v\n", key)
+	t.use(key, err)
+	t.show("  balance:")
+	t.say("  the key prints as %v", key)
+	t.release(key) // nothing to release; auth.Close suits any Authenticator
 
-	fmt.Fprintln(w, "\nHTTP Basic")
+	t.say("\nHTTP Basic")
 	basic, err := auth.NewBasic(authtest.Username, authtest.Password)
-	if err != nil {
-		return err
-	}
-	if c, err = newClient(srv.URL, basic); err != nil {
-		return err
-	}
-	if err := show(c, "  balance:"); err != nil {
-		return err
-	}
+	t.use(basic, err)
+	t.show("  balance:")
+	t.release(basic)
 
-	fmt.Fprintln(w, "\nIBSSO session")
+	t.say("\nIBSSO session")
 	session, err := auth.NewIBSSO(auth.IBSSOConfig{
 		BaseURL: srv.URL, Username: authtest.Username, Password: authtest.Password,
 		Now: srv.Now, OnRefresh: report,
 	})
-	if err != nil {
-		return err
-	}
-	if c, err = newClient(srv.URL, session); err != nil {
-		return err
-	}
-	if err := show(c, "  first call creates a session:"); err != nil {
-		return err
-	}
-	if err := show(c, "  second call reuses it:       "); err != nil {
-		return err
-	}
+	t.use(session, err)
+	t.show("  first call creates a session:")
+	t.show("  second call reuses it:       ")
 	srv.Advance(61 * time.Minute)
-	fmt.Fprintln(w, "  61 idle minutes later (Infobip ends sessions after 60), a new one:")
-	if err := show(c, "                               "); err != nil {
-		return err
-	}
+	t.say("  61 idle minutes later (Infobip ends sessions after 60), a new one:")
+	t.show("                               ")
 	srv.ExpireAll()
-	fmt.Fprintln(w, "  the server drops it; the 401 is renewed and retried:")
-	if err := show(c, "                               "); err != nil {
-		return err
-	}
-	if err := session.Close(context.Background()); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "  sessions created %d, destroy requests %d, alive after Close %d\n",
+	t.say("  the server drops it; the 401 is renewed and retried:")
+	t.show("                               ")
+	t.release(session) // destroys the session
+	t.say("  sessions created %d, destroy requests %d, alive after Close %d",
 		srv.Count(authtest.RouteCreateSession), srv.Count(authtest.RouteDestroySession), srv.ActiveSessions())
 
-	fmt.Fprintln(w, "\nOAuth 2.0 bearer token")
+	t.say("\nOAuth 2.0 bearer token")
 	bearer, err := auth.NewOAuth(auth.OAuthConfig{
 		BaseURL: srv.URL, ClientID: authtest.ClientID, ClientSecret: authtest.ClientSecret,
 		Now: srv.Now, OnRefresh: report,
 	})
-	if err != nil {
-		return err
-	}
-	if c, err = newClient(srv.URL, bearer); err != nil {
-		return err
-	}
-	if err := show(c, "  first call fetches a token:  "); err != nil {
-		return err
-	}
-	if err := show(c, "  second call reuses it:       "); err != nil {
-		return err
-	}
+	t.use(bearer, err)
+	t.show("  first call fetches a token:  ")
+	t.show("  second call reuses it:       ")
 	srv.Advance(2*time.Hour - 3*time.Minute)
-	fmt.Fprintln(w, "  3 minutes before expiry, the call goes on with the current token")
-	fmt.Fprintln(w, "  while a new one is fetched in the background:")
-	if err := show(c, "                               "); err != nil {
-		return err
+	t.say("  3 minutes before expiry, the call goes on with the current token")
+	t.say("  while a new one is fetched in the background:")
+	t.show("                               ")
+	t.wait(proactive) // the refresh runs on its own goroutine; it lands in milliseconds
+	t.release(bearer) // stops refreshing
+	t.say("  token requests: %d", srv.Count(authtest.RouteToken))
+	return t.err
+}
+
+// tour takes the offline steps one after another. The first failure ends
+// it: every later step does nothing, and err holds the failure.
+type tour struct {
+	ctx     context.Context
+	w       io.Writer
+	baseURL string
+	client  *http.Client // the client of the authenticator in use
+	err     error
+}
+
+// use makes the client for a, the authenticator its constructor returned
+// with err.
+func (t *tour) use(a auth.Authenticator, err error) {
+	if t.err != nil {
+		return
 	}
-	select { // the refresh runs on its own goroutine; it lands in milliseconds
-	case <-proactive:
+	if t.err = err; err == nil {
+		t.client, t.err = auth.NewClient(t.baseURL, a, &http.Client{Timeout: 30 * time.Second})
+	}
+}
+
+// show calls the balance endpoint and prints label and the answer.
+func (t *tour) show(label string) {
+	if t.err != nil {
+		return
+	}
+	var status, balance string
+	if status, balance, t.err = example.Balance(t.ctx, t.client, t.baseURL); t.err == nil {
+		t.say("%s %s %s", label, status, balance)
+	}
+}
+
+// say prints a line.
+func (t *tour) say(format string, args ...any) {
+	if t.err == nil {
+		fmt.Fprintf(t.w, format+"\n", args...)
+	}
+}
+
+// release closes a with auth.Close.
+func (t *tour) release(a auth.Authenticator) {
+	if t.err == nil {
+		t.err = auth.Close(t.ctx, a)
+	}
+}
+
+// wait waits until done reports the background refresh.
+func (t *tour) wait(done <-chan struct{}) {
+	if t.err != nil {
+		return
+	}
+	select {
+	case <-done:
 	case <-time.After(30 * time.Second):
-		return errors.New("the background refresh did not finish in 30 s")
+		t.err = errors.New("the background refresh did not finish in 30 s")
 	}
-	fmt.Fprintf(w, "  token requests: %d\n", srv.Count(authtest.RouteToken))
-	return nil
-}
-
-func newClient(baseURL string, a auth.Authenticator) (*http.Client, error) {
-	t, err := auth.NewTransport(baseURL, a, nil)
-	if err != nil {
-		return nil, err
-	}
-	return &http.Client{Transport: t, Timeout: 30 * time.Second}, nil
-}
-
-// call fetches the account balance and returns a one-line summary. An
-// answer other than 2xx is an error. baseURL is canonical (as auth.FromEnv
-// returns it), so the path is appended as it is.
-func call(c *http.Client, baseURL string) (string, error) {
-	resp, err := c.Get(baseURL + "/account/1/balance")
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return "", fmt.Errorf("GET /account/1/balance: %w", auth.ParseError(resp))
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
-	if err != nil {
-		return "", fmt.Errorf("GET /account/1/balance: reading the answer: %w", err)
-	}
-	return resp.Status + " " + string(body), nil
 }
 
 // lockedWriter serialises writes from the program and from refresh

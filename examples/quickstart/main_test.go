@@ -2,38 +2,23 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/authtest"
+	"github.com/ibkit/auth/examples/internal/exampletest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// ibVars are the variables auth.FromEnv reads.
-var ibVars = []string{"IB_BASE_URL", "IB_API_KEY", "IB_USERNAME", "IB_PASSWORD", "IB_CLIENT_ID", "IB_CLIENT_SECRET", "IB_AUTH"}
-
-// env sets the IB_* variables for one test, clearing the others (empty
-// counts as unset).
-func env(t *testing.T, vars map[string]string) {
-	t.Helper()
-	for _, name := range ibVars {
-		t.Setenv(name, vars[name])
-	}
-}
-
 // TestOfflineQuickstart runs the README's first command in-process and
 // checks that every scheme got through.
 func TestOfflineQuickstart(t *testing.T) {
-	env(t, nil)
+	exampletest.Env(t, nil)
 	var out bytes.Buffer
 	err := run(&out)
 	require.NoError(t, err, out.String())
@@ -51,15 +36,24 @@ func TestOfflineQuickstart(t *testing.T) {
 }
 
 func TestLiveQuickstart(t *testing.T) {
-	srv := authtest.NewServer()
-	defer srv.Close()
-	// A base URL with a trailing slash is made canonical by auth.FromEnv.
-	env(t, map[string]string{"IB_BASE_URL": srv.URL + "/", "IB_API_KEY": authtest.APIKey})
+	// The base URL ends in a slash, which auth.FromEnv drops.
+	srv := exampletest.Live(t, map[string]string{"IB_API_KEY": authtest.APIKey})
 	var out bytes.Buffer
 	require.NoError(t, run(&out))
 	require.Equal(t, "calling "+srv.URL+" with *auth.APIKey\n"+
 		`balance: 200 OK {"balance":42.5,"currency":"EUR"}`+"\n", out.String())
 	require.Equal(t, "/account/1/balance", srv.Requests(authtest.RouteBalance)[0].Path)
+}
+
+// TestLiveReleasesSession shows that live, too, the authenticator is
+// released at the end: an IBSSO session is destroyed.
+func TestLiveReleasesSession(t *testing.T) {
+	srv := exampletest.Live(t, map[string]string{"IB_AUTH": "ibsso", "IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
+	var out bytes.Buffer
+	require.NoError(t, run(&out))
+	require.Contains(t, out.String(), "with *auth.IBSSO\n")
+	require.Equal(t, 1, srv.Count(authtest.RouteDestroySession))
+	require.Zero(t, srv.ActiveSessions())
 }
 
 // TestLiveFailures shows that every way a live call can fail is an error,
@@ -108,7 +102,7 @@ func TestLiveFailures(t *testing.T) {
 			for k, v := range tc.vars {
 				vars[k] = v
 			}
-			env(t, vars)
+			exampletest.Env(t, vars)
 			var out bytes.Buffer
 			err := run(&out)
 			require.Error(t, err)
@@ -119,9 +113,7 @@ func TestLiveFailures(t *testing.T) {
 				require.NotContains(t, err.Error(), secret)
 			}
 			if tc.wantStatus != 0 {
-				var ae *auth.Error
-				require.True(t, errors.As(err, &ae), "%v", err)
-				require.Equal(t, tc.wantStatus, ae.StatusCode)
+				exampletest.RequireRefused(t, err, tc.wantStatus)
 			}
 			require.NotContains(t, out.String(), "balance:")
 		})
@@ -131,26 +123,12 @@ func TestLiveFailures(t *testing.T) {
 // TestExitStatus runs main in a child process, live against a fake server
 // that refuses the key: it must exit with status 1 and say why on stderr.
 func TestExitStatus(t *testing.T) {
-	if os.Getenv("QUICKSTART_TEST_MAIN") == "1" {
-		main()
-		return
-	}
 	srv := authtest.NewServer()
 	defer srv.Close()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestExitStatus$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "QUICKSTART_TEST_MAIN=1")
-	for _, name := range ibVars {
-		cmd.Env = append(cmd.Env, name+"=") // the last value wins
-	}
-	cmd.Env = append(cmd.Env, "IB_BASE_URL="+srv.URL, "IB_API_KEY=not-the-key")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	require.ErrorAs(t, err, &exit, "stdout: %s\nstderr: %s", &stdout, &stderr)
-	require.Equal(t, 1, exit.ExitCode())
-	require.True(t, strings.HasPrefix(stderr.String(), "quickstart: GET /account/1/balance: "), stderr.String())
-	require.Contains(t, stderr.String(), "401")
-	require.NotContains(t, stderr.String(), "not-the-key")
+	code, stderr := exampletest.Exit(t, main, map[string]string{"IB_BASE_URL": srv.URL, "IB_API_KEY": "not-the-key"})
+	require.Equal(t, 1, code, stderr)
+	require.True(t, strings.HasPrefix(stderr, "quickstart: GET /account/1/balance: "), stderr)
+	require.Contains(t, stderr, "401")
+	require.NotContains(t, stderr, "not-the-key")
 	require.Equal(t, 1, srv.Count(authtest.RouteBalance))
 }

@@ -50,10 +50,11 @@ import (
 	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/apikeys"
 	"github.com/ibkit/auth/authtest"
+	"github.com/ibkit/auth/examples/internal/example"
 )
 
 // checkPath is the endpoint a new key is tried on.
-const checkPath = "/account/1/balance"
+const checkPath = example.BalancePath
 
 type options struct {
 	name       string // name of the new key; "" for a dated default
@@ -91,10 +92,7 @@ func main() {
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := run(ctx, os.Stdout, o); err != nil {
-		fmt.Fprintln(os.Stderr, "rotate-key:", err)
-		os.Exit(1)
-	}
+	example.Main("rotate-key", func(w io.Writer) error { return run(ctx, w, o) })
 }
 
 func run(ctx context.Context, w io.Writer, o options) error {
@@ -104,7 +102,7 @@ func run(ctx context.Context, w io.Writer, o options) error {
 	// IB_BASE_URL only picks the mode here; URLs are built on the base URL
 	// auth.FromEnv returns, which is canonical (https://host[:port], no
 	// trailing slash), never on the variable itself.
-	isLive := os.Getenv("IB_BASE_URL") != ""
+	isLive := example.Live()
 	if !isLive && o.revokeID != "" {
 		return errors.New("-revoke works only on a live account (set IB_BASE_URL); offline, the fake server's own key is rotated")
 	}
@@ -128,7 +126,7 @@ func run(ctx context.Context, w io.Writer, o options) error {
 }
 
 // live works on the account configured by the IB_* variables.
-func live(ctx context.Context, w io.Writer, o options, sf *secretFile) error {
+func live(ctx context.Context, w io.Writer, o options, sf *secretFile) (err error) {
 	baseURL, a, err := auth.FromEnv()
 	if err != nil {
 		return err
@@ -136,9 +134,8 @@ func live(ctx context.Context, w io.Writer, o options, sf *secretFile) error {
 	if _, ok := a.(*auth.APIKey); ok {
 		return fmt.Errorf("%w: set IB_USERNAME and IB_PASSWORD, or IB_CLIENT_ID and IB_CLIENT_SECRET (and IB_AUTH if IB_API_KEY is set too)", apikeys.ErrAppKey)
 	}
-	if s, ok := a.(*auth.IBSSO); ok {
-		defer s.Close(context.WithoutCancel(ctx))
-	}
+	// An IBSSO session is destroyed at the end, even after ctx expired.
+	defer func() { err = errors.Join(err, auth.Close(context.WithoutCancel(ctx), a)) }()
 	hc := &http.Client{Timeout: 30 * time.Second}
 	keys, err := apikeys.New(baseURL, a, hc)
 	if err != nil {
@@ -154,7 +151,7 @@ func live(ctx context.Context, w io.Writer, o options, sf *secretFile) error {
 		o.name = "rotated-" + o.now().UTC().Format("20060102T150405Z")
 	}
 	fmt.Fprintf(w, "rotating a key on %s with %T credentials\n", baseURL, a)
-	k, err := rotate(ctx, w, keys, baseURL, hc.Transport, o, sf)
+	k, err := rotate(ctx, w, keys, baseURL, hc, o, sf)
 	if err != nil {
 		return err
 	}
@@ -169,9 +166,8 @@ func live(ctx context.Context, w io.Writer, o options, sf *secretFile) error {
 
 // offline rotates the key of an in-process fake Infobip server.
 func offline(ctx context.Context, w io.Writer, o options, sf *secretFile) error {
-	srv := authtest.NewServer()
+	srv := example.StartFake(w)
 	defer srv.Close()
-	fmt.Fprintln(w, "No IB_BASE_URL set: using the built-in fake Infobip server at", srv.URL)
 
 	// Keys are managed with Basic credentials; the fake's App key is the
 	// key in use that we replace.
@@ -190,7 +186,7 @@ func offline(ctx context.Context, w io.Writer, o options, sf *secretFile) error 
 	if err != nil {
 		return err
 	}
-	if err := check(ctx, w, "the old key", srv.URL, old, srv.Client().Transport); err != nil {
+	if err := check(ctx, w, "the old key", srv.URL, old, srv.Client()); err != nil {
 		return err
 	}
 
@@ -214,7 +210,7 @@ func offline(ctx context.Context, w io.Writer, o options, sf *secretFile) error 
 	if o.name == "" {
 		o.name = "rotated-" + o.now().UTC().Format("20060102T150405Z")
 	}
-	k, err := rotate(ctx, w, keys, srv.URL, srv.Client().Transport, o, sf)
+	k, err := rotate(ctx, w, keys, srv.URL, srv.Client(), o, sf)
 	if err != nil {
 		return err
 	}
@@ -222,7 +218,7 @@ func offline(ctx context.Context, w io.Writer, o options, sf *secretFile) error 
 	if err != nil {
 		return err
 	}
-	status, err := call(ctx, srv.URL, old, srv.Client().Transport)
+	status, err := call(ctx, srv.URL, old, srv.Client())
 	if err != nil {
 		return err
 	}
@@ -230,12 +226,12 @@ func offline(ctx context.Context, w io.Writer, o options, sf *secretFile) error 
 	if status != "401 Unauthorized" {
 		return fmt.Errorf("the revoked old key still gets %s from GET %s", status, checkPath)
 	}
-	return check(ctx, w, "the new key", srv.URL, fresh, srv.Client().Transport)
+	return check(ctx, w, "the new key", srv.URL, fresh, srv.Client())
 }
 
 // rotate creates the new key, with the reach of o.revokeID if set, stores
 // its secret in sf if given, checks the key, and revokes o.revokeID if set.
-func rotate(ctx context.Context, w io.Writer, keys *apikeys.Client, baseURL string, base http.RoundTripper, o options, sf *secretFile) (*apikeys.APIKey, error) {
+func rotate(ctx context.Context, w io.Writer, keys *apikeys.Client, baseURL string, base *http.Client, o options, sf *secretFile) (*apikeys.APIKey, error) {
 	req := apikeys.CreateRequest{Name: o.name}
 	if o.revokeID != "" {
 		old, err := keys.Get(ctx, o.revokeID)
@@ -328,7 +324,7 @@ func like(old *apikeys.APIKey, name string, now time.Time) apikeys.CreateRequest
 }
 
 // check calls checkPath with a and fails unless the answer is 200.
-func check(ctx context.Context, w io.Writer, who, baseURL string, a auth.Authenticator, base http.RoundTripper) error {
+func check(ctx context.Context, w io.Writer, who, baseURL string, a auth.Authenticator, base *http.Client) error {
 	status, err := call(ctx, baseURL, a, base)
 	if err != nil {
 		return err
@@ -340,9 +336,10 @@ func check(ctx context.Context, w io.Writer, who, baseURL string, a auth.Authent
 	return nil
 }
 
-// call sends GET checkPath authenticated with a and returns the status.
-func call(ctx context.Context, baseURL string, a auth.Authenticator, base http.RoundTripper) (string, error) {
-	t, err := auth.NewTransport(baseURL, a, base)
+// call sends GET checkPath authenticated with a, through a new client
+// over base, and returns the status, whatever it is.
+func call(ctx context.Context, baseURL string, a auth.Authenticator, base *http.Client) (string, error) {
+	c, err := auth.NewClient(baseURL, a, base)
 	if err != nil {
 		return "", err
 	}
@@ -350,7 +347,7 @@ func call(ctx context.Context, baseURL string, a auth.Authenticator, base http.R
 	if err != nil {
 		return "", err
 	}
-	resp, err := (&http.Client{Transport: t, Timeout: 30 * time.Second}).Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		return "", err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/apikeys"
 	"github.com/ibkit/auth/authtest"
+	"github.com/ibkit/auth/examples/internal/exampletest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -25,17 +27,9 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // anySecret matches an App key as authtest makes them.
 var anySecret = regexp.MustCompile(`[0-9a-f]{32}-[0-9a-f]{8}-`)
 
-// env sets the IB_* variables for one test, clearing the others.
-func env(t *testing.T, vars map[string]string) {
-	for _, name := range []string{"IB_BASE_URL", "IB_API_KEY", "IB_USERNAME", "IB_PASSWORD",
-		"IB_CLIENT_ID", "IB_CLIENT_SECRET", "IB_AUTH"} {
-		t.Setenv(name, vars[name])
-	}
-}
-
 // TestOffline runs the example's default, offline mode in-process.
 func TestOffline(t *testing.T) {
-	env(t, nil)
+	exampletest.Env(t, nil)
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), &out, options{}), out.String())
 	got := out.String()
@@ -56,7 +50,7 @@ func TestOffline(t *testing.T) {
 }
 
 func TestOfflineSecretFile(t *testing.T) {
-	env(t, nil)
+	exampletest.Env(t, nil)
 	path := filepath.Join(t.TempDir(), "new.key")
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), &out, options{secretFile: path, name: "svc"}), out.String())
@@ -80,37 +74,27 @@ func TestOfflineSecretFile(t *testing.T) {
 }
 
 func TestOfflineList(t *testing.T) {
-	env(t, nil)
+	exampletest.Env(t, nil)
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), &out, options{list: true}))
 	require.Contains(t, out.String(), authtest.APIKeyID+`  enabled  "default"`)
 	require.NotContains(t, out.String(), authtest.APIKey)
 }
 
-// liveServer is a fake Infobip that the live mode reaches through IB_*.
-func liveServer(t *testing.T, vars map[string]string) *authtest.Server {
-	t.Helper()
-	srv := authtest.NewServer()
-	t.Cleanup(srv.Close)
-	vars["IB_BASE_URL"] = srv.URL
-	env(t, vars)
-	return srv
-}
-
 func appStatus(t *testing.T, srv *authtest.Server, key string) int {
 	t.Helper()
 	a, err := auth.NewAPIKey(key)
 	require.NoError(t, err)
-	tr, err := auth.NewTransport(srv.URL, a, srv.Client().Transport)
+	c, err := auth.NewClient(srv.URL, a, srv.Client())
 	require.NoError(t, err)
-	resp, err := (&http.Client{Transport: tr}).Get(srv.URL + checkPath)
+	resp, err := c.Get(srv.URL + checkPath)
 	require.NoError(t, err)
 	resp.Body.Close()
 	return resp.StatusCode
 }
 
 func TestLiveRefusesAppKey(t *testing.T) {
-	srv := liveServer(t, map[string]string{"IB_API_KEY": authtest.APIKey})
+	srv := exampletest.Live(t, map[string]string{"IB_API_KEY": authtest.APIKey})
 	var out bytes.Buffer
 	err := run(context.Background(), &out, options{})
 	require.ErrorIs(t, err, apikeys.ErrAppKey)
@@ -121,7 +105,7 @@ func TestLiveRefusesAppKey(t *testing.T) {
 }
 
 func TestLiveDryRun(t *testing.T) {
-	srv := liveServer(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
+	srv := exampletest.Live(t, exampletest.BasicVars)
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), &out, options{name: "dry"}), out.String())
 	require.Contains(t, out.String(), "with *auth.Basic credentials")
@@ -138,7 +122,7 @@ func TestLiveDryRun(t *testing.T) {
 }
 
 func TestLiveRotate(t *testing.T) {
-	srv := liveServer(t, map[string]string{
+	srv := exampletest.Live(t, map[string]string{
 		"IB_CLIENT_ID": authtest.ClientID, "IB_CLIENT_SECRET": authtest.ClientSecret,
 		"IB_API_KEY": authtest.APIKey, "IB_AUTH": "oauth",
 	})
@@ -156,41 +140,62 @@ func TestLiveRotate(t *testing.T) {
 }
 
 func TestLiveRevokeNeedsSecretFile(t *testing.T) {
-	srv := liveServer(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
+	srv := exampletest.Live(t, exampletest.BasicVars)
 	err := run(context.Background(), &bytes.Buffer{}, options{revokeID: authtest.APIKeyID})
 	require.ErrorContains(t, err, "-revoke needs -secret-file")
 	require.Zero(t, srv.Count(authtest.RouteCreateAPIKey))
 	require.Zero(t, srv.Count(authtest.RouteUpdateAPIKey))
 }
 
+// TestLiveNewKeyFailsCheck: a new key that does not work is revoked again,
+// the secret written right after Create is removed with it, and the old
+// key is left as it is.
 func TestLiveNewKeyFailsCheck(t *testing.T) {
-	srv := liveServer(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
-	srv.Fail(authtest.RouteBalance, authtest.Fault{Status: http.StatusForbidden,
-		Body: `{"errorCode":"E403","description":"Insufficient permissions"}`, Times: 1})
-	path := filepath.Join(t.TempDir(), "new.key")
-	var out bytes.Buffer
-	err := run(context.Background(), &out, options{secretFile: path, revokeID: authtest.APIKeyID})
-	require.ErrorContains(t, err, "the new key does not work: GET /account/1/balance answered 403 Forbidden")
-	require.ErrorContains(t, err, "was revoked again and the old key left as it is")
+	for _, fault := range []authtest.Fault{
+		{Status: http.StatusForbidden, Body: `{"errorCode":"E403","description":"Insufficient permissions"}`, Times: 1},
+		{Status: http.StatusUnauthorized, Body: `{"errorCode":"E401","description":"Unauthorized"}`, Times: 1},
+	} {
+		t.Run(http.StatusText(fault.Status), func(t *testing.T) {
+			srv, path, out, err := rotateLive(t, authtest.RouteBalance, fault)
+			require.ErrorContains(t, err, fmt.Sprintf("the new key does not work: GET /account/1/balance answered %d %s", fault.Status, http.StatusText(fault.Status)))
+			require.ErrorContains(t, err, "was revoked again and the old key left as it is")
+			require.Contains(t, out, "wrote the new key's secret to "+path)
+			entries, err := os.ReadDir(filepath.Dir(path))
+			require.NoError(t, err)
+			require.Empty(t, entries)
 
-	// The old key was not touched, the new one is revoked, no secret saved.
-	require.Equal(t, http.StatusOK, appStatus(t, srv, authtest.APIKey))
-	puts := srv.Requests(authtest.RouteUpdateAPIKey)
-	require.Len(t, puts, 1)
-	require.NotEqual(t, "/settings/2/api-keys/"+authtest.APIKeyID, puts[0].Path)
-	_, err = os.Stat(path)
-	require.ErrorIs(t, err, os.ErrNotExist)
+			require.Equal(t, 1, srv.Count(authtest.RouteCreateAPIKey))
+			puts := srv.Requests(authtest.RouteUpdateAPIKey)
+			require.Len(t, puts, 1)
+			require.NotEqual(t, "/settings/2/api-keys/"+authtest.APIKeyID, puts[0].Path)
+			requireRevokeBody(t, puts[0].Body)
+			require.Equal(t, http.StatusOK, appStatus(t, srv, authtest.APIKey))
+		})
+	}
+}
+
+// rotateLive rotates the fake account's key live with Basic credentials,
+// -secret-file and -revoke, once fault is injected on route. It returns
+// the server, the secret file's path, the output and the error of run.
+func rotateLive(t *testing.T, route string, fault authtest.Fault) (srv *authtest.Server, path, out string, err error) {
+	t.Helper()
+	srv = exampletest.Live(t, exampletest.BasicVars)
+	srv.Fail(route, fault)
+	path = filepath.Join(t.TempDir(), "new.key")
+	var buf bytes.Buffer
+	err = run(context.Background(), &buf, options{secretFile: path, revokeID: authtest.APIKeyID})
+	return srv, path, buf.String(), err
 }
 
 func TestLiveList(t *testing.T) {
-	liveServer(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password, "IB_AUTH": "ibsso"})
+	exampletest.Live(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password, "IB_AUTH": "ibsso"})
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), &out, options{list: true}))
 	require.Equal(t, authtest.APIKeyID+`  enabled  "default"`+"\n", out.String())
 }
 
 func TestLiveSecretFileInMissingDirectory(t *testing.T) {
-	srv := liveServer(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
+	srv := exampletest.Live(t, exampletest.BasicVars)
 	path := filepath.Join(t.TempDir(), "missing", "new.key")
 	var out bytes.Buffer
 	err := run(context.Background(), &out, options{secretFile: path, revokeID: authtest.APIKeyID})
@@ -202,12 +207,8 @@ func TestLiveSecretFileInMissingDirectory(t *testing.T) {
 }
 
 func TestLiveKeepsNewKeyWhenOldRevokeFails(t *testing.T) {
-	srv := liveServer(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
-	srv.Fail(authtest.RouteUpdateAPIKey, authtest.Fault{Status: http.StatusTooManyRequests,
+	srv, path, _, err := rotateLive(t, authtest.RouteUpdateAPIKey, authtest.Fault{Status: http.StatusTooManyRequests,
 		Body: `{"errorCode":"E429","description":"Too many requests sent."}`, Times: 1})
-	path := filepath.Join(t.TempDir(), "new.key")
-	var out bytes.Buffer
-	err := run(context.Background(), &out, options{secretFile: path, revokeID: authtest.APIKeyID})
 	require.ErrorContains(t, err, "revoking the old key "+authtest.APIKeyID)
 	require.ErrorContains(t, err, "works and its secret is in "+path)
 
@@ -217,26 +218,6 @@ func TestLiveKeepsNewKeyWhenOldRevokeFails(t *testing.T) {
 	require.Equal(t, http.StatusOK, appStatus(t, srv, strings.TrimSpace(string(b))))
 	require.Equal(t, http.StatusOK, appStatus(t, srv, authtest.APIKey))
 	require.Equal(t, 1, srv.Count(authtest.RouteUpdateAPIKey), "only the failed revocation of the old key")
-}
-
-func TestLiveNewKeyFailsCheckLeavesNoFile(t *testing.T) {
-	srv := liveServer(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
-	srv.Fail(authtest.RouteBalance, authtest.Fault{Status: http.StatusUnauthorized,
-		Body: `{"errorCode":"E401","description":"Unauthorized"}`, Times: 1})
-	dir := t.TempDir()
-	var out bytes.Buffer
-	err := run(context.Background(), &out, options{secretFile: filepath.Join(dir, "new.key"), revokeID: authtest.APIKeyID})
-	require.ErrorContains(t, err, "was revoked again")
-	// The secret was written right after Create, then removed with the key.
-	require.Contains(t, out.String(), "wrote the new key's secret to")
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	require.Empty(t, entries)
-	require.Equal(t, 1, srv.Count(authtest.RouteCreateAPIKey))
-	puts := srv.Requests(authtest.RouteUpdateAPIKey)
-	require.Len(t, puts, 1)
-	requireRevokeBody(t, puts[0].Body)
-	require.Equal(t, http.StatusOK, appStatus(t, srv, authtest.APIKey))
 }
 
 // requireRevokeBody asserts that an update body revokes the key: apikeys
@@ -263,7 +244,7 @@ func keyBySecret(t *testing.T, keys *apikeys.Client, secret string) apikeys.APIK
 }
 
 func TestLiveRotateKeepsReach(t *testing.T) {
-	srv := liveServer(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
+	srv := exampletest.Live(t, exampletest.BasicVars)
 	basic, err := auth.NewBasic(authtest.Username, authtest.Password)
 	require.NoError(t, err)
 	keys, err := apikeys.New(srv.URL, basic, srv.Client())
@@ -324,7 +305,7 @@ func TestLiveRotateKeepsReach(t *testing.T) {
 }
 
 func TestOfflineRefusesRevoke(t *testing.T) {
-	env(t, nil)
+	exampletest.Env(t, nil)
 	path := filepath.Join(t.TempDir(), "new.key")
 	var out bytes.Buffer
 	err := run(context.Background(), &out, options{revokeID: "0000000000000000000000000000BEEF", secretFile: path})
@@ -334,9 +315,10 @@ func TestOfflineRefusesRevoke(t *testing.T) {
 	require.ErrorIs(t, err, os.ErrNotExist, "nothing was created")
 }
 
+// TestLiveBaseURLWithTrailingSlash: exampletest.Live sets IB_BASE_URL with
+// a trailing slash, and URLs are built on the canonical base URL.
 func TestLiveBaseURLWithTrailingSlash(t *testing.T) {
-	srv := liveServer(t, map[string]string{"IB_USERNAME": authtest.Username, "IB_PASSWORD": authtest.Password})
-	t.Setenv("IB_BASE_URL", srv.URL+"/")
+	srv := exampletest.Live(t, exampletest.BasicVars)
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), &out, options{name: "slash"}), out.String())
 	require.Contains(t, out.String(), "rotating a key on "+srv.URL+" with")

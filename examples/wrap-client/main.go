@@ -1,78 +1,95 @@
-// Wrap-client adds Infobip authentication to an http.Client that already
-// exists, keeping its own transport settings (timeouts, proxies, TLS), as
-// you would for the client inside Infobip's generated SDK.
+// Wrap-client adds Infobip authentication, in each of the four schemes,
+// to an http.Client that already exists, keeping its own transport
+// settings (TLS roots, proxy, timeout), as you would for the client inside
+// Infobip's generated SDK. The existing client is left as it was: requests
+// sent through it carry no credentials.
 //
 //	go run ./examples/wrap-client
 //
-// It runs offline only, against two fake Infobip servers. If a call does
-// not turn out as shown, it prints the error on stderr and exits with
-// status 1.
+// It runs offline only, against a fake Infobip server over TLS whose
+// certificate only the existing client trusts, as if signed by your
+// private CA. If a call does not turn out as shown, it prints the error on
+// stderr and exits with status 1.
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/authtest"
+	"github.com/ibkit/auth/examples/internal/example"
 )
 
 func main() {
-	if err := run(os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "wrap-client:", err)
-		os.Exit(1)
-	}
+	example.Main("wrap-client", func(w io.Writer) error {
+		srv := authtest.NewTLSServer()
+		defer srv.Close()
+		return run(w, srv)
+	})
 }
 
-func run(w io.Writer) error {
-	srv := authtest.NewTLSServer()
-	defer srv.Close()
-
-	// The client you already have: here one that trusts the test server's
-	// certificate, with its own timeout.
+func run(w io.Writer, srv *authtest.Server) (err error) {
+	ctx := context.Background()
+	// The client you already have: it trusts the server's certificate and
+	// has its own timeout.
 	existing := srv.Client()
 	existing.Timeout = 10 * time.Second
 
-	key, err := auth.NewAPIKey(authtest.APIKey)
-	if err != nil {
+	// IBSSO and OAuth get no HTTPClient: their session and token requests
+	// go through the client that NewClient wraps, and so trust its roots.
+	key, err1 := auth.NewAPIKey(authtest.APIKey)
+	basic, err2 := auth.NewBasic(authtest.Username, authtest.Password)
+	session, err3 := auth.NewIBSSO(auth.IBSSOConfig{BaseURL: srv.URL, Username: authtest.Username, Password: authtest.Password})
+	bearer, err4 := auth.NewOAuth(auth.OAuthConfig{BaseURL: srv.URL, ClientID: authtest.ClientID, ClientSecret: authtest.ClientSecret})
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		return err
 	}
-	// Keep the existing transport as the base: only the Authorization
-	// header is added, and only for srv.URL's origin.
-	t, err := auth.NewTransport(srv.URL, key, existing.Transport)
-	if err != nil {
-		return err
-	}
-	existing.Transport = t
+	for _, a := range []auth.Authenticator{key, basic, session, bearer} {
+		defer func() { err = errors.Join(err, auth.Close(ctx, a)) }() // the session is destroyed
 
-	resp, err := existing.Get(srv.URL + "/account/1/balance")
-	if err != nil {
-		return err
+		// A new client over existing's transport; existing is not modified.
+		client, err := auth.NewClient(srv.URL, a, existing)
+		if err != nil {
+			return err
+		}
+		status, _, err := example.Balance(ctx, client, srv.URL)
+		if err != nil {
+			return fmt.Errorf("%T: %w", a, err)
+		}
+		// The same call through the existing client carries no
+		// credentials, so the server refuses it.
+		resp, err := existing.Get(srv.URL + example.BalancePath)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			return fmt.Errorf("%T: the existing client got %s, want 401: it sent credentials", a, resp.Status)
+		}
+		fmt.Fprintf(w, "%-12T new client: %s; existing client: %s\n", a, status, resp.Status)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("GET /account/1/balance: %w", auth.ParseError(resp))
-	}
-	fmt.Fprintln(w, "with credentials:", resp.Status)
 
-	// A request to any other origin goes out without them, so that server
-	// refuses it.
+	// A new client sends credentials only to its base URL's origin: a
+	// request to another host goes out without them.
 	other := authtest.NewServer()
 	defer other.Close()
-	resp, err = existing.Get(other.URL + "/account/1/balance")
+	client, err := auth.NewClient(srv.URL, key, existing)
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	if got := other.Requests(authtest.RouteBalance)[0].Header.Get("Authorization"); got != "" {
-		return fmt.Errorf("the request to another host carried an Authorization header")
+	resp, err := client.Get(other.URL + example.BalancePath)
+	if err != nil {
+		return err
 	}
+	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
-		return fmt.Errorf("another host answered %s to a request without credentials, want 401", resp.Status)
+		return fmt.Errorf("another host got %s, want 401: the new client sent it credentials", resp.Status)
 	}
-	fmt.Fprintln(w, "another host:    ", resp.Status)
+	fmt.Fprintf(w, "another host through a new client: %s\n", resp.Status)
 	return nil
 }
