@@ -14,6 +14,7 @@ import (
 
 	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/authtest"
+	"github.com/ibkit/auth/internal/testkit"
 )
 
 func TestNewClientLeavesTheBaseClientAlone(t *testing.T) {
@@ -146,7 +147,7 @@ func TestBearerClose(t *testing.T) {
 // fetches and failures, and never a secret.
 func TestLoggerExplainsWithheldCredentialsAndFetches(t *testing.T) {
 	srv := setup(t)
-	var buf syncBuffer
+	var buf testkit.SyncBuffer
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	b, _ := newOAuth(t, srv, func(c *auth.OAuthConfig) { c.Logger = logger })
 	c, err := auth.NewClient(srv.URL, b, nil)

@@ -5,7 +5,6 @@ package auth_test
 // calls, token sources, authenticators with scripted answers.
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -181,13 +180,6 @@ type hungSource struct{ release chan struct{} }
 type formTokenSource struct {
 	cc  *clientcredentials.Config
 	ctx context.Context
-}
-
-// syncBuffer is a bytes.Buffer for a slog handler written from several
-// goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
 }
 
 func (b *closeCountingBody) Read(p []byte) (int, error) { return b.r.Read(p) }
@@ -391,15 +383,3 @@ func (h hungSource) Token() (*oauth2.Token, error) {
 }
 
 func (s formTokenSource) Token() (*oauth2.Token, error) { return s.cc.Token(s.ctx) }
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}

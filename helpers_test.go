@@ -15,8 +15,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"reflect"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +24,7 @@ import (
 
 	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/authtest"
+	"github.com/ibkit/auth/internal/testkit"
 	"github.com/stretchr/testify/require"
 )
 
@@ -313,50 +312,12 @@ func balanceAs(t testing.TB, c *http.Client, srv *authtest.Server, a auth.Authen
 	return c.Do(req)
 }
 
-// requireNotReachable walks every value reachable from v, unexported
-// fields, pointers, maps and interfaces included, and fails if a string or
-// byte slice among them contains secret.
+// requireNotReachable fails if secret is among the values reachable from v.
 func requireNotReachable(t *testing.T, v any, secret string) {
 	t.Helper()
-	seen := map[uintptr]bool{}
-	var walk func(path string, v reflect.Value)
-	walk = func(path string, v reflect.Value) {
-		switch v.Kind() {
-		case reflect.String:
-			require.NotContains(t, v.String(), secret, path)
-		case reflect.Pointer, reflect.Interface:
-			if v.IsNil() {
-				return
-			}
-			if v.Kind() == reflect.Pointer {
-				if seen[v.Pointer()] {
-					return
-				}
-				seen[v.Pointer()] = true
-			}
-			walk(path, v.Elem())
-		case reflect.Struct:
-			for i := range v.NumField() {
-				walk(path+"."+v.Type().Field(i).Name, v.Field(i))
-			}
-		case reflect.Slice, reflect.Array:
-			if v.Type().Elem().Kind() == reflect.Uint8 {
-				b := make([]byte, v.Len())
-				reflect.Copy(reflect.ValueOf(b), v)
-				require.NotContains(t, string(b), secret, path)
-				return
-			}
-			for i := range v.Len() {
-				walk(path+"["+strconv.Itoa(i)+"]", v.Index(i))
-			}
-		case reflect.Map:
-			for _, k := range v.MapKeys() {
-				walk(path+"[key]", k)
-				walk(path+"[value]", v.MapIndex(k))
-			}
-		}
+	if path, ok := testkit.FindReachable(v, secret); ok {
+		t.Fatalf("the secret is reachable at %s", path)
 	}
-	walk("", reflect.ValueOf(v))
 }
 
 // envSchemes configure FromEnv for App, Basic, IBSSO and OAuth, in that

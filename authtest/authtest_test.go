@@ -23,6 +23,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/ibkit/auth/authtest"
+	"github.com/ibkit/auth/internal/testkit"
 )
 
 func TestMain(m *testing.M) {
@@ -1017,27 +1018,10 @@ func TestSessionsPerUser(t *testing.T) {
 func TestSetErrorLog(t *testing.T) {
 	s := authtest.NewTLSServer()
 	t.Cleanup(s.Close)
-	var buf syncWriter
+	var buf testkit.SyncBuffer
 	s.SetErrorLog(log.New(&buf, "", 0))
 	resp, err := http.Get(strings.Replace(s.URL, "https://", "http://", 1) + "/account/1/balance")
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Eventually(t, func() bool { return strings.Contains(buf.String(), "TLS handshake error") }, 5*time.Second, time.Millisecond)
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *syncWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
 }

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/ibkit/auth/authtest"
+	"github.com/ibkit/auth/internal/testkit"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -36,8 +36,8 @@ type fixture struct {
 	srv  *authtest.Server
 	app  *app
 	url  string
-	logs *syncBuffer // everything the app logged, debug level up
-	rec  *recorder   // every response any browser of the fixture received
+	logs *testkit.SyncBuffer // everything the app logged, debug level up
+	rec  *recorder           // every response any browser of the fixture received
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -48,7 +48,7 @@ func newFixture(t *testing.T) *fixture {
 		srv.AddUser(u.username, u.password)
 		srv.SetBalance(u.username, u.balance)
 	}
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	a, err := newApp(config{
 		BaseURL: srv.URL,
 		Now:     srv.Now,
@@ -484,57 +484,14 @@ func TestPasswordNeverLeaks(t *testing.T) {
 	require.Len(t, f.srv.Requests(authtest.RouteCreateSession), 3)
 }
 
-// requireNotReachable walks every value reachable from v, unexported
-// fields, pointers, maps and interfaces included, and fails if a string or
-// byte slice among them contains secret. It does not enter net/http's
-// values: their buffers may hold a request written earlier, which is
-// beyond what an application controls.
+// requireNotReachable fails if secret is among the values reachable from
+// v. It does not enter net/http's values: their buffers may hold a request
+// written earlier, which is beyond what an application controls.
 func requireNotReachable(t *testing.T, v any, secret string) {
 	t.Helper()
-	seen := map[uintptr]bool{}
-	var walk func(path string, v reflect.Value)
-	walk = func(path string, v reflect.Value) {
-		if strings.HasPrefix(v.Type().PkgPath(), "net/http") {
-			return
-		}
-		switch v.Kind() {
-		case reflect.String:
-			require.NotContains(t, v.String(), secret, path)
-		case reflect.Pointer, reflect.Interface:
-			if v.IsNil() {
-				return
-			}
-			if v.Kind() == reflect.Pointer {
-				if seen[v.Pointer()] {
-					return
-				}
-				seen[v.Pointer()] = true
-			}
-			walk(path, v.Elem())
-		case reflect.Struct:
-			for i := range v.NumField() {
-				walk(path+"."+v.Type().Field(i).Name, v.Field(i))
-			}
-		case reflect.Slice, reflect.Array:
-			if v.Type().Elem().Kind() == reflect.Uint8 {
-				b := make([]byte, v.Len())
-				for i := range b {
-					b[i] = byte(v.Index(i).Uint()) // works on unexported fields, unlike reflect.Copy
-				}
-				require.NotContains(t, string(b), secret, path)
-				return
-			}
-			for i := range v.Len() {
-				walk(path+"["+strconv.Itoa(i)+"]", v.Index(i))
-			}
-		case reflect.Map:
-			for _, k := range v.MapKeys() {
-				walk(path+"[key]", k)
-				walk(path+"[value]", v.MapIndex(k))
-			}
-		}
+	if path, ok := testkit.FindReachable(v, secret, "net/http"); ok {
+		t.Fatalf("the secret is reachable at %s", path)
 	}
-	walk("", reflect.ValueOf(v))
 }
 
 // Cookies: HttpOnly, SameSite=Lax, Path=/, no Domain; Secure with the
@@ -640,23 +597,4 @@ func (r *recorder) all() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.responses...)
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers (slog handlers
-// write from every request's goroutine).
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
