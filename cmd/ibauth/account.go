@@ -1,0 +1,285 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ibkit/auth"
+)
+
+// account is the Infobip account the IB_* variables configure, with the
+// HTTP clients that reach it.
+type account struct {
+	baseURL string
+	auth    auth.Authenticator
+	source  string       // the variables the credentials came from
+	client  *http.Client // authenticates requests for baseURL
+	plain   *http.Client // adds no credentials (session, token, checks)
+
+	mu     sync.Mutex
+	events []auth.RefreshEvent // session and token fetches
+}
+
+// ibVars are the variables ibauth reads for the account, in the order
+// doctor lists them.
+var ibVars = []string{"IB_BASE_URL", "IB_AUTH", "IB_API_KEY", "IB_USERNAME", "IB_PASSWORD",
+	"IB_CLIENT_ID", "IB_CLIENT_SECRET", "IB_SESSION_TOKEN"}
+
+// openAccount configures the account from the environment as
+// auth.FromEnv does, except that IB_SESSION_TOKEN, a session from
+// 'ibauth login', wins over the other credentials. Its errors are
+// configuration errors.
+func (a *app) openAccount() (*account, error) {
+	acc := &account{plain: &http.Client{Transport: a.transport()}}
+	onRefresh := func(e auth.RefreshEvent) {
+		acc.mu.Lock()
+		acc.events = append(acc.events, e)
+		acc.mu.Unlock()
+	}
+	if token := os.Getenv("IB_SESSION_TOKEN"); token != "" {
+		baseURL, err := envBaseURL()
+		if err != nil {
+			return nil, configError(err)
+		}
+		s, err := auth.ResumeSession(auth.LoginConfig{BaseURL: baseURL, HTTPClient: acc.plain, Logger: a.logger()}, token)
+		if err != nil {
+			return nil, configError(fmt.Errorf("IB_SESSION_TOKEN: %s", trimPackage(err.Error())))
+		}
+		acc.baseURL, acc.auth, acc.source = baseURL, s, "IB_SESSION_TOKEN"
+	} else {
+		opts := []auth.EnvOption{auth.WithHTTPClient(acc.plain), auth.WithOnRefresh(onRefresh)}
+		if l := a.logger(); l != nil {
+			opts = append(opts, auth.WithLogger(l))
+		}
+		baseURL, au, err := auth.FromEnv(opts...)
+		if err != nil {
+			return nil, configError(err)
+		}
+		acc.baseURL, acc.auth, acc.source = baseURL, au, envSource(au)
+	}
+	client, err := auth.NewClient(acc.baseURL, acc.auth, acc.plain)
+	if err != nil {
+		acc.close(a)
+		return nil, configError(err)
+	}
+	acc.client = client
+	return acc, nil
+}
+
+// close releases the account's credential: an IBSSO session ibauth
+// created is destroyed. A session from IB_SESSION_TOKEN lives on: it is
+// the user's, until 'ibauth logout'.
+func (acc *account) close(a *app) {
+	if _, ok := acc.auth.(*auth.Session); ok {
+		return
+	}
+	// Not the command's context: a session must be destroyed even after
+	// Ctrl-C.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := auth.Close(ctx, acc.auth); err != nil {
+		fmt.Fprintln(a.stderr, "ibauth: warning: "+trimPackage(err.Error()))
+	}
+}
+
+// refreshes returns the session and token fetches so far.
+func (acc *account) refreshes() []auth.RefreshEvent {
+	acc.mu.Lock()
+	defer acc.mu.Unlock()
+	return slices.Clone(acc.events)
+}
+
+// scheme describes the account's authentication for people.
+func (acc *account) scheme() string {
+	switch acc.auth.(type) {
+	case *auth.APIKey:
+		return "App (API key)"
+	case *auth.Basic:
+		return "Basic"
+	case *auth.IBSSO:
+		return "IBSSO (a session created for this run)"
+	case *auth.Bearer:
+		return "OAuth 2.0 (Bearer token)"
+	case *auth.Session:
+		return "IBSSO (the session in IB_SESSION_TOKEN)"
+	}
+	return fmt.Sprintf("%T", acc.auth)
+}
+
+// envBaseURL returns IB_BASE_URL in canonical form, checked as
+// auth.FromEnv checks it.
+func envBaseURL() (string, error) {
+	raw := os.Getenv("IB_BASE_URL")
+	if raw == "" {
+		return "", errors.New("IB_BASE_URL is not set")
+	}
+	t, err := auth.NewTransport(raw, nil, nil)
+	if err != nil {
+		return "", fmt.Errorf("IB_BASE_URL: %s", trimPackage(err.Error()))
+	}
+	return t.BaseURL(), nil
+}
+
+// envSource names the variables auth.FromEnv took a's credentials from.
+func envSource(a auth.Authenticator) string {
+	switch a.(type) {
+	case *auth.APIKey:
+		return "IB_API_KEY"
+	case *auth.Bearer:
+		if os.Getenv("IB_CLIENT_ID") == "" && os.Getenv("IB_CLIENT_SECRET") == "" {
+			return "IB_USERNAME and IB_PASSWORD"
+		}
+		return "IB_CLIENT_ID and IB_CLIENT_SECRET"
+	}
+	return "IB_USERNAME and IB_PASSWORD"
+}
+
+// logger is the library's logger under --debug: its records never hold a
+// secret.
+func (a *app) logger() *slog.Logger {
+	if !a.debug {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// transport is the bottom of every client ibauth makes: below the
+// auth.Transport, it sees requests with their Authorization header, so
+// --debug shows them here, redacted.
+func (a *app) transport() http.RoundTripper {
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	base.ResponseHeaderTimeout = time.Minute
+	t := &wireTransport{base: base, userAgent: "ibauth/" + version()}
+	if a.debug {
+		t.log = a.stderr
+	}
+	return t
+}
+
+// wireTransport sets ibauth's User-Agent and, under --debug, writes each
+// request and response head to log, as curl -v does, with every
+// credential redacted. Bodies are never shown: session and token requests
+// carry passwords and secrets in theirs.
+type wireTransport struct {
+	base      http.RoundTripper
+	userAgent string
+	log       io.Writer // nil: quiet
+}
+
+func (t *wireTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Header.Get("User-Agent") == "" {
+		// A RoundTripper must not change the caller's request.
+		r := req.Clone(req.Context())
+		r.Header.Set("User-Agent", t.userAgent)
+		req = r
+	}
+	if t.log == nil {
+		return t.base.RoundTrip(req)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "> %s %s %s\n", req.Method, redactURI(req.URL), req.Proto)
+	fmt.Fprintf(&b, "> Host: %s\n", req.URL.Host)
+	writeHeader(&b, "> ", req.Header)
+	b.WriteString(">\n")
+	io.WriteString(t.log, b.String())
+
+	start := time.Now()
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		fmt.Fprintf(t.log, "* %s %s: %v\n", req.Method, redactURI(req.URL), err)
+		return nil, err
+	}
+	b.Reset()
+	fmt.Fprintf(&b, "< %s %s (%s)\n", resp.Proto, resp.Status, time.Since(start).Round(time.Millisecond))
+	writeHeader(&b, "< ", resp.Header)
+	b.WriteString("<\n")
+	io.WriteString(t.log, b.String())
+	return resp, nil
+}
+
+// writeHeader writes h sorted by name, one line per value, redacted.
+func writeHeader(b *strings.Builder, prefix string, h http.Header) {
+	for _, name := range slices.Sorted(maps.Keys(h)) {
+		for _, v := range h[name] {
+			fmt.Fprintf(b, "%s%s: %s\n", prefix, name, printable(redactHeader(name, v)))
+		}
+	}
+}
+
+// redactHeader returns the value of header name as --debug may show it.
+// Authorization keeps its scheme, which tells which credential was sent.
+func redactHeader(name, value string) string {
+	switch http.CanonicalHeaderKey(name) {
+	case "Authorization", "Proxy-Authorization":
+		scheme, _, _ := strings.Cut(value, " ")
+		for _, s := range []string{"App", "Basic", "IBSSO", "Bearer"} {
+			if strings.EqualFold(scheme, s) {
+				return scheme + " [redacted]"
+			}
+		}
+		return "[redacted]"
+	}
+	if sensitive(name) {
+		return "[redacted]"
+	}
+	return value
+}
+
+// sensitive reports whether a header or query parameter called name
+// probably holds a credential.
+func sensitive(name string) bool {
+	n := strings.ToLower(name)
+	for _, s := range []string{"auth", "cookie", "token", "secret", "password", "passwd", "key", "session", "signature"} {
+		if strings.Contains(n, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// redactURI is u's path and query, with the values of sensitive query
+// parameters redacted.
+func redactURI(u *url.URL) string {
+	if u.RawQuery == "" {
+		return u.RequestURI()
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return u.EscapedPath() + "?[redacted]"
+	}
+	for k, vs := range q {
+		if sensitive(k) {
+			for i := range vs {
+				vs[i] = "[redacted]"
+			}
+		}
+	}
+	return u.EscapedPath() + "?" + strings.ReplaceAll(q.Encode(), "%5Bredacted%5D", "[redacted]")
+}
+
+// describeError rewrites an error from a request for people: op, such as
+// "GET /account/1/balance", replaces the URL that net/http puts in front,
+// and an ended session says what to do.
+func describeError(op string, err error) error {
+	if errors.Is(err, auth.ErrSessionExpired) {
+		return errors.New("the IBSSO session in IB_SESSION_TOKEN has ended (unused for too long, logged out, or refused): run 'ibauth login' for a new one")
+	}
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		err = ue.Err
+	}
+	if op == "" {
+		return err
+	}
+	return fmt.Errorf("%s: %s", op, trimPackage(err.Error()))
+}

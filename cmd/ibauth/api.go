@@ -1,0 +1,330 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/ibkit/auth"
+)
+
+var apiCmd = &command{
+	name:  "api",
+	short: "Make an authenticated request to the Infobip API",
+	usage: "ibauth api [flags] PATH",
+	long: `
+Make an authenticated HTTP request to PATH on the account in IB_BASE_URL
+and print the response body.
+
+PATH is a path such as /account/1/balance, with a query string if needed.
+A full URL is accepted only on the base URL's origin: credentials go nowhere
+else.
+
+The method is GET, or POST when fields or --input are given. Fields (-f,
+-F) become query parameters of a GET or HEAD request, or with --input;
+otherwise they form a JSON object sent as the body. -f adds a string; -F
+reads true, false, null and numbers as JSON, and @FILE as the content of
+FILE. For nested bodies, such as an SMS message, write the JSON to a file or
+stdin and pass --input.
+
+On a terminal a JSON response is pretty-printed; piped, the body is written
+as received. When the API answers 4xx or 5xx, the body is still printed,
+Infobip's error is shown on stderr, and the exit status is 1.`,
+	example: `
+$ ibauth api /account/1/balance
+$ ibauth api -X GET /settings/2/api-keys -f size=10 | jq '.apiKeys[].name'
+$ echo '{"messages":[{"destinations":[{"to":"41793026727"}],"content":{"text":"Hi"}}]}' | ibauth api /sms/3/messages --input -
+$ ibauth api -X PUT /settings/2/api-keys/ID --input key.json`,
+	setup: setupAPI,
+}
+
+type apiOptions struct {
+	method      string
+	headers     []string
+	rawFields   []string
+	typedFields []string
+	input       string
+	include     bool
+}
+
+func setupAPI(f *flagSet) runFunc {
+	var o apiOptions
+	f.stringVar(&o.method, "X", "method", "METHOD", "The HTTP method (default GET, or POST with fields or --input)")
+	f.listVar(&o.headers, "H", "header", "'NAME: VALUE'", "Add a request header (repeatable)")
+	f.listVar(&o.rawFields, "f", "raw-field", "KEY=VALUE", "Add a string field (repeatable)")
+	f.listVar(&o.typedFields, "F", "field", "KEY=VALUE", "Add a typed field: true, false, null, a number, or @FILE (repeatable)")
+	f.stringVar(&o.input, "", "input", "FILE", `Send the content of FILE as the body ("-": stdin)`)
+	f.boolVar(&o.include, "i", "include", "Print the response status line and headers before the body")
+	return func(ctx context.Context, a *app, args []string) error { return a.api(ctx, o, args) }
+}
+
+// maxBuffered bounds what api holds in memory to pretty-print a body or
+// parse an error; beyond, the body is copied as it comes.
+const maxBuffered = 16 << 20
+
+func (a *app) api(ctx context.Context, o apiOptions, args []string) error {
+	if len(args) != 1 {
+		return usageError("api takes one PATH, such as /account/1/balance; got %d arguments", len(args))
+	}
+	header, err := parseHeaders(o.headers)
+	if err != nil {
+		return err
+	}
+	fields, err := parseFields(o.rawFields, o.typedFields)
+	if err != nil {
+		return err
+	}
+	method := strings.ToUpper(o.method)
+	switch {
+	case method == "" && (len(fields) > 0 || o.input != ""):
+		method = http.MethodPost
+	case method == "":
+		method = http.MethodGet
+	case strings.IndexFunc(method, func(r rune) bool { return r < 'A' || r > 'Z' }) >= 0:
+		return usageError("--method %q: use letters only, such as GET or POST", o.method)
+	}
+	var body []byte
+	if o.input != "" {
+		if body, err = readInput(a.stdin, o.input); err != nil {
+			return err
+		}
+	}
+	inQuery := method == http.MethodGet || method == http.MethodHead || o.input != ""
+	if len(fields) > 0 && !inQuery {
+		obj := make(map[string]any, len(fields))
+		for _, f := range fields {
+			obj[f.key] = f.value
+		}
+		if body, err = json.Marshal(obj); err != nil {
+			return usageError("fields: %v", err)
+		}
+	}
+
+	acc, err := a.openAccount()
+	if err != nil {
+		return err
+	}
+	defer acc.close(a)
+	target, path, err := resolvePath(acc.baseURL, args[0])
+	if err != nil {
+		return err
+	}
+	if len(fields) > 0 && inQuery {
+		q := make(url.Values)
+		for _, f := range fields {
+			q.Add(f.key, f.query)
+		}
+		if target.RawQuery != "" {
+			target.RawQuery += "&"
+		}
+		target.RawQuery += q.Encode()
+	}
+
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body) // replayable, for a retry after 401
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target.String(), rd)
+	if err != nil {
+		return usageError("PATH %q: %v", args[0], err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for name, vs := range header {
+		if name == "Host" {
+			req.Host = vs[0]
+			continue
+		}
+		req.Header[name] = vs
+	}
+	resp, err := acc.client.Do(req)
+	if err != nil {
+		return describeError(method+" "+path, err)
+	}
+	defer resp.Body.Close()
+	return a.printResponse(resp, o.include, method+" "+path)
+}
+
+// printResponse writes resp's body to stdout, and Infobip's error to
+// stderr for a 4xx or 5xx answer, in which case it returns reported.
+func (a *app) printResponse(resp *http.Response, include bool, op string) error {
+	if include {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s %s\n", resp.Proto, resp.Status)
+		for _, name := range slices.Sorted(maps.Keys(resp.Header)) {
+			for _, v := range resp.Header[name] {
+				fmt.Fprintf(&b, "%s: %s\n", name, v)
+			}
+		}
+		b.WriteString("\n")
+		io.WriteString(a.stdout, b.String())
+	}
+	failed := resp.StatusCode >= 400
+	tty := isTerminal(a.stdout)
+	if !failed && !tty {
+		_, err := io.Copy(a.stdout, resp.Body)
+		return err
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBuffered+1))
+	if err != nil {
+		return fmt.Errorf("%s: reading the response: %v", op, err)
+	}
+	if len(body) > maxBuffered {
+		// Too big to format: copy it as it comes.
+		a.stdout.Write(body)
+		if _, err := io.Copy(a.stdout, resp.Body); err != nil {
+			return err
+		}
+	} else {
+		writeBody(a.stdout, body, tty)
+	}
+	if !failed {
+		return nil
+	}
+	e := auth.ParseError(&http.Response{StatusCode: resp.StatusCode, Header: resp.Header,
+		Body: io.NopCloser(bytes.NewReader(body))})
+	e.Op = op
+	fmt.Fprintln(a.stderr, "ibauth: "+trimPackage(e.Error()))
+	return reported
+}
+
+// writeBody writes body, indented if tty and it is JSON.
+func writeBody(w io.Writer, body []byte, tty bool) {
+	if !tty {
+		w.Write(body)
+		return
+	}
+	var out bytes.Buffer
+	if json.Valid(body) && json.Indent(&out, body, "", "  ") == nil {
+		body = out.Bytes()
+	}
+	w.Write(body)
+	if len(body) > 0 && body[len(body)-1] != '\n' {
+		io.WriteString(w, "\n")
+	}
+}
+
+// resolvePath returns the URL for the PATH argument on baseURL, and the
+// path as errors show it.
+func resolvePath(baseURL, p string) (*url.URL, string, error) {
+	if strings.Contains(p, "://") {
+		u, err := url.Parse(p)
+		if err != nil {
+			return nil, "", usageError("PATH: %v", err)
+		}
+		if !strings.EqualFold(u.Scheme+"://"+u.Host, baseURL) {
+			return nil, "", usageError("PATH %s is not on IB_BASE_URL (%s): ibauth sends credentials only there; give a path such as /account/1/balance", u.Redacted(), baseURL)
+		}
+		p = u.RequestURI()
+	}
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	u, err := url.Parse(baseURL + p)
+	if err != nil {
+		return nil, "", usageError("PATH %q: %v", p, err)
+	}
+	u.Fragment, u.RawFragment = "", ""
+	return u, u.EscapedPath(), nil
+}
+
+// parseHeaders reads -H 'Name: value' arguments.
+func parseHeaders(args []string) (http.Header, error) {
+	h := make(http.Header)
+	for _, arg := range args {
+		name, value, ok := strings.Cut(arg, ":")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" || strings.IndexFunc(name, func(r rune) bool {
+			return r <= ' ' || r >= 0x7f || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r)
+		}) >= 0 {
+			return nil, usageError("--header %q: write it as 'Name: value'", arg)
+		}
+		value = strings.TrimSpace(value)
+		if strings.IndexFunc(value, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) >= 0 {
+			return nil, usageError("--header %s: the value contains control characters", name)
+		}
+		name = http.CanonicalHeaderKey(name)
+		if name == "Authorization" {
+			return nil, usageError("--header Authorization: the Authorization header comes from the IB_* variables (see 'ibauth --help')")
+		}
+		h.Add(name, value)
+	}
+	return h, nil
+}
+
+// field is a -f or -F argument: its JSON value, and its form as a query
+// parameter.
+type field struct {
+	key   string
+	value any
+	query string
+}
+
+func parseFields(raw, typed []string) ([]field, error) {
+	var fields []field
+	for _, arg := range raw {
+		k, v, ok := strings.Cut(arg, "=")
+		if !ok || k == "" {
+			return nil, usageError("--raw-field %q: write it as key=value", arg)
+		}
+		fields = append(fields, field{k, v, v})
+	}
+	for _, arg := range typed {
+		k, v, ok := strings.Cut(arg, "=")
+		if !ok || k == "" {
+			return nil, usageError("--field %q: write it as key=value", arg)
+		}
+		f := field{key: k, value: v, query: v}
+		switch {
+		case v == "true" || v == "false":
+			f.value = v == "true"
+		case v == "null":
+			f.value = nil
+		case isNumber(v):
+			f.value = json.Number(v)
+		case strings.HasPrefix(v, "@"):
+			b, err := os.ReadFile(v[1:])
+			if err != nil {
+				return nil, usageError("--field %s: %v", k, err)
+			}
+			f.value, f.query = string(b), string(b)
+		}
+		fields = append(fields, f)
+	}
+	return fields, nil
+}
+
+// isNumber reports whether v is a JSON number.
+func isNumber(v string) bool {
+	if v == "" || !(v[0] == '-' || v[0] >= '0' && v[0] <= '9') {
+		return false
+	}
+	_, err := strconv.ParseFloat(v, 64)
+	return err == nil && json.Valid([]byte(v))
+}
+
+// readInput reads the --input body: a file, or stdin for "-".
+func readInput(stdin io.Reader, name string) ([]byte, error) {
+	var b []byte
+	var err error
+	if name == "-" {
+		b, err = io.ReadAll(stdin)
+	} else {
+		b, err = os.ReadFile(name)
+	}
+	if err != nil {
+		return nil, usageError("--input: %v", err)
+	}
+	return b, nil
+}

@@ -1,0 +1,241 @@
+// Ibauth is the command line for Infobip credentials: authenticated API
+// calls, tokens for curl, IBSSO sessions, API key management, a fake
+// Infobip server for tests in any language, and a configuration check.
+//
+//	ibauth api /account/1/balance
+//	curl -H "Authorization: $(ibauth token)" "$IB_BASE_URL/account/1/balance"
+//	eval "$(ibauth login)"
+//	ibauth keys rotate --secret-file new.key OLD_ID
+//	ibauth fake
+//	ibauth doctor
+//
+// It reads the same IB_* variables as [github.com/ibkit/auth.FromEnv].
+// Run "ibauth --help" for the commands, the variables and the exit codes.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+)
+
+// Exit codes, documented in the help text and the README.
+const (
+	exitOK          = 0   // success
+	exitFailure     = 1   // a request failed or the API answered 4xx/5xx
+	exitUsage       = 2   // unknown command or flag, bad argument
+	exitConfig      = 3   // IB_* variables missing, invalid or ambiguous
+	exitInterrupted = 130 // stopped by SIGINT or SIGTERM (not for fake)
+)
+
+// commands are the top-level commands, in the order the help lists them.
+var commands = []*command{apiCmd, tokenCmd, loginCmd, logoutCmd, keysCmd, fakeCmd, doctorCmd}
+
+const rootHelp = `Work with Infobip credentials from the command line: authenticated API
+calls, tokens for curl, IBSSO sessions, API key management, a fake Infobip
+server for tests, and a check of the whole set-up.
+
+USAGE
+  ibauth <command> [flags]
+
+COMMANDS
+%s
+FLAGS
+  --debug     Show each HTTP request and response on stderr, Authorization redacted
+  --help      Show help for ibauth or a command
+  --version   Show the version
+
+ENVIRONMENT
+  IB_BASE_URL        Your account's base URL, such as https://xxxxx.api.infobip.com
+  IB_API_KEY         An API key: "Authorization: App <key>"
+  IB_USERNAME        With IB_PASSWORD: Basic; IBSSO with IB_AUTH=ibsso;
+  IB_PASSWORD          OAuth client credentials with IB_AUTH=oauth
+  IB_CLIENT_ID       With IB_CLIENT_SECRET: OAuth 2.0 client credentials
+  IB_CLIENT_SECRET
+  IB_AUTH            app, basic, ibsso or oauth: which to use when several are set
+  IB_SESSION_TOKEN   An IBSSO session from 'ibauth login' (ibauth's own variable);
+                     when set, it wins over the other credentials
+  IBAUTH_FORCE_TTY   Set to 1 to format output as for a terminal when piped
+
+EXIT CODES
+  0    Success
+  1    A request failed, or the API answered with an error (4xx or 5xx)
+  2    Usage error: unknown command or flag, bad argument
+  3    Configuration error: IB_* variables missing, invalid or ambiguous
+  130  Interrupted
+
+EXAMPLES
+  $ export IB_BASE_URL=https://xxxxx.api.infobip.com IB_API_KEY=...
+  $ ibauth api /account/1/balance
+  $ curl -H "Authorization: $(ibauth token)" "$IB_BASE_URL/account/1/balance"
+  $ eval "$(ibauth login)"
+  $ ibauth keys list
+
+LEARN MORE
+  Use 'ibauth <command> --help' for more about a command.
+  Read the library's documentation at https://pkg.go.dev/github.com/ibkit/auth
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// After the first signal, a second one kills ibauth at once, even
+		// if it is stuck in a read that does not watch ctx.
+		<-ctx.Done()
+		stop()
+	}()
+	a := &app{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
+	code := a.main(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// app is one run of ibauth: its standard streams and global flags.
+type app struct {
+	stdin  *os.File
+	stdout *os.File
+	stderr io.Writer
+	debug  bool // --debug
+}
+
+// main runs the command line args and returns the exit code.
+func (a *app) main(ctx context.Context, args []string) int {
+	err := a.dispatch(ctx, args)
+	if err == nil {
+		return exitOK
+	}
+	code := exitFailure
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	if ctx.Err() != nil && code == exitFailure {
+		fmt.Fprintln(a.stderr, "ibauth: interrupted")
+		return exitInterrupted
+	}
+	if msg := err.Error(); msg != "" {
+		fmt.Fprintln(a.stderr, "ibauth: "+trimPackage(msg))
+	}
+	if ee != nil && ee.code == exitConfig && ee.hint == "" {
+		ee.hint = "Run 'ibauth doctor' to check the set-up, 'ibauth --help' for the IB_* variables."
+	}
+	if ee != nil && ee.hint != "" {
+		fmt.Fprintln(a.stderr, ee.hint)
+	}
+	return code
+}
+
+// dispatch reads the global flags and runs the command that follows them.
+func (a *app) dispatch(ctx context.Context, args []string) error {
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		switch args[0] {
+		case "--debug", "-debug":
+			a.debug = true
+		case "--help", "-help", "-h":
+			return a.help(nil)
+		case "--version", "-version":
+			fmt.Fprintln(a.stdout, "ibauth version "+version())
+			return nil
+		default:
+			return usageErrorf("ibauth", "unknown flag: %s", args[0])
+		}
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		return a.help(nil)
+	}
+	if args[0] == "help" {
+		return a.help(args[1:])
+	}
+	c := find(commands, args[0])
+	if c == nil {
+		return usageErrorf("ibauth", "unknown command %q", args[0])
+	}
+	return a.run(ctx, c, "ibauth "+c.name, args[1:])
+}
+
+// run parses args for c, a command or a group of commands, and runs it.
+func (a *app) run(ctx context.Context, c *command, path string, args []string) error {
+	if len(c.subs) > 0 {
+		if len(args) == 0 || isHelpFlag(args[0]) {
+			return printHelp(a.stdout, c, path)
+		}
+		sub := find(c.subs, args[0])
+		if sub == nil {
+			return usageErrorf(path, "unknown command %q for %q", args[0], path)
+		}
+		return a.run(ctx, sub, path+" "+sub.name, args[1:])
+	}
+	f := newFlagSet(path)
+	runner := c.setup(f)
+	f.inherited(&a.debug)
+	pos, err := f.parse(args)
+	if errors.Is(err, errHelp) {
+		return printHelp(a.stdout, c, path)
+	}
+	if err != nil {
+		return usageErrorf(path, "%v", err)
+	}
+	err = runner(ctx, a, pos)
+	var ee *exitError
+	if errors.As(err, &ee) && ee.code == exitUsage && ee.hint == "" {
+		ee.hint = usageHint(path)
+	}
+	return err
+}
+
+// help prints the help for the command named by path, or for ibauth.
+func (a *app) help(path []string) error {
+	if len(path) == 0 {
+		var list strings.Builder
+		for _, c := range commands {
+			fmt.Fprintf(&list, "  %-8s %s\n", c.name+":", c.short)
+		}
+		fmt.Fprintf(a.stdout, rootHelp, list.String())
+		return nil
+	}
+	cmds, name := commands, "ibauth"
+	var c *command
+	for _, p := range path {
+		if c = find(cmds, p); c == nil {
+			return usageErrorf("ibauth", "unknown help topic %q", strings.Join(path, " "))
+		}
+		name += " " + c.name
+		cmds = c.subs
+	}
+	return printHelp(a.stdout, c, name)
+}
+
+func find(cmds []*command, name string) *command {
+	for _, c := range cmds {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// version is the module version ibauth was built from.
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+// trimPackage removes the package name the library puts in front of its
+// errors: after "ibauth: " it says nothing more.
+func trimPackage(msg string) string {
+	for _, p := range []string{"auth: ", "apikeys: ", "infobip: "} {
+		if rest, ok := strings.CutPrefix(msg, p); ok {
+			return rest
+		}
+	}
+	return msg
+}
