@@ -1,0 +1,199 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ibkit/auth/authtest"
+)
+
+const balanceBody = `{"balance":42.5,"currency":"EUR"}`
+
+// TestAPIEveryScheme: 'ibauth api' authenticates with each scheme the
+// environment selects, and writes the body as received when piped.
+func TestAPIEveryScheme(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	for name, env := range map[string]map[string]string{
+		"app": appEnv(srv), "basic": basicEnv(srv), "ibsso": ibssoEnv(srv), "oauth": oauthEnv(srv),
+	} {
+		r := call{srv: srv, env: env}.run(t, "api", "/account/1/balance")
+		require.Equal(t, 0, r.code, "%s: %s", name, r)
+		require.Equal(t, balanceBody, r.stdout, name)
+		require.Empty(t, r.stderr, name)
+	}
+	require.Equal(t, 4, srv.Count(authtest.RouteBalance))
+	require.Equal(t, 1, srv.Logins(authtest.Username))
+	require.Zero(t, srv.ActiveSessions(), "the IBSSO session ibauth created is destroyed")
+}
+
+// TestAPIPretty: on a terminal (IBAUTH_FORCE_TTY) JSON is indented.
+func TestAPIPretty(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	r := call{srv: srv, env: with(appEnv(srv), "IBAUTH_FORCE_TTY", "1")}.run(t, "api", "account/1/balance")
+	require.Equal(t, 0, r.code, r)
+	require.Equal(t, "{\n  \"balance\": 42.5,\n  \"currency\": \"EUR\"\n}\n", r.stdout)
+}
+
+// TestAPIErrorStatus: a 4xx answer prints the body, shows Infobip's error
+// on stderr, and exits 1.
+func TestAPIErrorStatus(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	r := call{srv: srv, env: with(appEnv(srv), "IB_API_KEY", "wrong-key")}.run(t, "api", "/account/1/balance")
+	require.Equal(t, 1, r.code, r)
+	require.Contains(t, r.stdout, `"messageId":"UNAUTHORIZED"`)
+	require.Equal(t, "ibauth: GET /account/1/balance: 401 E401: Invalid login details\n", r.stderr)
+
+	r = call{srv: srv, env: appEnv(srv)}.run(t, "api", "/no/such/path")
+	require.Equal(t, 1, r.code, r)
+	require.Contains(t, r.stderr, "ibauth: GET /no/such/path: 404 E404")
+
+	srv.Fail(authtest.RouteBalance, authtest.Fault{Status: 502, Body: "<html>Bad gateway</html>", Times: 1})
+	r = call{srv: srv, env: appEnv(srv)}.run(t, "api", "/account/1/balance")
+	require.Equal(t, 1, r.code, r)
+	require.Equal(t, "<html>Bad gateway</html>", r.stdout)
+	require.Contains(t, r.stderr, `502 E502: "<html>Bad gateway</html>"`)
+}
+
+// TestAPIRequest: method, headers, fields and --input make the request
+// gh api would make.
+func TestAPIRequest(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	c := call{srv: srv, env: appEnv(srv)}
+
+	// GET: fields go to the query.
+	r := c.run(t, "api", "-X", "GET", "/account/1/balance?x=1", "-f", "a=b c", "-F", "n=3", "-H", "X-Trace: t1")
+	require.Equal(t, 0, r.code, r)
+	got := srv.Requests(authtest.RouteBalance)[0]
+	require.Equal(t, "x=1&a=b+c&n=3", got.Query)
+	require.Equal(t, "t1", got.Header.Get("X-Trace"))
+	require.Equal(t, "App "+authtest.APIKey, got.Header.Get("Authorization"))
+	require.Equal(t, "application/json", got.Header.Get("Accept"))
+	require.True(t, strings.HasPrefix(got.Header.Get("User-Agent"), "ibauth/"))
+
+	// Fields without a method: POST with a JSON body.
+	srv.Handle("POST /echo", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(201) }))
+	r = c.run(t, "api", "/echo", "-f", "text=hi", "-F", "n=3", "-F", "ok=true", "-F", "none=null")
+	require.Equal(t, 0, r.code, r)
+	got = srv.Requests("POST /echo")[0]
+	require.JSONEq(t, `{"text":"hi","n":3,"ok":true,"none":null}`, string(got.Body))
+	require.Equal(t, "application/json", got.Header.Get("Content-Type"))
+
+	// --input - sends stdin; a body file works as well.
+	sms := `{"messages":[{"destinations":[{"to":"41793026727"}],"content":{"text":"Hi"}}]}`
+	r = call{srv: srv, env: appEnv(srv), stdin: sms}.run(t, "api", "/sms/3/messages", "--input", "-")
+	require.Equal(t, 0, r.code, r)
+	require.Equal(t, sms, string(srv.Requests(authtest.RouteSendSMS)[0].Body))
+	var sent struct{ BulkID string }
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &sent))
+	require.NotEmpty(t, sent.BulkID)
+
+	file := filepath.Join(t.TempDir(), "body.json")
+	require.NoError(t, os.WriteFile(file, []byte(`{"name":"x"}`), 0o600))
+	r = c.run(t, "api", "-X", "put", "/echo", "--input", file)
+	require.Equal(t, 1, r.code, "PUT /echo is not a route: 405") // but the request went out as asked
+	require.Contains(t, r.stderr, "PUT /echo: 405")
+
+	// A full URL on the base URL's origin is a path.
+	r = c.run(t, "api", srv.URL+"/account/1/balance")
+	require.Equal(t, 0, r.code, r)
+}
+
+// TestAPIRefusals: what would send the credential elsewhere, or replace
+// it, is refused before any request.
+func TestAPIRefusals(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	c := call{srv: srv, env: appEnv(srv)}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"api", "https://evil.example/account/1/balance"}, "is not on IB_BASE_URL"},
+		{[]string{"api", "-H", "Authorization: App x", "/account/1/balance"}, "the Authorization header comes from the IB_* variables"},
+		{[]string{"api", "-H", "no colon", "/account/1/balance"}, "write it as 'Name: value'"},
+		{[]string{"api", "-f", "novalue", "/account/1/balance"}, "write it as key=value"},
+		{[]string{"api", "-X", "GE T", "/account/1/balance"}, "use letters only"},
+		{[]string{"api", "--input", "/no/such/file", "/account/1/balance"}, "--input"},
+	} {
+		r := c.run(t, tc.args...)
+		require.Equal(t, 2, r.code, "%v\n%s", tc.args, r)
+		require.Contains(t, r.stderr, tc.want)
+	}
+	require.Zero(t, srv.Count(authtest.RouteBalance))
+}
+
+// TestAPIConfigErrors: missing, invalid or ambiguous variables exit 3
+// with a message naming them, and never a credential.
+func TestAPIConfigErrors(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"IB_API_KEY": authtest.APIKey}, "ibauth: IB_BASE_URL is not set"},
+		{map[string]string{"IB_BASE_URL": srv.URL}, "no Infobip credentials in the environment"},
+		{with(appEnv(srv), "IB_CLIENT_ID", "a", "IB_CLIENT_SECRET", authtest.ClientSecret), "set IB_AUTH"},
+		{with(appEnv(srv), "IB_BASE_URL", "http://example.com"), "uses http://"},
+		{with(appEnv(srv), "IB_AUTH", "nope"), "IB_AUTH must be one of"},
+		{with(appEnv(srv), "IB_API_KEY", "App "+authtest.APIKey), "IB_API_KEY"},
+		{map[string]string{"IB_SESSION_TOKEN": "abc"}, "IB_BASE_URL is not set"},
+	} {
+		r := call{srv: srv, env: tc.env}.run(t, "api", "/account/1/balance")
+		require.Equal(t, 3, r.code, "%v\n%s", tc.env, r)
+		require.Contains(t, r.stderr, tc.want)
+		require.Contains(t, r.stderr, "Run 'ibauth doctor'")
+		require.Empty(t, r.stdout)
+	}
+	require.Zero(t, srv.Count(authtest.RouteBalance))
+}
+
+// TestAPIDebug: --debug shows each request and response head on stderr,
+// the Authorization value redacted but its scheme kept, for every scheme
+// and for the session and token requests, whose bodies are not shown.
+func TestAPIDebug(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	for scheme, env := range map[string]map[string]string{
+		"App": appEnv(srv), "Basic": basicEnv(srv), "IBSSO": ibssoEnv(srv), "Bearer": oauthEnv(srv),
+	} {
+		r := call{srv: srv, env: env}.run(t, "--debug", "api", "/account/1/balance?secret=hidden")
+		require.Equal(t, 0, r.code, r)
+		require.Equal(t, balanceBody, r.stdout)
+		require.Contains(t, r.stderr, "> GET /account/1/balance?secret=[redacted] HTTP/1.1\n")
+		require.Contains(t, r.stderr, "> Authorization: "+scheme+" [redacted]\n")
+		require.Contains(t, r.stderr, "< HTTP/1.1 200 OK")
+		require.NotContains(t, r.stderr, "hidden")
+		switch scheme {
+		case "IBSSO":
+			require.Contains(t, r.stderr, "> POST /auth/1/session HTTP/1.1")
+			require.Contains(t, r.stderr, "> DELETE /auth/1/session HTTP/1.1")
+		case "Bearer":
+			require.Contains(t, r.stderr, "> POST /auth/1/oauth2/token HTTP/1.1")
+		}
+	}
+	// The flag is taken after the command too.
+	r := call{srv: srv, env: appEnv(srv)}.run(t, "api", "/account/1/balance", "--debug")
+	require.Contains(t, r.stderr, "> Authorization: App [redacted]")
+}
+
+// TestAPIInclude: -i prints the status line and headers first.
+func TestAPIInclude(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	r := call{srv: srv, env: appEnv(srv)}.run(t, "api", "-i", "/account/1/balance")
+	require.Equal(t, 0, r.code, r)
+	require.True(t, strings.HasPrefix(r.stdout, "HTTP/1.1 200 OK\n"), r.stdout)
+	require.Contains(t, r.stdout, "Content-Type: application/json\n")
+	require.True(t, strings.HasSuffix(r.stdout, "\n\n"+balanceBody), r.stdout)
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestHelp: 'ibauth --help' lists the commands, the variables and the
+// exit codes, as gh does, on stdout with status 0; so does ibauth alone.
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {}} {
+		r := call{}.run(t, args...)
+		require.Equal(t, 0, r.code, "%v\n%s", args, r)
+		require.Empty(t, r.stderr)
+		for _, want := range []string{"USAGE\n  ibauth <command> [flags]", "COMMANDS", "ENVIRONMENT", "EXIT CODES", "EXAMPLES",
+			"IB_SESSION_TOKEN", "IBAUTH_FORCE_TTY", "3    Configuration error"} {
+			require.Contains(t, r.stdout, want)
+		}
+		for _, c := range commands {
+			require.Contains(t, r.stdout, "\n  "+c.name+":")
+		}
+	}
+}
+
+// TestCommandHelp: every command and subcommand has --help with usage,
+// flags and an example, the same as 'ibauth help CMD'.
+func TestCommandHelp(t *testing.T) {
+	t.Parallel()
+	paths := [][]string{{"keys", "list"}, {"keys", "create"}, {"keys", "revoke"}, {"keys", "rotate"}}
+	for _, c := range commands {
+		paths = append(paths, []string{c.name})
+	}
+	for _, p := range paths {
+		name := "ibauth " + strings.Join(p, " ")
+		t.Run(strings.Join(p, "_"), func(t *testing.T) {
+			t.Parallel()
+			r := call{}.run(t, append(p, "--help")...)
+			require.Equal(t, 0, r.code, r)
+			require.Empty(t, r.stderr)
+			require.Contains(t, r.stdout, "USAGE\n  "+name)
+			_, examples, ok := strings.Cut(r.stdout, "\nEXAMPLES\n  $ ")
+			require.True(t, ok, "no example")
+			require.Contains(t, examples, "ibauth "+p[0])
+			if p[0] != "keys" || len(p) > 1 {
+				require.Contains(t, r.stdout, "--debug")
+			}
+			require.Equal(t, r.stdout, call{}.run(t, append([]string{"help"}, p...)...).stdout)
+		})
+	}
+	require.Contains(t, call{}.run(t, "api", "--help").stdout, "-X, --method METHOD")
+	require.Contains(t, call{}.run(t, "keys").stdout, "COMMANDS\n  list:")
+}
+
+// TestUsageErrors: unknown commands, flags and arguments exit 2 with the
+// problem and where to read usage on stderr, and nothing on stdout.
+func TestUsageErrors(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"nope"}, `unknown command "nope"`},
+		{[]string{"--nope"}, "unknown flag: --nope"},
+		{[]string{"api", "--nope", "/x"}, "flag provided but not defined: -nope"},
+		{[]string{"api"}, "api takes one PATH"},
+		{[]string{"api", "-X"}, "flag needs an argument"},
+		{[]string{"keys", "nope"}, `unknown command "nope" for "ibauth keys"`},
+		{[]string{"token", "extra"}, "token takes no arguments"},
+		{[]string{"help", "nope"}, `unknown help topic "nope"`},
+		{[]string{"login", "--password", "x"}, "flag provided but not defined: -password"},
+	} {
+		r := call{}.run(t, tc.args...)
+		require.Equal(t, 2, r.code, "%v\n%s", tc.args, r)
+		require.Empty(t, r.stdout, tc.args)
+		require.Contains(t, r.stderr, "ibauth: "+tc.want, tc.args)
+		require.Contains(t, r.stderr, "--help' for usage.", tc.args)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	r := call{}.run(t, "--version")
+	require.Equal(t, 0, r.code, r)
+	require.True(t, strings.HasPrefix(r.stdout, "ibauth version "), r)
+}
