@@ -123,8 +123,8 @@ mode 0600 before the new key (it must not exist), or to standard output with
 --show-secret. It is never printed otherwise.
 
 The check calls GET /account/1/balance with the new key: any answer but 401
-(403 included: a key whose scopes exclude the balance) shows that Infobip
-knows the key. If saving or checking fails, the new key is revoked again, the
+or 5xx (403 included: a key whose scopes exclude the balance) shows that
+Infobip knows the key. If saving or checking fails, the new key is revoked again, the
 file removed, and the old key left as it is. If revoking the old key fails,
 the new key is kept and the exit status is 1.
 
