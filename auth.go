@@ -122,6 +122,15 @@
 // ends an end user's session, and [Close] does the right one for any
 // [Authenticator].
 //
+// # Fleets
+//
+// Replicas of a service that share credentials can share their token too:
+// set [OAuthConfig.Store] or [IBSSOConfig.Store] to a [Store], such as the
+// Redis one in github.com/ibkit/auth/redisstore, and the fleet makes one
+// token request per expiry and keeps one IBSSO session per identity. The
+// store is consulted only where a fetch would happen, never on a cached
+// hit, and its failures make a replica fetch for itself.
+//
 // # Errors and secrets
 //
 // Every error begins "auth: " once, then the operation, then the cause:

@@ -53,12 +53,20 @@ type IBSSOConfig struct {
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// OnRefresh, if set, is called after each attempt to create a session.
+	// With a Store, sessions taken from the store are not reported.
 	OnRefresh func(RefreshEvent)
 	// Logger, if set, records each attempt to create a session (info;
 	// warn when it failed) and, through a Transport made over this IBSSO,
 	// each request sent without credentials (debug). Records never hold a
 	// secret.
 	Logger *slog.Logger
+	// Store, if set, shares the session with the other replicas of a fleet
+	// that use the same username, base URL and Unsafe setting: one session
+	// for the fleet. Sessions are bound to the creating replica's IP
+	// address unless Unsafe is set, so share one only between replicas
+	// behind one egress address, or set Unsafe. Nil: the session is this
+	// process's own. See [Store].
+	Store Store
 }
 
 // IBSSO authenticates with Infobip session tokens: "Authorization: IBSSO
@@ -82,7 +90,7 @@ type IBSSO struct {
 // NewIBSSO returns an [IBSSO] authenticator. It makes no request until the
 // first call to Authorization.
 func NewIBSSO(cfg IBSSOConfig) (*IBSSO, error) {
-	_, base, err := parseBaseURL(cfg.BaseURL)
+	o, base, err := parseBaseURL(cfg.BaseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -130,6 +138,7 @@ func NewIBSSO(cfg IBSSOConfig) (*IBSSO, error) {
 		FetchTimeout:  s.fetchTimeout,
 		RetryAfter:    retryAfter,
 		OnFetch:       reportTo(cfg.OnRefresh, cfg.Logger, SchemeIBSSO),
+		Shared:        sharing(cfg.Store, SchemeIBSSO, o, cfg.Username, cfg.Unsafe, idle),
 	})
 	return s, nil
 }
@@ -163,12 +172,16 @@ func (s *IBSSO) Renew(ctx context.Context, rejected string) error {
 // and destroys that one too. Each request it makes is bounded by
 // FetchTimeout as well as ctx. A session Infobip has already ended (the
 // DELETE answers 401) is not an error. Calling Close again does nothing.
+//
+// With a [Store], Close leaves a session that the store shares alive for
+// the other replicas, and destroys only one this process holds alone; use
+// [IBSSO.Destroy] to end the shared session for the fleet.
 func (s *IBSSO) Close(ctx context.Context) error {
 	if err := s.ready(); err != nil {
 		return err
 	}
 	t, err := s.cache.Close(ctx)
-	if t != nil {
+	if t != nil && !s.cache.Shares(t) {
 		if derr := s.destroy(ctx, t); derr != nil && !isStatus(derr, http.StatusUnauthorized) {
 			return derr
 		}

@@ -53,12 +53,17 @@ type OAuthConfig struct {
 	// Now is the clock that every expiry decision uses. Default time.Now.
 	Now func() time.Time
 	// OnRefresh, if set, is called after each attempt to fetch a token.
+	// With a Store, tokens taken from the store are not reported.
 	OnRefresh func(RefreshEvent)
 	// Logger, if set, records each attempt to fetch a token (info; warn
 	// when it failed) and, through a Transport made over this Bearer, each
 	// request sent without credentials (debug). Records never hold a
 	// secret.
 	Logger *slog.Logger
+	// Store, if set, shares tokens with the other replicas of a fleet that
+	// use the same client ID and base URL: the fleet makes one token
+	// request per expiry. Nil: tokens are this process's own. See [Store].
+	Store Store
 }
 
 // BearerOptions configures [NewBearer]. Zero values mean the defaults
@@ -99,7 +104,7 @@ type Bearer struct {
 // Infobip's token response must carry a positive expires_in; the token's
 // expiry is computed from it with cfg.Now.
 func NewOAuth(cfg OAuthConfig) (*Bearer, error) {
-	_, base, err := parseBaseURL(cfg.BaseURL)
+	o, base, err := parseBaseURL(cfg.BaseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +136,8 @@ func NewOAuth(cfg OAuthConfig) (*Bearer, error) {
 		}
 		return bearerToken(tok, now(), true)
 	}
-	b := newBearer(fetch, BearerOptions{cfg.RefreshBefore, cfg.FetchTimeout, now, cfg.OnRefresh, cfg.Logger})
+	shared := sharing(cfg.Store, SchemeBearer, o, cfg.ClientID, false, 0)
+	b := newBearer(fetch, BearerOptions{cfg.RefreshBefore, cfg.FetchTimeout, now, cfg.OnRefresh, cfg.Logger}, shared)
 	b.base, b.http = base, fc
 	return b, nil
 }
@@ -160,7 +166,7 @@ func NewBearer(ts oauth2.TokenSource, o BearerOptions) (*Bearer, error) {
 		}
 		return bearerToken(tok, o.Now(), false)
 	}
-	return newBearer(fetch, o), nil
+	return newBearer(fetch, o, nil), nil
 }
 
 // tokenWithin calls ts.Token, which takes no context, and gives up when ctx
@@ -184,7 +190,7 @@ func tokenWithin(ctx context.Context, ts oauth2.TokenSource) (*oauth2.Token, err
 	}
 }
 
-func newBearer(fetch func(context.Context, *tokencache.Token) (*tokencache.Token, error), o BearerOptions) *Bearer {
+func newBearer(fetch func(context.Context, *tokencache.Token) (*tokencache.Token, error), o BearerOptions, shared *tokencache.Shared) *Bearer {
 	return &Bearer{logger: o.Logger, cache: tokencache.New(tokencache.Config{
 		Fetch:         fetch,
 		Now:           o.Now,
@@ -192,6 +198,7 @@ func newBearer(fetch func(context.Context, *tokencache.Token) (*tokencache.Token
 		FetchTimeout:  o.FetchTimeout,
 		RetryAfter:    retryAfter,
 		OnFetch:       reportTo(o.OnRefresh, o.Logger, SchemeBearer),
+		Shared:        shared,
 	})}
 }
 

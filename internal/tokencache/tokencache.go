@@ -78,6 +78,10 @@ type Config struct {
 	// OnFetch is called after each fetch, from the fetching goroutine,
 	// before the callers waiting for it return. It must not block.
 	OnFetch func(Event)
+	// Shared, if set, shares the token with other processes through a
+	// store (see shared.go). Tokens taken from the store are not reported
+	// to OnFetch.
+	Shared *Shared
 }
 
 // ErrClosed is returned after Close; package auth exports it.
@@ -111,6 +115,8 @@ type Cache struct {
 	closing  bool   // Close is waiting for the fetch in flight
 	orphan   *Token // fetched while closing; Close disposes of it
 	rejected *Token // renewed away while no fetch could start; the next fetch disposes of it
+
+	sh *shared // nil without Config.Shared
 }
 
 // pause is a span of the cache's clock, in nanoseconds since its epoch.
@@ -162,7 +168,11 @@ func New(cfg Config) *Cache {
 	if cfg.MaxBackoff < cfg.MinBackoff {
 		cfg.MaxBackoff = max(30*time.Second, cfg.MinBackoff)
 	}
-	return &Cache{cfg: cfg, epoch: cfg.Now()}
+	c := &Cache{cfg: cfg, epoch: cfg.Now()}
+	if cfg.Shared != nil {
+		c.sh = newShared(*cfg.Shared)
+	}
+	return c
 }
 
 // since converts an instant of the clock to nanoseconds since the epoch.
@@ -288,7 +298,13 @@ func (c *Cache) Renew(ctx context.Context, rejected string) error {
 		cl = c.start(ctx, ReasonRenew, stale)
 	}
 	c.mu.Unlock()
-	_, err := wait(ctx, cl)
+	tok, err := wait(ctx, cl)
+	if err == nil && c.sh != nil && tok.Header == rejected {
+		// We joined a shared session's check-in, which keeps the session:
+		// renew for real. A renewal never brings back the rejected token,
+		// so this happens at most once.
+		return c.Renew(ctx, rejected)
+	}
 	return err
 }
 
@@ -322,7 +338,7 @@ func (c *Cache) start(ctx context.Context, reason string, stale *Token) *call {
 
 func (c *Cache) run(ctx context.Context, cl *call, reason string, stale *Token) {
 	start, t0 := c.cfg.Now(), time.Now()
-	tok, err := c.cfg.Fetch(ctx, stale)
+	tok, fetched, err := c.fetch(ctx, reason, stale)
 	if err == nil && (tok == nil || tok.Header == "") {
 		err = errors.New("tokencache: fetch returned no token")
 	}
@@ -357,7 +373,7 @@ func (c *Cache) run(ctx context.Context, cl *call, reason string, stale *Token) 
 
 	// Report before releasing the waiters, so that a caller who got the
 	// result also sees the event.
-	if c.cfg.OnFetch != nil {
+	if c.cfg.OnFetch != nil && fetched {
 		ev := Event{Reason: reason, Start: start, Duration: elapsed, Err: err, Pause: pause}
 		if err == nil {
 			ev.Expiry = tok.Expiry
@@ -376,6 +392,7 @@ func (c *Cache) newEntry(tok *Token, now time.Time) *entry {
 	e := &entry{tok: tok}
 	e.lastUse.Store(c.since(now))
 	if tok.Expiry.IsZero() {
+		e.refreshAt = c.recheckAt(now) // zero unless shared
 		return e
 	}
 	lifetime := tok.Expiry.Sub(now)

@@ -1,0 +1,359 @@
+// Package redisstore is an [auth.Store] on Redis: the replicas of a fleet
+// share one OAuth token per expiry and one IBSSO session per identity.
+//
+//	rdb := redis.NewClient(&redis.Options{Addr: "redis:6379"})
+//	st, err := redisstore.New(rdb, &redisstore.Options{Key: key}) // key: 32 bytes, the same on every replica
+//	a, err := auth.NewOAuth(auth.OAuthConfig{BaseURL: baseURL, ClientID: id, ClientSecret: secret, Store: st})
+//
+// # What is stored
+//
+// For each identity (scheme, base URL and client ID or username, hashed
+// into the key: no secret is part of a key) one Redis hash holds the token
+// and when it expires, was created and (sessions) was last used, plus a
+// fingerprint of the token for compare-and-swap. With [Options.Key] the
+// record is sealed with AES-256-GCM, bound to its Redis key, and the
+// fingerprint is an HMAC under a key derived from it; without a Key the
+// token is stored in clear, readable by anyone who can read Redis. An
+// OAuth entry expires in Redis with the token; a session's entry expires
+// after the idle limit and each check-in (about once a minute per replica
+// in use) extends it. A lease key (prefix + key + ":lease") holds the
+// fetch lease, through github.com/bsm/redislock.
+//
+// # Failures
+//
+// Nothing here is fatal to requests: when Redis is unreachable, slow or
+// flushed, the auth package fetches for itself and tries Redis again after
+// a growing pause (see [auth.Store]). A leaseholder that dies stops
+// renewing its lease, which then expires after [Options.LockTTL]; another
+// replica takes over.
+package redisstore
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/bsm/redislock"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ibkit/auth"
+)
+
+// Options configures [New]; nil means all defaults.
+type Options struct {
+	// Prefix starts every Redis key, so that environments (or
+	// applications) sharing one Redis stay apart. Default "ibkit:auth:".
+	Prefix string
+	// Key, if set, encrypts tokens at rest with AES-256-GCM. It must be 32
+	// bytes, from a secret manager, the same on every replica. Nil: tokens
+	// are stored in clear.
+	Key []byte
+	// LockTTL is how long a fetch lease outlives a replica that died
+	// holding it. A live holder renews it every LockTTL/3 for as long as
+	// its fetch runs. Default 10 s; at least 100 ms.
+	LockTTL time.Duration
+}
+
+const optionsRedacted = "redisstore.Options{[redacted]}"
+
+// String returns a redacted description.
+func (o Options) String() string { return optionsRedacted }
+
+// GoString returns a redacted description.
+func (o Options) GoString() string { return optionsRedacted }
+
+// Format prints the redacted description for every verb.
+func (o Options) Format(f fmt.State, verb rune) { format(f, verb, optionsRedacted) }
+
+// LogValue keeps the key out of slog output.
+func (o Options) LogValue() slog.Value { return slog.StringValue(optionsRedacted) }
+
+// Store is an [auth.Store] on Redis. Create it with [New]; it is safe for
+// concurrent use, and needs no closing (close the Redis client).
+type Store struct {
+	rdb     redis.UniversalClient
+	locks   *redislock.Client
+	prefix  string
+	aead    cipher.AEAD // nil: clear
+	fpKey   []byte
+	lockTTL time.Duration
+}
+
+var _ auth.Store = (*Store)(nil)
+
+// New returns a [Store] on rdb, which may be any go-redis client: a
+// single node, Sentinel, or a cluster.
+func New(rdb redis.UniversalClient, opts *Options) (*Store, error) {
+	if rdb == nil {
+		return nil, errors.New("redisstore: New: Redis client is nil")
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Prefix == "" {
+		o.Prefix = "ibkit:auth:"
+	}
+	switch {
+	case o.LockTTL == 0:
+		o.LockTTL = 10 * time.Second
+	case o.LockTTL < 100*time.Millisecond:
+		return nil, fmt.Errorf("redisstore: New: LockTTL is %v, want at least 100ms", o.LockTTL)
+	}
+	s := &Store{rdb: rdb, locks: redislock.New(rdb), prefix: o.Prefix, lockTTL: o.LockTTL}
+	label := []byte("ibkit/auth/redisstore fingerprint\x00")
+	if o.Key != nil {
+		if len(o.Key) != 32 {
+			return nil, fmt.Errorf("redisstore: New: Key is %d bytes, want 32 (AES-256)", len(o.Key))
+		}
+		block, err := aes.NewCipher(o.Key)
+		if err != nil {
+			return nil, fmt.Errorf("redisstore: New: %w", err)
+		}
+		if s.aead, err = cipher.NewGCM(block); err != nil {
+			return nil, fmt.Errorf("redisstore: New: %w", err)
+		}
+		label = append(label, o.Key...)
+	}
+	sum := sha256.Sum256(label)
+	s.fpKey = sum[:]
+	return s, nil
+}
+
+const storeRedacted = "redisstore.Store{[redacted]}"
+
+// String returns a redacted description.
+func (s *Store) String() string { return storeRedacted }
+
+// GoString returns a redacted description.
+func (s *Store) GoString() string { return storeRedacted }
+
+// Format prints the redacted description for every verb.
+func (s *Store) Format(f fmt.State, verb rune) { format(f, verb, storeRedacted) }
+
+// LogValue keeps the key out of slog output.
+func (s *Store) LogValue() slog.Value { return slog.StringValue(storeRedacted) }
+
+func format(f fmt.State, verb rune, safe string) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", safe)
+		return
+	}
+	io.WriteString(f, safe)
+}
+
+// record is a token as it is encoded in Redis.
+type record struct {
+	Scheme   string `json:"s"`
+	Value    string `json:"v"`
+	Expiry   int64  `json:"e,omitempty"` // Unix ns; 0: none
+	LastUse  int64  `json:"u,omitempty"`
+	Created  int64  `json:"c,omitempty"`
+	Renewals int    `json:"r,omitempty"`
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromUnixNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
+// Encodings of a record: a tag byte, then JSON in clear or
+// nonce+AES-GCM(JSON) with the Redis key as additional data.
+const (
+	tagClear  = 'c'
+	tagSealed = 'e'
+)
+
+func (s *Store) seal(rkey string, t *auth.StoredToken) ([]byte, error) {
+	js, err := json.Marshal(record{t.Scheme, t.Value, unixNano(t.Expiry), unixNano(t.LastUse), unixNano(t.Created), t.Renewals})
+	if err != nil {
+		return nil, err
+	}
+	if s.aead == nil {
+		return append([]byte{tagClear}, js...), nil
+	}
+	out := make([]byte, 1+s.aead.NonceSize(), 1+s.aead.NonceSize()+len(js)+s.aead.Overhead())
+	out[0] = tagSealed
+	if _, err := rand.Read(out[1:]); err != nil {
+		return nil, err
+	}
+	return s.aead.Seal(out, out[1:], js, []byte(rkey)), nil
+}
+
+func (s *Store) open(rkey string, b []byte) (*auth.StoredToken, error) {
+	if len(b) == 0 {
+		return nil, errors.New("redisstore: load: empty record")
+	}
+	js := b[1:]
+	switch {
+	case b[0] == tagSealed && s.aead != nil:
+		n := s.aead.NonceSize()
+		if len(js) < n {
+			return nil, errors.New("redisstore: load: record is truncated")
+		}
+		var err error
+		if js, err = s.aead.Open(nil, js[:n], js[n:], []byte(rkey)); err != nil {
+			return nil, errors.New("redisstore: load: record does not decrypt (another Key, or tampered)")
+		}
+	case b[0] == tagSealed:
+		return nil, errors.New("redisstore: load: record is encrypted and this store has no Key")
+	case b[0] == tagClear && s.aead != nil:
+		// Refused: with a Key, a record in clear is either left over from
+		// before encryption or planted.
+		return nil, errors.New("redisstore: load: record is in clear but this store has a Key")
+	case b[0] != tagClear:
+		return nil, errors.New("redisstore: load: record has an unknown encoding")
+	}
+	var r record
+	if err := json.Unmarshal(js, &r); err != nil {
+		return nil, errors.New("redisstore: load: record is not valid JSON")
+	}
+	return &auth.StoredToken{
+		Scheme: r.Scheme, Value: r.Value, Expiry: fromUnixNano(r.Expiry), LastUse: fromUnixNano(r.LastUse),
+		Created: fromUnixNano(r.Created), Renewals: r.Renewals,
+	}, nil
+}
+
+// fingerprint identifies a token value for compare-and-swap without
+// storing it: an HMAC under a key derived from Options.Key.
+func (s *Store) fingerprint(value string) string {
+	m := hmac.New(sha256.New, s.fpKey)
+	io.WriteString(m, value)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// Fields of the token hash.
+const (
+	fieldFingerprint = "fp"
+	fieldData        = "d"
+)
+
+// Load implements [auth.Store].
+func (s *Store) Load(ctx context.Context, key string) (*auth.StoredToken, error) {
+	rkey := s.prefix + key
+	b, err := s.rdb.HGet(ctx, rkey, fieldData).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: load: %w", err)
+	}
+	return s.open(rkey, b)
+}
+
+// casScript stores (or deletes) the token if the key holds the expected
+// fingerprint or nothing. ARGV: expected fingerprint ("" for nothing), new
+// fingerprint ("" to delete), data, TTL in ms.
+var casScript = redis.NewScript(`
+local cur = redis.call('HGET', KEYS[1], 'fp')
+if cur and cur ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+redis.call('HSET', KEYS[1], 'fp', ARGV[2], 'd', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
+`)
+
+// CompareAndSwap implements [auth.Store].
+func (s *Store) CompareAndSwap(ctx context.Context, key, old string, tok *auth.StoredToken, ttl time.Duration) (bool, error) {
+	rkey := s.prefix + key
+	want := ""
+	if old != "" {
+		want = s.fingerprint(old)
+	}
+	var fp string
+	var data []byte
+	if tok != nil {
+		if ttl < time.Millisecond {
+			return false, fmt.Errorf("redisstore: store: TTL %v is too short", ttl)
+		}
+		var err error
+		if data, err = s.seal(rkey, tok); err != nil {
+			return false, fmt.Errorf("redisstore: store: %w", err)
+		}
+		fp = s.fingerprint(tok.Value)
+	}
+	n, err := casScript.Run(ctx, s.rdb, []string{rkey}, want, fp, data, ttl.Milliseconds()).Int()
+	if err != nil {
+		return false, fmt.Errorf("redisstore: store: %w", err)
+	}
+	return n == 1, nil
+}
+
+// Lease implements [auth.Store] with github.com/bsm/redislock: the lease
+// is a key set with NX and a TTL of Options.LockTTL, renewed every third
+// of that while held, and released with a compare-and-delete.
+func (s *Store) Lease(ctx context.Context, key string) (auth.Lease, error) {
+	lock, err := s.locks.Obtain(ctx, s.prefix+key+":lease", s.lockTTL, nil)
+	if errors.Is(err, redislock.ErrNotObtained) {
+		return nil, auth.ErrLeaseHeld
+	}
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: lease: %w", err)
+	}
+	l := &lease{lock: lock, ttl: s.lockTTL, stop: make(chan struct{}), done: make(chan struct{})}
+	go l.keepAlive()
+	return l, nil
+}
+
+type lease struct {
+	lock *redislock.Lock
+	ttl  time.Duration
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+}
+
+// keepAlive renews the lease while its holder runs; if the process dies,
+// renewals stop and the lease expires.
+func (l *lease) keepAlive() {
+	defer close(l.done)
+	t := time.NewTicker(l.ttl / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), l.ttl/3)
+			err := l.lock.Refresh(ctx, l.ttl, nil)
+			cancel()
+			if errors.Is(err, redislock.ErrNotObtained) {
+				return // lost: expired, or Redis was flushed
+			}
+		}
+	}
+}
+
+// Release implements [auth.Lease].
+func (l *lease) Release(ctx context.Context) error {
+	l.once.Do(func() { close(l.stop) })
+	<-l.done
+	err := l.lock.Release(ctx)
+	if err != nil && !errors.Is(err, redislock.ErrLockNotHeld) {
+		return fmt.Errorf("redisstore: release lease: %w", err)
+	}
+	return nil
+}
