@@ -66,6 +66,7 @@
 package apikeys
 
 import (
+	"slices"
 	"time"
 )
 
@@ -148,6 +149,34 @@ type APIKey struct {
 	Platform    []Platform
 	// ScopeGUIDs are the API scopes of the key, such as "sms:message:send".
 	ScopeGUIDs []string
+}
+
+// Successor returns a request for a key named name with the reach of k:
+// the same account, allowed IPs, permissions or platform links, and API
+// scopes, so that rotating a key never widens (or narrows) what it can do.
+//
+// Its validity bounds are not copied. k.ValidFrom is in the past, which
+// Infobip refuses for a new key, and k.ValidTo is when k stops working: a
+// key rotated because it is about to expire would expire with it. What is
+// kept is the length of k's validity, from now: when k had both bounds, the
+// new key's ValidTo is now plus that length, and its ValidFrom is left to
+// Infobip (the creation time), so that it works at once. Without both
+// bounds Infobip's default applies.
+func (k APIKey) Successor(name string, now time.Time) CreateRequest {
+	req := CreateRequest{
+		AccountID:   k.AccountID,
+		Name:        name,
+		AllowedIPs:  slices.Clone(k.AllowedIPs),
+		Permissions: slices.Clone(k.Permissions),
+		Platform:    slices.Clone(k.Platform),
+		ScopeGUIDs:  slices.Clone(k.ScopeGUIDs),
+	}
+	if !k.ValidFrom.IsZero() && !k.ValidTo.IsZero() {
+		if life := k.ValidTo.Sub(k.ValidFrom); life > 0 {
+			req.ValidTo = now.Add(life)
+		}
+	}
+	return req
 }
 
 // CreateRequest describes a key to create. Only Name is required. Zero

@@ -1291,3 +1291,28 @@ func TestValidFromRoundsUp(t *testing.T) {
 	require.ErrorContains(t, err, "validTo (2026-01-01T01:00:00Z) is before validFrom (2026-01-01T01:00:01Z)")
 	require.Equal(t, 2, srv.Count(authtest.RouteCreateAPIKey))
 }
+
+func TestSuccessorKeepsTheReach(t *testing.T) {
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	old := apikeys.APIKey{
+		ID: "old", Name: "billing", AccountID: "acc-1",
+		AllowedIPs:  []string{"203.0.113.0/24"},
+		Permissions: []apikeys.Permission{apikeys.PermissionPublicAPI},
+		ScopeGUIDs:  []string{"sms:message:send"},
+		ValidFrom:   now.Add(-30 * 24 * time.Hour),
+		ValidTo:     now.Add(60 * 24 * time.Hour),
+	}
+	req := old.Successor("billing-2", now)
+	require.Equal(t, apikeys.CreateRequest{
+		AccountID: "acc-1", Name: "billing-2",
+		AllowedIPs:  []string{"203.0.113.0/24"},
+		Permissions: []apikeys.Permission{apikeys.PermissionPublicAPI},
+		ScopeGUIDs:  []string{"sms:message:send"},
+		ValidTo:     now.Add(90 * 24 * time.Hour), // the old key's length, from now
+	}, req)
+	req.AllowedIPs[0] = "changed"
+	require.Equal(t, "203.0.113.0/24", old.AllowedIPs[0], "the request owns its slices")
+
+	open := apikeys.APIKey{Name: "x", ValidTo: now.Add(time.Hour)}
+	require.True(t, open.Successor("y", now).ValidTo.IsZero(), "without both bounds, Infobip's default")
+}

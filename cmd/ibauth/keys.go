@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -358,7 +357,7 @@ func (a *app) keysRotate(ctx context.Context, o keysRotateOptions, args []string
 		return err
 	}
 	defer sf.discard()
-	k, err := c.Create(ctx, like(old, o.name, now))
+	k, err := c.Create(ctx, old.Successor(o.name, now))
 	if err != nil {
 		return keysError(err, "")
 	}
@@ -388,28 +387,6 @@ func (a *app) keysRotate(ctx context.Context, o keysRotateOptions, args []string
 		fmt.Fprintf(a.stderr, "ibauth: revoked the old key %s\n", old.ID)
 	}
 	return nil
-}
-
-// like returns a request for a key named name with the reach of old: the
-// same account, allowed IPs, permissions or platform links, and API
-// scopes, so that rotating a key never widens what it can do. The old
-// validity's length is kept, from now (its bounds would be in the past, or
-// end with the old key); without both bounds Infobip's default applies.
-func like(old *apikeys.APIKey, name string, now time.Time) apikeys.CreateRequest {
-	req := apikeys.CreateRequest{
-		AccountID:   old.AccountID,
-		Name:        name,
-		AllowedIPs:  slices.Clone(old.AllowedIPs),
-		Permissions: slices.Clone(old.Permissions),
-		Platform:    slices.Clone(old.Platform),
-		ScopeGUIDs:  slices.Clone(old.ScopeGUIDs),
-	}
-	if !old.ValidFrom.IsZero() && !old.ValidTo.IsZero() {
-		if life := old.ValidTo.Sub(old.ValidFrom); life > 0 {
-			req.ValidTo = now.Add(life)
-		}
-	}
-	return req
 }
 
 // keysError is err from the apikeys client, with the key's id after the

@@ -44,7 +44,6 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/ibkit/auth"
@@ -238,7 +237,7 @@ func rotate(ctx context.Context, w io.Writer, keys *apikeys.Client, baseURL stri
 		if err != nil {
 			return nil, fmt.Errorf("reading the old key %s: %w", o.revokeID, err)
 		}
-		req = like(old, o.name, o.now())
+		req = old.Successor(o.name, o.now())
 		fmt.Fprintf(w, "the new key gets the reach of the old key %s: %d allowed IPs, permissions %v, %d platform links, %d scopes\n",
 			old.ID, len(req.AllowedIPs), req.Permissions, len(req.Platform), len(req.ScopeGUIDs))
 	}
@@ -293,34 +292,6 @@ func rotate(ctx context.Context, w io.Writer, keys *apikeys.Client, baseURL stri
 		fmt.Fprintf(w, "revoked the old key %s\n", o.revokeID)
 	}
 	return k, nil
-}
-
-// like returns a request for a key named name with the reach of old: the
-// same account, allowed IPs, permissions or platform links, and API
-// scopes, so that rotating a key never widens what it can do.
-//
-// Its validity bounds are not copied. old.ValidFrom is in the past, which
-// Infobip refuses for a new key, and old.ValidTo is when the old key stops
-// working: a key rotated because it is about to expire would expire with
-// it. What is kept is the length of the old key's validity, from now:
-// when the old key had both bounds, the new key's ValidTo is now plus that
-// length, and its ValidFrom is left to Infobip (the creation time), so
-// that it works at once. Without both bounds Infobip's default applies.
-func like(old *apikeys.APIKey, name string, now time.Time) apikeys.CreateRequest {
-	req := apikeys.CreateRequest{
-		AccountID:   old.AccountID,
-		Name:        name,
-		AllowedIPs:  slices.Clone(old.AllowedIPs),
-		Permissions: slices.Clone(old.Permissions),
-		Platform:    slices.Clone(old.Platform),
-		ScopeGUIDs:  slices.Clone(old.ScopeGUIDs),
-	}
-	if !old.ValidFrom.IsZero() && !old.ValidTo.IsZero() {
-		if life := old.ValidTo.Sub(old.ValidFrom); life > 0 {
-			req.ValidTo = now.Add(life)
-		}
-	}
-	return req
 }
 
 // check calls checkPath with a and fails unless the answer is 200.
