@@ -140,14 +140,18 @@
 // refused call.
 //
 // No key, password, secret or token appears in an error, a log record, or
-// the output of fmt (any verb, %+v and %#v included) or slog for any value
-// of this package. A server or proxy that echoes a request into its error
+// the output of fmt (any verb, %+v and %#v included), slog or
+// encoding/json for any value of this package, given as it is or held in
+// an exported field. fmt cannot ask a value in an unexported field of your
+// own struct to redact itself, and prints its fields: keep the
+// authenticator there, not its config. A server or proxy that echoes a request into its error
 // page gets the credential blotted out, raw or escaped (JSON, HTML, URL,
 // form, base64), by the fetches and by [ParseError].
 package auth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -273,9 +277,10 @@ func checkCredential(field, value string, allowInnerSpace bool) error {
 const redacted = "[redacted]"
 
 // redacts, embedded first in every type that holds a secret, makes it
-// print as "auth.T{[redacted]}" with every fmt verb (%#v and %+v included)
-// and in slog, value and pointer alike: fmt and slog never walk into the
-// fields. One embedded type instead of four methods per type.
+// print as "auth.T{[redacted]}" with every fmt verb (%#v and %+v included),
+// in slog and in JSON, value and pointer alike: fmt, slog and
+// encoding/json never walk into the fields. One embedded type instead of
+// five methods per type.
 type redacts[T any] struct{}
 
 func (redacts[T]) text() string { return reflect.TypeFor[T]().String() + "{" + redacted + "}" }
@@ -291,6 +296,10 @@ func (r redacts[T]) Format(f fmt.State, verb rune) { formatAs(f, verb, r.text())
 
 // LogValue keeps the secrets out of slog output.
 func (r redacts[T]) LogValue() slog.Value { return slog.StringValue(r.text()) }
+
+// MarshalJSON encodes "auth.T{[redacted]}": slog's JSON handler marshals
+// values nested in slices and structs without asking LogValue.
+func (r redacts[T]) MarshalJSON() ([]byte, error) { return json.Marshal(r.text()) }
 
 // formatAs implements fmt.Formatter for types that must print as a fixed
 // text: every verb, %#v and %+v included, prints text (quoted for %q), so

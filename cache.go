@@ -9,7 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -26,7 +26,21 @@ func noRedirects(c *http.Client) *http.Client {
 		cp = *c
 	}
 	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	cp.Transport = unwrapTransport(cp.Transport)
 	return &cp
+}
+
+// unwrapTransport returns what a Transport of ours sends with, so that
+// credentials never stack: a session or token request, or a second
+// Transport, must not go through one that sets its own Authorization.
+func unwrapTransport(rt http.RoundTripper) http.RoundTripper {
+	for {
+		t, ok := rt.(*Transport)
+		if !ok || t.base == nil {
+			return rt
+		}
+		rt = t.base
+	}
 }
 
 // maxRetryAfter caps the pause a Retry-After header imposes on fetches, so
@@ -86,26 +100,28 @@ func logFetch(l *slog.Logger, scheme string, ev tokencache.Event) {
 // token requests with. One configured without HTTPClient may adopt the
 // client of the first NewClient it is given, until it sends a request.
 type fetchClient struct {
-	client    atomic.Pointer[http.Client]
-	adoptable atomic.Bool
+	mu        sync.Mutex
+	client    *http.Client
+	adoptable bool
 }
 
 func newFetchClient(configured *http.Client) *fetchClient {
-	f := &fetchClient{}
-	f.client.Store(noRedirects(configured))
-	f.adoptable.Store(configured == nil)
-	return f
+	return &fetchClient{client: noRedirects(configured), adoptable: configured == nil}
 }
 
 // get returns the client; from then on, none is adopted.
 func (f *fetchClient) get() *http.Client {
-	f.adoptable.Store(false)
-	return f.client.Load()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.adoptable = false
+	return f.client
 }
 
 func (f *fetchClient) adopt(c *http.Client) {
-	if f.adoptable.CompareAndSwap(true, false) {
-		f.client.Store(noRedirects(c))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.adoptable {
+		f.client, f.adoptable = noRedirects(c), false
 	}
 }
 

@@ -31,13 +31,13 @@ func NewClient(baseURL string, a Authenticator, base *http.Client) (*http.Client
 		if err := checkAuthenticator(a); err != nil {
 			return nil, wrap("NewClient", err)
 		}
-		if f, ok := a.(fetcher); ok {
-			f.adoptClient(&c)
-		}
 	}
 	t, err := NewTransport(baseURL, a, c.Transport)
 	if err != nil {
 		return nil, err
+	}
+	if f, ok := a.(fetcher); ok {
+		f.adoptClient(&c) // only a client that works: c before its Transport is ours
 	}
 	c.Transport = t
 	return &c, nil
@@ -62,6 +62,9 @@ type authenticatorKey struct{}
 func WithAuthenticator(ctx context.Context, a Authenticator) context.Context {
 	if a == nil {
 		return ctx
+	}
+	if ctx == nil {
+		ctx = context.Background()
 	}
 	return context.WithValue(ctx, authenticatorKey{}, a)
 }

@@ -1,12 +1,16 @@
 package auth_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -239,4 +243,225 @@ func TestRefreshEventConstants(t *testing.T) {
 	require.Equal(t, auth.SchemeIBSSO, ev.all[0].Scheme)
 	require.Equal(t, auth.ReasonInitial, ev.all[0].Reason)
 	require.False(t, errors.Is(ev.all[0].Err, auth.ErrClosed))
+}
+
+// A request's own authenticator is held to NewTransport's rules: an IBSSO
+// or Bearer of another account's base URL is refused, nothing is sent.
+func TestWithAuthenticatorOfAnotherAccountIsRefused(t *testing.T) {
+	srv := setup(t)
+	other := setup(t)
+	b, _ := newOAuth(t, srv)
+	c, err := auth.NewClient(other.URL, nil, nil)
+	require.NoError(t, err)
+	resp, err := balanceAs(t, c, other, b)
+	if err == nil {
+		resp.Body.Close()
+	}
+	require.ErrorContains(t, err, "auth: request's authenticator is for base URL "+srv.URL)
+	require.Equal(t, 0, other.Count(authtest.RouteBalance))
+	require.Equal(t, 0, srv.Count(authtest.RouteToken), "not even a token was fetched")
+
+	resp, err = balanceAs(t, c, other, (*auth.APIKey)(nil))
+	if err == nil {
+		resp.Body.Close()
+	}
+	require.ErrorContains(t, err, "auth: request's authenticator: authenticator is a nil *auth.APIKey")
+}
+
+// Only a NewClient that succeeds lends its client to the authenticator's
+// fetches.
+func TestFailedNewClientLendsNothing(t *testing.T) {
+	srv := setup(t)
+	b, _ := newOAuth(t, srv)
+	var wrongUsed, rightUsed atomic.Int32
+	counting := func(n *atomic.Int32) *http.Client {
+		return &http.Client{Transport: funcBase(func(r *http.Request) (*http.Response, error) {
+			n.Add(1)
+			return http.DefaultTransport.RoundTrip(r)
+		})}
+	}
+	_, err := auth.NewClient("http://127.0.0.1:1", b, counting(&wrongUsed)) // another base URL
+	require.Error(t, err)
+	c, err := auth.NewClient(srv.URL, b, counting(&rightUsed))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, getBalance(t, c, srv))
+	require.Zero(t, wrongUsed.Load())
+	require.Equal(t, int32(2), rightUsed.Load(), "the token request and the call")
+}
+
+// 1. NewClient over a client whose Transport is an auth.Transport for the
+// same authenticator: the first request deadlocks until FetchTimeout.
+func TestNewClientOverAnAuthenticatedClientDoesNotDeadlock(t *testing.T) {
+	srv := authtest.NewServer()
+	defer srv.Close()
+	a, err := auth.NewIBSSO(auth.IBSSOConfig{BaseURL: srv.URL, Username: authtest.Username, Password: authtest.Password, FetchTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close(context.Background())
+	tr, err := auth.NewTransport(srv.URL, a, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	existing := &http.Client{Transport: tr}
+	c, err := auth.NewClient(srv.URL, a, existing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	resp, err := c.Get(srv.URL + "/account/1/balance")
+	if err == nil {
+		resp.Body.Close()
+	}
+	t.Logf("took %v, err=%v", time.Since(start), err)
+	if err != nil {
+		t.Errorf("request failed: %v", err)
+	}
+}
+
+// 2. NewClient(base B, keyB, c1) where c1 = NewClient(B, keyA): requests carry key A.
+func TestNewClientOverAnAuthenticatedClientSendsItsOwnCredential(t *testing.T) {
+	var got atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got.Store(r.Header.Get("Authorization"))
+	}))
+	defer srv.Close()
+	ka, _ := auth.NewAPIKey("key-A")
+	kb, _ := auth.NewAPIKey("key-B")
+	c1, err := auth.NewClient(srv.URL, ka, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, err := auth.NewClient(srv.URL, kb, c1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c2.Get(srv.URL + "/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got.Load() != "App key-B" {
+		t.Errorf("NewClient(B, keyB, c1) sent %q, want App key-B", got.Load())
+	}
+}
+
+// 3. A refused NewClient still makes the authenticator adopt the client.
+func TestRefusedNewClientLendsNothing(t *testing.T) {
+	srv := authtest.NewServer()
+	defer srv.Close()
+	a, err := auth.NewIBSSO(auth.IBSSOConfig{BaseURL: srv.URL, Username: authtest.Username, Password: authtest.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close(context.Background())
+	var sawPassword atomic.Bool
+	spy := &http.Client{Transport: funcBase(func(r *http.Request) (*http.Response, error) {
+		if r.Body != nil {
+			b, _ := io.ReadAll(r.Body)
+			r.Body.Close()
+			if bytes.Contains(b, []byte(authtest.Password)) {
+				sawPassword.Store(true)
+			}
+			r.Body = io.NopCloser(bytes.NewReader(b))
+		}
+		return http.DefaultTransport.RoundTrip(r)
+	})}
+	if _, err := auth.NewClient("https://other.example", a, spy); err == nil {
+		t.Fatal("NewClient for another base URL accepted")
+	}
+	c, err := auth.NewClient(srv.URL, a, nil) // the client the user means
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.Get(srv.URL + "/account/1/balance")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if sawPassword.Load() {
+		t.Error("the refused NewClient's client carried the password to the session endpoint")
+	}
+}
+
+// 4. A Session logged in at account A is sent to a Transport for origin B.
+func TestPerRequestSessionOfAnotherAccountIsRefused(t *testing.T) {
+	srvA := authtest.NewServer()
+	defer srvA.Close()
+	var got atomic.Value
+	srvB := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got.Store(r.Header.Get("Authorization"))
+	}))
+	defer srvB.Close()
+	s, err := auth.Login(context.Background(), auth.LoginConfig{BaseURL: srvA.URL}, authtest.Username, authtest.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := auth.NewClient(srvB.URL, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequestWithContext(auth.WithAuthenticator(context.Background(), s), "GET", srvB.URL+"/x", nil)
+	resp, err := c.Do(req)
+	if err == nil {
+		resp.Body.Close()
+	}
+	if v, _ := got.Load().(string); strings.Contains(v, s.Token()) {
+		t.Errorf("session of %s sent to %s", srvA.URL, srvB.URL)
+	}
+	// compare: NewTransport refuses an IBSSO for another base URL
+}
+
+func TestLoginThroughTheSharedClient(t *testing.T) {
+	srv := authtest.NewServer()
+	defer srv.Close()
+	client, err := auth.NewClient(srv.URL, nil, nil) // README: once, for every user
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := auth.Login(context.Background(), auth.LoginConfig{BaseURL: srv.URL, HTTPClient: client}, authtest.Username, authtest.Password)
+	if err != nil {
+		t.Fatalf("Login with the app's client: %v", err)
+	}
+	if err := s.Logout(context.Background()); err != nil {
+		t.Fatalf("Logout with the app's client: %v", err)
+	}
+}
+
+func TestLogoutThroughAnAuthenticatedClientEndsTheSession(t *testing.T) {
+	srv := authtest.NewServer()
+	defer srv.Close()
+	k, _ := auth.NewAPIKey(authtest.APIKey)
+	appClient, err := auth.NewClient(srv.URL, k, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := auth.Login(context.Background(), auth.LoginConfig{BaseURL: srv.URL, HTTPClient: appClient}, authtest.Username, authtest.Password)
+	if err != nil {
+		t.Fatalf("Login: %v", err)
+	}
+	err = s.Logout(context.Background())
+	t.Logf("Logout: %v; active sessions after: %d", err, srv.ActiveSessions())
+	if err == nil && srv.ActiveSessions() != 0 {
+		t.Errorf("Logout reported success but the session is alive on the server")
+	}
+
+	// Same via NewClient adoption for a service-account IBSSO.
+	ib, _ := auth.NewIBSSO(auth.IBSSOConfig{BaseURL: srv.URL, Username: authtest.Username, Password: authtest.Password})
+	c2, err := auth.NewClient(srv.URL, ib, appClient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c2.Get(srv.URL + "/account/1/balance")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	t.Logf("identity used on the API: %q", srv.Requests(authtest.RouteBalance)[0].Header.Get("Authorization")[:6])
+	before := srv.ActiveSessions()
+	err = ib.Close(context.Background())
+	t.Logf("IBSSO sessions before Close %d, Close err %v, after %d", before, err, srv.ActiveSessions())
+	if err == nil && srv.ActiveSessions() != 0 {
+		t.Errorf("IBSSO.Close reported success but its session is alive on the server")
+	}
 }

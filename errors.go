@@ -180,11 +180,11 @@ func ParseError(resp *http.Response) *Error {
 	}
 	e := parseErrorBody(resp.StatusCode, resp.Header, body, time.Now())
 	// An API or proxy may echo the request, Authorization included: scrub
-	// the credential it carried, whether our Transport set it (the body
-	// remembers) or the caller did.
+	// the credential it carried, whether our Transport set it or the
+	// caller did.
 	var sent []string
-	if b, ok := resp.Body.(*sentCredentialBody); ok {
-		sent = append(sent, credentialSecrets(b.credential)...)
+	if v, ok := sentCredential(resp); ok {
+		sent = append(sent, credentialSecrets(v)...)
 	}
 	if resp.Request != nil {
 		for _, v := range resp.Request.Header.Values("Authorization") {

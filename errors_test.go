@@ -562,3 +562,29 @@ func TestErrorsSpeakWithOneVoice(t *testing.T) {
 	require.Contains(t, errs["IBSSO refused"].Error(), "auth: create IBSSO session: 401 E401: ")
 	require.Contains(t, errs["FromEnv base URL"].Error(), "auth: IB_BASE_URL: base URL")
 }
+
+func TestCallerDeadlineErrorsKeepThePrefix(t *testing.T) {
+	srv := authtest.NewServer()
+	defer srv.Close()
+	srv.Fail(authtest.RouteCreateSession, authtest.Fault{Hang: true})
+	srv.Fail(authtest.RouteToken, authtest.Fault{Hang: true})
+	ib, _ := auth.NewIBSSO(auth.IBSSOConfig{BaseURL: srv.URL, Username: authtest.Username, Password: authtest.Password, FetchTimeout: time.Second})
+	be, _ := auth.NewOAuth(auth.OAuthConfig{BaseURL: srv.URL, ClientID: authtest.ClientID, ClientSecret: authtest.ClientSecret, FetchTimeout: time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	for _, a := range []auth.Authenticator{ib, be} {
+		_, err := a.Authorization(ctx)
+		t.Logf("%T: %v", a, err)
+		if err == nil || !strings.HasPrefix(err.Error(), "auth: ") {
+			t.Errorf("%T.Authorization with an expiring ctx: %q", a, err)
+		}
+	}
+	c, _ := auth.NewClient(srv.URL, ib, nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/account/1/balance", nil)
+	_, err := c.Transport.RoundTrip(req)
+	if err == nil || !strings.HasPrefix(err.Error(), "auth: ") {
+		t.Errorf("RoundTrip with an expiring ctx: %q", err)
+	}
+	ib.Close(context.Background())
+	be.Close(context.Background())
+}

@@ -180,13 +180,24 @@ func (s *IBSSO) Close(ctx context.Context) error {
 	if err := s.ready(); err != nil {
 		return err
 	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	t, err := s.cache.Close(ctx)
 	if t != nil && !s.cache.Shares(t) {
-		if derr := s.destroy(ctx, t); derr != nil && !isStatus(derr, http.StatusUnauthorized) {
+		if derr := s.destroyLive(ctx, t); derr != nil {
 			return derr
 		}
 	}
 	return err
+}
+
+// destroyLive destroys t; a 401 means Infobip had ended it already.
+func (s *IBSSO) destroyLive(ctx context.Context, t *tokencache.Token) error {
+	if err := s.destroy(ctx, t); err != nil && !isStatus(err, http.StatusUnauthorized) {
+		return err
+	}
+	return nil
 }
 
 // TokenSource returns the session as an oauth2.TokenSource, for libraries

@@ -242,6 +242,9 @@ func (b *Bearer) Close(ctx context.Context) error {
 	if err := b.ready(); err != nil {
 		return err
 	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	_, err := b.cache.Close(ctx)
 	return err
 }

@@ -1,8 +1,12 @@
 package auth_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -80,4 +84,21 @@ func TestRedactedValuesStillSayWhatTheyAre(t *testing.T) {
 	require.Equal(t, "auth.APIKey{[redacted]}", fmt.Sprint(k))
 	require.Equal(t, "auth.APIKey{[redacted]}", fmt.Sprintf("%#v", k))
 	require.Equal(t, `"auth.APIKey{[redacted]}"`, fmt.Sprintf("%q", k))
+}
+
+// 7. JSON of configs (slog JSONHandler uses json.Marshal for nested values).
+func TestSecretsStayOutOfNestedSlogJSON(t *testing.T) {
+	const secret = "very-secret-client-secret-123"
+	cfg := auth.OAuthConfig{BaseURL: "https://api.example.com", ClientID: "id", ClientSecret: secret}
+	ib := auth.IBSSOConfig{BaseURL: "https://api.example.com", Username: "u", Password: secret}
+	st := auth.StoredToken{Scheme: "Bearer", Value: secret}
+	var buf bytes.Buffer
+	l := slog.New(slog.NewJSONHandler(&buf, nil))
+	l.Info("configs", "all", []auth.OAuthConfig{cfg}, "svc", struct{ Cfg auth.IBSSOConfig }{ib}, "tok", []auth.StoredToken{st})
+	if strings.Contains(buf.String(), secret) {
+		t.Errorf("slog JSON shows a secret: %s", buf.String())
+	}
+	if b, _ := json.Marshal(cfg); bytes.Contains(b, []byte(secret)) {
+		t.Errorf("json.Marshal(OAuthConfig) = %s", b)
+	}
 }

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
@@ -451,6 +453,7 @@ func TestParseErrorScrubsTheEchoedAuthorization(t *testing.T) {
 		for _, path := range []string{"/echo", "/echo-json"} {
 			t.Run(name+path, func(t *testing.T) {
 				c := client(t, srv, a)
+				c.Timeout = 10 * time.Second // http.Client then wraps the body of every response
 				resp, err := c.Get(srv.URL + path)
 				require.NoError(t, err)
 				defer resp.Body.Close()
@@ -477,4 +480,31 @@ func TestParseErrorScrubsTheEchoedAuthorization(t *testing.T) {
 		defer resp.Body.Close()
 		require.NotContains(t, fmtAll(auth.ParseError(resp)), authtest.APIKey)
 	})
+}
+
+// 9. ParseError scrubbing is lost when http.Client.Timeout is set (the
+// client wraps resp.Body in its own cancelTimerBody).
+func TestParseErrorScrubsBehindAClientTimeout(t *testing.T) {
+	const key = "0123456789abcdef0123456789abcdef-feedface-0000-1111-2222-333344445555"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(400)
+		fmt.Fprintf(w, `{"requestError":{"serviceException":{"messageId":"BAD_REQUEST","text":"bad header %s"}}}`, r.Header.Get("Authorization"))
+	}))
+	defer srv.Close()
+	k, _ := auth.NewAPIKey(key)
+	for _, timeout := range []time.Duration{0, 10 * time.Second} {
+		c, err := auth.NewClient(srv.URL, k, &http.Client{Timeout: timeout})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := c.Get(srv.URL + "/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := auth.ParseError(resp)
+		resp.Body.Close()
+		if strings.Contains(e.Error(), key) {
+			t.Errorf("Timeout %v: ParseError shows the key: %s", timeout, e.Error())
+		}
+	}
 }

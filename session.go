@@ -91,6 +91,7 @@ var sessionEpoch = time.Now()
 
 // sessionEnv is what the sessions of one Login or ResumeSession call share.
 type sessionEnv struct {
+	base         string // canonical base URL
 	endpoint     string
 	client       *http.Client
 	idle         time.Duration // the idle limit less the margin
@@ -113,6 +114,7 @@ func newSessionEnv(op string, cfg LoginConfig) (*sessionEnv, error) {
 		idle = defaultIdleTimeout
 	}
 	env := &sessionEnv{
+		base:         base,
 		endpoint:     base + sessionPath,
 		client:       noRedirects(cfg.HTTPClient),
 		idle:         idle - min(2*time.Minute, idle/10),
@@ -251,6 +253,13 @@ func (s *sessionState) authorization() (string, error) {
 		s.last.CompareAndSwap(last, n)
 	}
 	return s.header, nil
+}
+
+func (s *Session) baseURL() string {
+	if s.ready() != nil {
+		return ""
+	}
+	return s.p.env.base
 }
 
 func (s *Session) ready() error {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -224,5 +226,26 @@ func TestOneClientManyUsers(t *testing.T) {
 	for i := range 3 {
 		require.Equal(t, 1, srv.ActiveSessionsOf("user"+strconv.Itoa(i)))
 		require.Equal(t, 1, srv.Logins("user"+strconv.Itoa(i)))
+	}
+}
+
+// 8. Session: 401 on a non-replayable body leaves the Session live.
+func TestSession401OnAnUnreplayableBodyExpiresIt(t *testing.T) {
+	srv := authtest.NewServer()
+	defer srv.Close()
+	s, err := auth.Login(context.Background(), auth.LoginConfig{BaseURL: srv.URL, Now: srv.Now}, authtest.Username, authtest.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Revoke(s.Token())
+	c, _ := auth.NewClient(srv.URL, nil, nil)
+	req, _ := http.NewRequestWithContext(auth.WithAuthenticator(context.Background(), s), "POST", srv.URL+"/sms/3/messages", io.NopCloser(strings.NewReader(`{}`)))
+	resp, err := c.Do(req)
+	if err == nil {
+		t.Logf("status %d", resp.StatusCode)
+		resp.Body.Close()
+	}
+	if _, err := s.Authorization(context.Background()); !errors.Is(err, auth.ErrSessionExpired) {
+		t.Errorf("after a 401 from Infobip the Session is still live (err=%v)", err)
 	}
 }

@@ -157,6 +157,12 @@ func (a storeAdapter) Lease(ctx context.Context, key string) (func(context.Conte
 // and closes s like [IBSSO.Close]. Replicas still running create a new
 // session when they next need one. Without a store it is Close.
 func (s *IBSSO) Destroy(ctx context.Context) error {
+	if err := s.ready(); err != nil {
+		return err
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	t, err := s.cache.Close(ctx)
 	shared, serr := s.cache.Unshare(ctx)
 	if serr != nil {
@@ -164,10 +170,10 @@ func (s *IBSSO) Destroy(ctx context.Context) error {
 	}
 	errs := []error{err, serr}
 	if shared != nil {
-		errs = append(errs, s.destroy(ctx, shared))
+		errs = append(errs, s.destroyLive(ctx, shared))
 	}
 	if t != nil && (shared == nil || shared.Value != t.Value) {
-		errs = append(errs, s.destroy(ctx, t))
+		errs = append(errs, s.destroyLive(ctx, t))
 	}
 	return errors.Join(errs...)
 }

@@ -7,8 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"weak"
 )
 
 // Transport is an http.RoundTripper that adds an Infobip Authorization
@@ -33,7 +36,9 @@ type Transport struct {
 }
 
 // NewTransport returns a [Transport] that authenticates requests for baseURL
-// with a and sends them with base (http.DefaultTransport when nil).
+// with a and sends them with base (http.DefaultTransport when nil). A base
+// that is itself a Transport is replaced by what it sends with: credentials
+// never stack.
 //
 // The base URL is an origin: https://host[:port], with an optional trailing
 // slash. A URL without a scheme gets https://; plain http:// is refused
@@ -60,7 +65,7 @@ func NewTransport(baseURL string, a Authenticator, base http.RoundTripper) (*Tra
 	if b, ok := a.(interface{ baseURL() string }); ok && b.baseURL() != "" && b.baseURL() != canonical {
 		return nil, fmt.Errorf("auth: NewTransport: base URL %s is not the authenticator's (%s): its session or token is for that account", canonical, b.baseURL())
 	}
-	if base == nil {
+	if base = unwrapTransport(base); base == nil {
 		base = http.DefaultTransport
 	}
 	t := &Transport{base: base, auth: a, scheme: o.scheme, host: canonical[len(o.scheme)+3:]}
@@ -74,7 +79,12 @@ func NewTransport(baseURL string, a Authenticator, base http.RoundTripper) (*Tra
 
 // BaseURL returns t's base URL in canonical form, scheme://host[:port]
 // with no trailing slash, ready for paths to be appended.
-func (t *Transport) BaseURL() string { return t.scheme + "://" + t.host }
+func (t *Transport) BaseURL() string {
+	if t == nil {
+		return ""
+	}
+	return t.scheme + "://" + t.host
+}
 
 // SetLogger makes t report, at debug level, each request for which it
 // withholds credentials because its origin is not the base URL's (or an
@@ -83,13 +93,17 @@ func (t *Transport) BaseURL() string { return t.scheme + "://" + t.host }
 // path. nil stops the reports. A Transport made over an authenticator that
 // has a Logger starts with that one. It is safe to call while requests are
 // in flight.
-func (t *Transport) SetLogger(l *slog.Logger) { t.logger.Store(l) }
+func (t *Transport) SetLogger(l *slog.Logger) {
+	if t != nil {
+		t.logger.Store(l)
+	}
+}
 
 // AllowOrigin lets t add credentials to requests for another origin
 // (scheme://host[:port]), under the same rules as the base URL. It is safe to
 // call while requests are in flight.
 func (t *Transport) AllowOrigin(rawURL string) error {
-	if t.base == nil {
+	if t == nil || t.base == nil {
 		return errors.New("auth: Transport was not made with NewTransport")
 	}
 	o, _, err := parseBaseURL(rawURL)
@@ -107,7 +121,10 @@ func (t *Transport) AllowOrigin(rawURL string) error {
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if t.base == nil {
+	if req == nil {
+		return nil, errors.New("auth: RoundTrip: request is nil")
+	}
+	if t == nil || t.base == nil {
 		closeBody(req.Body)
 		return nil, errors.New("auth: Transport was not made with NewTransport")
 	}
@@ -120,6 +137,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	a, renewer := t.auth, t.renewer
 	if own, ok := ctx.Value(authenticatorKey{}).(Authenticator); ok {
+		if err := t.checkOwn(own); err != nil {
+			closeBody(req.Body)
+			return nil, err
+		}
 		a = own
 		renewer, _ = own.(Renewer)
 	}
@@ -138,11 +159,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	body, ok := replayBody(req)
 	if !ok {
+		if s, ok := renewer.(*Session); ok {
+			s.Renew(ctx, header) // a Session only marks itself expired
+		}
 		return resp, nil
 	}
 	// Free the connection before renewing: the renewal may need it.
 	bufferBody(resp)
-	resp.Body = &sentCredentialBody{resp.Body, header}
 	if err := renewer.Renew(ctx, header); err != nil {
 		closeBody(body)
 		discard(resp)
@@ -161,6 +184,19 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	discard(resp)
 	return t.send(req, fresh, body)
+}
+
+// checkOwn refuses a request's own authenticator as NewTransport would
+// refuse it: one that would panic, or an IBSSO or Bearer of another
+// account's base URL.
+func (t *Transport) checkOwn(a Authenticator) error {
+	if err := checkAuthenticator(a); err != nil {
+		return wrap("request's authenticator", err)
+	}
+	if b, ok := a.(interface{ baseURL() string }); ok && b.baseURL() != "" && b.baseURL() != t.BaseURL() {
+		return fmt.Errorf("auth: request's authenticator is for base URL %s, not %s: its session or token is for that account", b.baseURL(), t.BaseURL())
+	}
+	return nil
 }
 
 func (t *Transport) logWithheld(l *slog.Logger, req *http.Request) {
@@ -185,6 +221,7 @@ func (t *Transport) send(req *http.Request, header string, body io.ReadCloser) (
 		return nil, err
 	}
 	if resp == nil {
+		closeBody(body) // the base broke its contract; the body may be unclosed
 		return nil, errors.New("auth: the base RoundTripper returned neither a response nor an error")
 	}
 	resp.Request = req
@@ -193,21 +230,40 @@ func (t *Transport) send(req *http.Request, header string, body io.ReadCloser) (
 		resp.Body = http.NoBody
 	}
 	if resp.StatusCode >= 400 {
-		resp.Body = &sentCredentialBody{resp.Body, header}
+		rememberCredential(resp, header)
 	}
 	return resp, nil
 }
 
-// sentCredentialBody is the body of an error response to an authenticated
-// request, with the Authorization value that request carried.
-type sentCredentialBody struct {
-	io.ReadCloser
-	credential string
+// sentCredentials maps an error response (weakly: the entry goes with the
+// response) to the Authorization value its request carried, so that
+// ParseError can scrub it from an echo. Not the body: http.Client with a
+// Timeout, and any middleware, wrap the body on its way to the caller.
+var sentCredentials sync.Map // weak.Pointer[http.Response] -> string
+
+func rememberCredential(resp *http.Response, header string) {
+	wp := weak.Make(resp)
+	if _, loaded := sentCredentials.Swap(wp, header); !loaded {
+		runtime.AddCleanup(resp, func(wp weak.Pointer[http.Response]) { sentCredentials.Delete(wp) }, wp)
+	}
+}
+
+// sentCredential returns the Authorization value the request of resp
+// carried, when our Transport sent it and the answer was an error.
+func sentCredential(resp *http.Response) (string, bool) {
+	v, ok := sentCredentials.Load(weak.Make(resp))
+	if !ok {
+		return "", false
+	}
+	return v.(string), true
 }
 
 // CloseIdleConnections closes idle connections of the base transport, if it
 // has that method.
 func (t *Transport) CloseIdleConnections() {
+	if t == nil {
+		return
+	}
 	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
 	}
@@ -313,7 +369,7 @@ func discard(resp *http.Response) {
 }
 
 // String describes t by its base URL; it never shows credentials.
-func (t *Transport) String() string { return "auth.Transport{" + t.scheme + "://" + t.host + "}" }
+func (t *Transport) String() string { return "auth.Transport{" + t.BaseURL() + "}" }
 
 // GoString is String.
 func (t *Transport) GoString() string { return t.String() }

@@ -836,6 +836,9 @@ func TestUnmadeAuthenticatorsAreRefused(t *testing.T) {
 			if c, ok := tc.a.(interface{ Close(context.Context) error }); ok {
 				require.ErrorContains(t, c.Close(context.Background()), "was not made with New")
 			}
+			if d, ok := tc.a.(interface{ Destroy(context.Context) error }); ok {
+				require.ErrorContains(t, d.Destroy(context.Background()), "was not made with New")
+			}
 			if s, ok := tc.a.(interface{ TokenSource() oauth2.TokenSource }); ok {
 				_, err := s.TokenSource().Token()
 				require.ErrorContains(t, err, "was not made with New")
@@ -887,4 +890,135 @@ func TestUnrenewable401KeepsItsBody(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	require.Equal(t, "E401", auth.ParseError(resp).Code, "the body read before renewing is given back")
 	require.Equal(t, 1, srv.Count(authtest.RouteBalance))
+}
+
+// 5. base returns (nil, nil): the request body is not closed.
+type closeTrack struct {
+	io.Reader
+	closed atomic.Bool
+}
+
+func (c *closeTrack) Close() error { c.closed.Store(true); return nil }
+
+func TestTransportClosesTheBodyWhenTheBaseReturnsNothing(t *testing.T) {
+	k, _ := auth.NewAPIKey("k")
+	tr, _ := auth.NewTransport("https://api.example.com", k, funcBase(func(*http.Request) (*http.Response, error) { return nil, nil }))
+	body := &closeTrack{Reader: strings.NewReader("x")}
+	req, _ := http.NewRequest("POST", "https://api.example.com/x", nil)
+	req.Body = body
+	_, err := tr.RoundTrip(req)
+	t.Logf("err=%v", err)
+	if !body.closed.Load() {
+		t.Error("request body not closed when base returned (nil, nil)")
+	}
+}
+
+// 6. Panics on bad input.
+func TestNothingPanicsOnBadInput(t *testing.T) {
+	k, _ := auth.NewAPIKey("k")
+	tr, _ := auth.NewTransport("https://api.example.com", k, funcBase(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Body: http.NoBody, Request: r}, nil
+	}))
+	try := func(name string, f func()) {
+		t.Helper()
+		defer func() {
+			if r := recover(); r != nil {
+				t.Errorf("%s panicked: %v", name, r)
+			}
+		}()
+		f()
+	}
+	try("RoundTrip(nil)", func() { tr.RoundTrip(nil) })
+	try("RoundTrip(no URL)", func() { tr.RoundTrip(&http.Request{}) })
+	try("zero Transport RoundTrip", func() { (&auth.Transport{}).RoundTrip(&http.Request{}) })
+	try("zero Transport String", func() { _ = (&auth.Transport{}).String() })
+	try("zero Transport AllowOrigin", func() { (&auth.Transport{}).AllowOrigin("https://x") })
+	try("zero Transport CloseIdle", func() { (&auth.Transport{}).CloseIdleConnections() })
+	try("nil Transport String", func() { var n *auth.Transport; _ = n.String() })
+	try("nil Transport BaseURL", func() { var n *auth.Transport; _ = n.BaseURL() })
+	try("nil Transport SetLogger", func() { var n *auth.Transport; n.SetLogger(nil) })
+	for _, a := range []auth.Authenticator{(*auth.Session)(nil), (*auth.IBSSO)(nil), (*auth.Bearer)(nil), (*auth.APIKey)(nil), (*auth.Basic)(nil), &auth.Session{}, &auth.IBSSO{}, &auth.Bearer{}} {
+		try(fmt.Sprintf("WithAuthenticator(%T)", a), func() {
+			req, _ := http.NewRequestWithContext(auth.WithAuthenticator(context.Background(), a), "GET", "https://api.example.com/x", nil)
+			_, err := tr.RoundTrip(req)
+			if err == nil || !strings.HasPrefix(err.Error(), "auth: ") {
+				t.Errorf("%T: err=%v", a, err)
+			}
+		})
+		try(fmt.Sprintf("auth.Close(%T)", a), func() { auth.Close(context.Background(), a) })
+		try(fmt.Sprintf("Renew(%T)", a), func() {
+			if r, ok := a.(auth.Renewer); ok {
+				r.Renew(context.Background(), "x")
+			}
+		})
+	}
+	srv := authtest.NewServer()
+	defer srv.Close()
+	ib, _ := auth.NewIBSSO(auth.IBSSOConfig{BaseURL: srv.URL, Username: authtest.Username, Password: authtest.Password})
+	be, _ := auth.NewOAuth(auth.OAuthConfig{BaseURL: srv.URL, ClientID: authtest.ClientID, ClientSecret: authtest.ClientSecret})
+	s, _ := auth.Login(context.Background(), auth.LoginConfig{BaseURL: srv.URL}, authtest.Username, authtest.Password)
+	var nilCtx context.Context
+	try("IBSSO.Authorization(nil)", func() { ib.Authorization(nilCtx) })
+	try("Bearer.Authorization(nil)", func() { be.Authorization(nilCtx) })
+	try("IBSSO.Renew(nil)", func() { ib.Renew(nilCtx, "IBSSO x") })
+	try("Bearer.Renew(nil)", func() { be.Renew(nilCtx, "Bearer x") })
+	try("Session.Logout(nil)", func() { s.Logout(nilCtx) })
+	try("IBSSO.Close(nil)", func() { ib.Close(nilCtx) })
+	try("Bearer.Close(nil)", func() { be.Close(nilCtx) })
+	try("auth.Close(nil,nil)", func() { auth.Close(nilCtx, nil) })
+	try("WithAuthenticator(nil ctx)", func() { auth.WithAuthenticator(nilCtx, s) })
+	try("ParseError(resp nil body)", func() { auth.ParseError(&http.Response{}) })
+}
+
+func TestHostMatrix(t *testing.T) {
+	cases := []struct {
+		base, url, host string
+		want            bool
+	}{
+		{"https://api.example.com", "https://api.example.com/x", "", true},
+		{"https://api.example.com", "https://API.EXAMPLE.COM/x", "", true},
+		{"https://api.example.com", "https://api.example.com:443/x", "", true},
+		{"https://api.example.com", "https://api.example.com:/x", "", true},
+		{"https://api.example.com", "https://api.example.com./x", "", false},
+		{"https://api.example.com", "https://api.example.com/x", "evil.com", false},
+		{"https://api.example.com", "https://evil.com/x", "api.example.com", false},
+		{"https://api.example.com", "https://api.example.com:8443/x", "", false},
+		{"https://api.example.com", "http://api.example.com:443/x", "", false},
+		{"https://api.example.com:443", "https://api.example.com/x", "api.example.com:443", true},
+		{"https://api.example.com", "https://api.example.com/x", "api.example.com:444", false},
+		{"http://[::1]:8080", "http://[::1]:8080/x", "", true},
+		{"http://[::1]:8080", "http://[::1%25lo]:8080/x", "", false},
+		{"http://[::1]:8080", "http://[::1]:8080/x", "[::1%lo]:8080", false},
+		{"http://[::1]:8080", "http://[::1]/x", "", false},
+		{"http://[::1]:8080", "http://::1:8080/x", "", false},
+		{"http://localhost:8080", "http://localhost:8080/x", "localhost:8080\r\nX: y", false},
+		{"https://api.example.com", "https://api.example.com@evil.com/x", "", false},
+		{"https://api.example.com", "https://evil.com#@api.example.com/x", "", false},
+		{"https://api.example.com", "https://api.example.com\\@evil.com/x", "", false},
+	}
+	for _, c := range cases {
+		var got string
+		k, _ := auth.NewAPIKey("k")
+		tr, err := auth.NewTransport(c.base, k, funcBase(func(r *http.Request) (*http.Response, error) {
+			got = r.Header.Get("Authorization")
+			return &http.Response{StatusCode: 200, Body: http.NoBody, Request: r}, nil
+		}))
+		if err != nil {
+			t.Errorf("%s: %v", c.base, err)
+			continue
+		}
+		req, err := http.NewRequest("GET", c.url, nil)
+		if err != nil {
+			t.Logf("%s: %v", c.url, err)
+			continue
+		}
+		if c.host != "" {
+			req.Host = c.host
+		}
+		got = ""
+		tr.RoundTrip(req)
+		if (got != "") != c.want {
+			t.Errorf("base %s url %s (URL.Host %q) host %q: sent=%v want %v", c.base, c.url, req.URL.Host, c.host, got != "", c.want)
+		}
+	}
 }

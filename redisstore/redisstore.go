@@ -79,6 +79,9 @@ func (o Options) Format(f fmt.State, verb rune) { format(f, verb, optionsRedacte
 // LogValue keeps the key out of slog output.
 func (o Options) LogValue() slog.Value { return slog.StringValue(optionsRedacted) }
 
+// MarshalJSON keeps the key out of JSON, slog's JSON handler included.
+func (o Options) MarshalJSON() ([]byte, error) { return json.Marshal(optionsRedacted) }
+
 // Store is an [auth.Store] on Redis. Create it with [New]; it is safe for
 // concurrent use, and needs no closing (close the Redis client).
 type Store struct {
@@ -134,16 +137,19 @@ func New(rdb redis.UniversalClient, opts *Options) (*Store, error) {
 const storeRedacted = "redisstore.Store{[redacted]}"
 
 // String returns a redacted description.
-func (s *Store) String() string { return storeRedacted }
+func (s Store) String() string { return storeRedacted }
 
 // GoString returns a redacted description.
-func (s *Store) GoString() string { return storeRedacted }
+func (s Store) GoString() string { return storeRedacted }
 
 // Format prints the redacted description for every verb.
-func (s *Store) Format(f fmt.State, verb rune) { format(f, verb, storeRedacted) }
+func (s Store) Format(f fmt.State, verb rune) { format(f, verb, storeRedacted) }
 
 // LogValue keeps the key out of slog output.
-func (s *Store) LogValue() slog.Value { return slog.StringValue(storeRedacted) }
+func (s Store) LogValue() slog.Value { return slog.StringValue(storeRedacted) }
+
+// MarshalJSON keeps the key material out of JSON.
+func (s Store) MarshalJSON() ([]byte, error) { return json.Marshal(storeRedacted) }
 
 func format(f fmt.State, verb rune, safe string) {
 	if verb == 'q' {

@@ -175,3 +175,78 @@ func TestRenewJoiningACheckInStillRenews(t *testing.T) {
 	require.NotEqual(t, first.Header, got.Header)
 	require.Equal(t, 2, src.count())
 }
+
+// A Get that joins a session's check-in after a Renew refused the session
+// is never handed the refused token: the check-in brings it back, and a
+// new fetch runs for everyone waiting.
+func TestJoinedCheckInNeverServesTheRejectedToken(t *testing.T) {
+	clk := newClock()
+	src := &source{clk: clk}
+	st := &gatedStore{recs: map[string]Stored{}, in: make(chan struct{}, 1)}
+	c := New(Config{Fetch: src.fetch, Now: clk.Now, Idle: time.Hour,
+		Shared: &Shared{Store: st, Key: "k", Scheme: "IBSSO", Session: true, IdleTTL: time.Hour, Timeout: 5 * time.Second}})
+	ctx := context.Background()
+	first, err := c.Get(ctx)
+	require.NoError(t, err)
+
+	st.mu.Lock()
+	st.gate = make(chan struct{})
+	st.mu.Unlock()
+	clk.Advance(2 * time.Minute) // past the check-in time
+	_, err = c.Get(ctx)          // served, and starts the check-in
+	require.NoError(t, err)
+	<-st.in // the check-in is held at the store
+	renewed := make(chan error, 1)
+	go func() { renewed <- c.Renew(ctx, first.Header) }()
+	require.Eventually(t, func() bool { return c.cur.Load() == nil }, 5*time.Second, time.Millisecond)
+	got := make(chan *Token, 1)
+	go func() { tk, _ := c.Get(ctx); got <- tk }()
+	st.mu.Lock()
+	close(st.gate)
+	st.gate = nil
+	st.mu.Unlock()
+	require.NoError(t, <-renewed)
+	tk := <-got
+	require.NotNil(t, tk)
+	require.NotEqual(t, first.Header, tk.Header)
+	cur, err := c.Get(ctx)
+	require.NoError(t, err)
+	require.NotEqual(t, first.Header, cur.Header)
+}
+
+// A fetch that lands after Close gave up waiting is disposed of, unless it
+// is the fleet's shared session, which is not this process's to end.
+func TestLateFetchAfterCloseLeavesTheSharedToken(t *testing.T) {
+	clk := newClock()
+	src := &source{clk: clk}
+	st := &gatedStore{recs: map[string]Stored{"k": {Value: "fleet", Created: clk.Now(), LastUse: clk.Now()}}, in: make(chan struct{}, 1)}
+	st.gate = make(chan struct{})
+	var mu sync.Mutex
+	var discarded []*Token
+	fetched := make(chan struct{}, 1)
+	c := New(Config{Fetch: src.fetch, Now: clk.Now, Idle: time.Hour,
+		Discard: func(_ context.Context, t *Token) { mu.Lock(); discarded = append(discarded, t); mu.Unlock() },
+		OnFetch: func(Event) { fetched <- struct{}{} },
+		Shared:  &Shared{Store: st, Key: "k", Scheme: "IBSSO", Session: true, IdleTTL: time.Hour, Timeout: 5 * time.Second}})
+	got := make(chan error, 1)
+	go func() { _, err := c.Get(context.Background()); got <- err }()
+	<-st.in
+	cctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	_, err := c.Close(cctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	st.mu.Lock()
+	close(st.gate)
+	st.gate = nil
+	st.mu.Unlock()
+	require.ErrorIs(t, <-got, ErrClosed) // the adopted session landed after Close
+	mu.Lock()
+	defer mu.Unlock()
+	require.Empty(t, discarded, "the fleet's session was handed to Discard")
+	require.Zero(t, src.count(), "adopted, not fetched")
+	select {
+	case <-fetched:
+		t.Fatal("an adopted token is not reported as a fetch")
+	default:
+	}
+}

@@ -12,6 +12,7 @@ package tokencache
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -150,8 +151,13 @@ type entry struct {
 type call struct {
 	done  chan struct{}
 	stale *Token // the token this fetch disposes of, if any
-	tok   *Token
-	err   error
+	// rejected is the header of a token a Renew that joined this call
+	// refused: should the call bring it back (a shared session's check-in
+	// does), it is not served, and next fetches again.
+	rejected string
+	next     *call // set before done closes: waiters move on to it
+	tok      *Token
+	err      error
 }
 
 // New returns a cache; it fetches nothing until the first Get.
@@ -286,6 +292,9 @@ func (c *Cache) Renew(ctx context.Context, rejected string) error {
 	if e != nil {
 		c.cur.Store(nil) // rejected: never send it again
 		stale = e.tok
+		if cl != nil {
+			cl.rejected = rejected
+		}
 	}
 	if cl == nil {
 		if err := c.paused(c.cfg.Now()); err != nil {
@@ -298,13 +307,7 @@ func (c *Cache) Renew(ctx context.Context, rejected string) error {
 		cl = c.start(ctx, ReasonRenew, stale)
 	}
 	c.mu.Unlock()
-	tok, err := wait(ctx, cl)
-	if err == nil && c.sh != nil && tok.Header == rejected {
-		// We joined a shared session's check-in, which keeps the session:
-		// renew for real. A renewal never brings back the rejected token,
-		// so this happens at most once.
-		return c.Renew(ctx, rejected)
-	}
+	_, err := wait(ctx, cl)
 	return err
 }
 
@@ -340,7 +343,7 @@ func (c *Cache) run(ctx context.Context, cl *call, reason string, stale *Token) 
 	start, t0 := c.cfg.Now(), time.Now()
 	tok, fetched, err := c.fetch(ctx, reason, stale)
 	if err == nil && (tok == nil || tok.Header == "") {
-		err = errors.New("tokencache: fetch returned no token")
+		err = errors.New("auth: the fetch returned no token")
 	}
 	elapsed := time.Since(t0)
 
@@ -348,6 +351,7 @@ func (c *Cache) run(ctx context.Context, cl *call, reason string, stale *Token) 
 	now := c.cfg.Now()
 	var discard *Token
 	var pause time.Duration
+	again := false
 	switch {
 	case err != nil:
 		c.failures++
@@ -360,7 +364,12 @@ func (c *Cache) run(ctx context.Context, cl *call, reason string, stale *Token) 
 	case c.closing:
 		c.orphan, err = tok, ErrClosed
 	case c.closed:
-		discard, err = tok, ErrClosed
+		err = ErrClosed
+		if !c.Shares(tok) { // the fleet's session is not ours to end
+			discard = tok
+		}
+	case cl.rejected != "" && tok.Header == cl.rejected:
+		again = true // the token a renewal refused came back
 	default:
 		c.cur.Store(c.newEntry(tok, now))
 		c.fetched, c.failures, c.lastErr = true, 0, nil
@@ -369,6 +378,9 @@ func (c *Cache) run(ctx context.Context, cl *call, reason string, stale *Token) 
 	cl.tok, cl.err = tok, err
 	c.call = nil
 	c.fetching.Store(false)
+	if again {
+		cl.next = c.start(ctx, ReasonRenew, tok)
+	}
 	c.mu.Unlock()
 
 	// Report before releasing the waiters, so that a caller who got the
@@ -429,11 +441,17 @@ func (c *Cache) backoff(err error) time.Duration {
 }
 
 func wait(ctx context.Context, cl *call) (*Token, error) {
-	select {
-	case <-cl.done:
-		return cl.tok, cl.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	for {
+		select {
+		case <-cl.done:
+			if cl.next != nil {
+				cl = cl.next
+				continue
+			}
+			return cl.tok, cl.err
+		case <-ctx.Done():
+			return nil, fmt.Errorf("auth: waiting for a token: %w", ctx.Err())
+		}
 	}
 }
 
@@ -464,7 +482,7 @@ func (c *Cache) Close(ctx context.Context) (*Token, error) {
 	select {
 	case <-cl.done:
 	case <-ctx.Done():
-		err = ctx.Err()
+		err = fmt.Errorf("auth: waiting for the fetch in flight: %w", ctx.Err())
 	}
 	c.mu.Lock()
 	c.closing = false
