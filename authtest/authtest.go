@@ -5,7 +5,12 @@
 // App API keys, HTTP Basic, IBSSO sessions (POST and DELETE /auth/1/session)
 // and OAuth 2.0 client credentials (POST /auth/1/oauth2/token). Two protected
 // routes, [RouteBalance] and [RouteSendSMS], accept any of the four schemes,
-// so a client can be exercised end to end without a network.
+// so a client can be exercised end to end without a network. Mount the
+// other Infobip endpoints a service calls with [Server.Handle], behind the
+// same authentication; [Identity] tells a handler whose credentials it
+// got. IBSSO sessions are kept per user ([Server.ActiveSessionsOf],
+// [Server.Logins]), so an application whose end users sign in can be
+// tested with several users at once.
 //
 // App keys can be managed as on Infobip, with [RouteCreateAPIKey],
 // [RouteListAPIKeys], [RouteGetAPIKey] and [RouteUpdateAPIKey]. A key
