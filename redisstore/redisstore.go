@@ -16,8 +16,11 @@
 // token is stored in clear, readable by anyone who can read Redis. An
 // OAuth entry expires in Redis with the token; a session's entry expires
 // after the idle limit and each check-in (about once a minute per replica
-// in use) extends it. A lease key (prefix + key + ":lease") holds the
-// fetch lease, through github.com/bsm/redislock.
+// in use) extends it. The entry's name ends with an id of the Key ("clear"
+// without one), so replicas on different Keys (during a Key rotation) keep
+// separate entries and share within each group; none can lock the others
+// out. A lease key (the entry's name + ":lease") holds the fetch lease,
+// through github.com/bsm/redislock.
 //
 // # Failures
 //
@@ -90,6 +93,7 @@ type Store struct {
 	prefix  string
 	aead    cipher.AEAD // nil: clear
 	fpKey   []byte
+	kid     string // the Key's id in entry names: "clear" without one
 	lockTTL time.Duration
 }
 
@@ -131,8 +135,20 @@ func New(rdb redis.UniversalClient, opts *Options) (*Store, error) {
 	}
 	sum := sha256.Sum256(label)
 	s.fpKey = sum[:]
+	// Replicas on different Keys (during a Key rotation, or one without)
+	// use different entries: none can lock the others out of the fleet's
+	// record by publishing one they cannot open.
+	s.kid = "clear"
+	if o.Key != nil {
+		id := sha256.Sum256(append([]byte("ibkit/auth/redisstore key id\x00"), o.Key...))
+		s.kid = hex.EncodeToString(id[:6])
+	}
 	return s, nil
 }
+
+// rkey is the Redis key of an entry: the prefix, the core's key (scheme
+// and hashed identity) and the Key's id.
+func (s *Store) rkey(key string) string { return s.prefix + key + ":" + s.kid }
 
 const storeRedacted = "redisstore.Store{[redacted]}"
 
@@ -256,7 +272,7 @@ const (
 
 // Load implements [auth.Store].
 func (s *Store) Load(ctx context.Context, key string) (*auth.StoredToken, error) {
-	rkey := s.prefix + key
+	rkey := s.rkey(key)
 	b, err := s.rdb.HGet(ctx, rkey, fieldData).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
@@ -284,7 +300,7 @@ return 1
 
 // CompareAndSwap implements [auth.Store].
 func (s *Store) CompareAndSwap(ctx context.Context, key, old string, tok *auth.StoredToken, ttl time.Duration) (bool, error) {
-	rkey := s.prefix + key
+	rkey := s.rkey(key)
 	want := ""
 	if old != "" {
 		want = s.fingerprint(old)
@@ -312,7 +328,7 @@ func (s *Store) CompareAndSwap(ctx context.Context, key, old string, tok *auth.S
 // is a key set with NX and a TTL of Options.LockTTL, renewed every third
 // of that while held, and released with a compare-and-delete.
 func (s *Store) Lease(ctx context.Context, key string) (auth.Lease, error) {
-	lock, err := s.locks.Obtain(ctx, s.prefix+key+":lease", s.lockTTL, nil)
+	lock, err := s.locks.Obtain(ctx, s.rkey(key)+":lease", s.lockTTL, nil)
 	if errors.Is(err, redislock.ErrNotObtained) {
 		return nil, auth.ErrLeaseHeld
 	}

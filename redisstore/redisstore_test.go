@@ -355,21 +355,47 @@ func TestTokensAreEncryptedAtRestWithAKey(t *testing.T) {
 
 // A replica with another key (or none) cannot read the fleet's record: it
 // works alone and does not overwrite it.
-func TestWrongKeyWorksAloneWithoutClobbering(t *testing.T) {
+func TestReplicasOnAnotherKeyShareAmongThemselves(t *testing.T) {
 	e := setup(t)
 	good := e.oauth(t, e.store(t, nil))
 	h, err := good.Authorization(context.Background())
 	require.NoError(t, err)
 	for _, key := range [][]byte{bytes.Repeat([]byte{7}, 32), nil} {
-		other := e.oauth(t, e.store(t, &redisstore.Options{Key: key}))
-		h2, err := other.Authorization(context.Background())
+		first := e.oauth(t, e.store(t, &redisstore.Options{Key: key}))
+		h2, err := first.Authorization(context.Background())
 		require.NoError(t, err)
-		require.NotEqual(t, h, h2)
+		require.NotEqual(t, h, h2, "another Key: another entry")
+		second := e.oauth(t, e.store(t, &redisstore.Options{Key: key}))
+		h3, err := second.Authorization(context.Background())
+		require.NoError(t, err)
+		require.Equal(t, h2, h3, "shared within the Key's group")
 	}
 	late := e.oauth(t, e.store(t, nil))
 	got, err := late.Authorization(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, h, got, "the fleet's record is intact")
+	require.Equal(t, 3, e.srv.Count(authtest.RouteToken), "one fetch per Key")
+}
+
+// A replica without the fleet's Key that fetches first after a flush
+// cannot take the fleet's entry: the fleet still makes one fetch.
+func TestAnotherKeyAfterAFlushCannotSplitTheFleet(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	_, err := e.oauth(t, e.store(t, nil)).Authorization(ctx)
+	require.NoError(t, err)
+	require.NoError(t, e.rd.Client(t).FlushAll(ctx).Err())
+	_, err = e.oauth(t, e.store(t, &redisstore.Options{})).Authorization(ctx) // no Key
+	require.NoError(t, err)
+	before := e.srv.Count(authtest.RouteToken)
+	seen := map[string]bool{}
+	for range 5 {
+		h, err := e.oauth(t, e.store(t, nil)).Authorization(ctx)
+		require.NoError(t, err)
+		seen[h] = true
+	}
+	require.Len(t, seen, 1, "the keyed replicas share one token")
+	require.Equal(t, before+1, e.srv.Count(authtest.RouteToken))
 }
 
 func TestNewRejectsBadOptions(t *testing.T) {

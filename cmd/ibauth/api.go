@@ -37,7 +37,8 @@ FILE. For nested bodies, such as an SMS message, write the JSON to a file or
 stdin and pass --input.
 
 On a terminal a JSON response is pretty-printed; piped, the body is written
-as received. When the API answers 4xx or 5xx, the body is still printed,
+as received. When the API answers 4xx or 5xx, the body is still printed
+(unless it echoes the credential the request carried),
 Infobip's error is shown on stderr, and the exit status is 1.`,
 	example: `
 $ ibauth api /account/1/balance
@@ -157,7 +158,8 @@ func (a *app) api(ctx context.Context, o apiOptions, args []string) error {
 }
 
 // printResponse writes resp's body to stdout, and Infobip's error to
-// stderr for a 4xx or 5xx answer, in which case it returns reported.
+// stderr for a 4xx or 5xx answer, in which case it returns reported. An
+// error body that echoes the credential the request carried is not shown.
 func (a *app) printResponse(resp *http.Response, include bool, op string) error {
 	if include {
 		var b strings.Builder
@@ -180,7 +182,21 @@ func (a *app) printResponse(resp *http.Response, include bool, op string) error 
 	if err != nil {
 		return fmt.Errorf("%s: reading the response: %v", op, err)
 	}
-	if len(body) > maxBuffered {
+	var e *auth.Error
+	if failed {
+		// The response itself, not a copy: ParseError knows which
+		// credential it carried, and scrubs it should the server echo it.
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		e = auth.ParseError(resp)
+		e.Op = op
+		if echoes(e, body) {
+			// An error page that echoes the request: its body is not shown.
+			body = nil
+		}
+	}
+	if body == nil {
+		fmt.Fprintln(a.stderr, "ibauth: the answer echoes the request's credential; its body is not shown")
+	} else if len(body) > maxBuffered {
 		// Too big to format: copy it as it comes.
 		a.stdout.Write(body)
 		if _, err := io.Copy(a.stdout, resp.Body); err != nil {
@@ -192,9 +208,6 @@ func (a *app) printResponse(resp *http.Response, include bool, op string) error 
 	if !failed {
 		return nil
 	}
-	e := auth.ParseError(&http.Response{StatusCode: resp.StatusCode, Header: resp.Header,
-		Body: io.NopCloser(bytes.NewReader(body))})
-	e.Op = op
 	fmt.Fprintln(a.stderr, "ibauth: "+trimPackage(e.Error()))
 	return reported
 }
@@ -221,10 +234,11 @@ func resolvePath(baseURL, p string) (*url.URL, string, error) {
 	if strings.Contains(p, "://") {
 		u, err := url.Parse(p)
 		if err != nil {
-			return nil, "", usageError("PATH: %v", err)
+			// Not quoted: a full URL can carry user information or a key.
+			return nil, "", usageError("PATH is a URL that does not parse; give a path such as /account/1/balance")
 		}
 		if !strings.EqualFold(u.Scheme+"://"+u.Host, baseURL) {
-			return nil, "", usageError("PATH %s is not on IB_BASE_URL (%s): ibauth sends credentials only there; give a path such as /account/1/balance", u.Redacted(), baseURL)
+			return nil, "", usageError("PATH on %s is not on IB_BASE_URL (%s): ibauth sends credentials only there; give a path such as /account/1/balance", u.Scheme+"://"+u.Host, baseURL)
 		}
 		p = u.RequestURI()
 	}
@@ -327,4 +341,11 @@ func readInput(stdin io.Reader, name string) ([]byte, error) {
 		return nil, usageError("--input: %v", err)
 	}
 	return b, nil
+}
+
+// echoes reports whether an error answer's body echoes the credential its
+// request carried: ParseError blotted something out of e that the body
+// did not say was blotted already.
+func echoes(e *auth.Error, body []byte) bool {
+	return strings.Contains(e.Error()+e.Excerpt, "[redacted]") && !bytes.Contains(body, []byte("[redacted]"))
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -196,4 +197,42 @@ func TestAPIInclude(t *testing.T) {
 	require.True(t, strings.HasPrefix(r.stdout, "HTTP/1.1 200 OK\n"), r.stdout)
 	require.Contains(t, r.stdout, "Content-Type: application/json\n")
 	require.True(t, strings.HasSuffix(r.stdout, "\n\n"+balanceBody), r.stdout)
+}
+
+// TestEchoedCredentialIsScrubbed: a server or proxy that echoes the
+// request into its error page gets the credential blotted out of what
+// ibauth reports on stderr (api) and stdout (doctor), for every scheme.
+func TestEchoedCredentialIsScrubbed(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	echo := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprintf(w, `{"requestError":{"serviceException":{"messageId":"UNAUTHORIZED","text":"you sent %s"}}}`, r.Header.Get("Authorization"))
+	}
+	srv.Handle("GET /echo", http.HandlerFunc(echo))
+	srv.Fail(authtest.RouteBalance, authtest.Fault{Status: http.StatusUnauthorized,
+		Body: `{"requestError":{"serviceException":{"messageId":"UNAUTHORIZED","text":"you sent App ` + authtest.APIKey + `"}}}`})
+	for name, env := range map[string]map[string]string{"app": appEnv(srv), "basic": basicEnv(srv), "oauth": oauthEnv(srv)} {
+		c := call{srv: srv, env: env, secrets: []string{"Ym9i"}}
+		r := c.run(t, "api", "/echo") // run fails the test on any secret in stderr
+		require.Equal(t, 1, r.code, "%s\n%s", name, r)
+		require.Contains(t, r.stderr, "you sent [redacted]", name)
+	}
+	c := call{srv: srv, env: appEnv(srv)}
+	r := c.run(t, "doctor")
+	require.NotContains(t, r.stdout, authtest.APIKey)
+	require.Contains(t, r.stdout, "[redacted]")
+}
+
+// TestPathSecretsAreNotRepeated: a full URL given as PATH may carry user
+// information or a key; errors name its origin at most.
+func TestPathSecretsAreNotRepeated(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	c := call{srv: srv, env: appEnv(srv), secrets: []string{"SUPERSECRET"}}
+	for _, p := range []string{"http://u:SUPERSECRET@evil.example/%zz", "http://evil.example/x?api_key=SUPERSECRET"} {
+		r := c.run(t, "api", p)
+		require.Equal(t, 2, r.code, r)
+	}
 }

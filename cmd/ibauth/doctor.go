@@ -281,7 +281,8 @@ func (a *app) checkCall(ctx context.Context, r *report, acc *account) (*http.Res
 		r.warn("call", fmt.Sprintf("%s: %s: rate-limited", op, resp.Status), "Infobip limits requests per second: try again in a moment.")
 		return resp, rtt, true
 	}
-	e := auth.ParseError(&http.Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: io.NopCloser(strings.NewReader(string(body)))})
+	resp.Body = io.NopCloser(strings.NewReader(string(body))) // the response itself: ParseError scrubs what it carried
+	e := auth.ParseError(resp)
 	e.Op = op
 	r.fail("call", trimPackage(e.Error()), callAdvice(acc, e, resp.StatusCode))
 	return nil, rtt, false

@@ -297,7 +297,7 @@ func (a *app) keysCreate(ctx context.Context, o keysCreateOptions, args []string
 		return err
 	}
 	defer sf.discard()
-	k, err := c.Create(ctx, req)
+	k, err := createUninterrupted(ctx, c, req)
 	if err != nil {
 		return keysError(err, "")
 	}
@@ -357,7 +357,7 @@ func (a *app) keysRotate(ctx context.Context, o keysRotateOptions, args []string
 		return err
 	}
 	defer sf.discard()
-	k, err := c.Create(ctx, old.Successor(o.name, now))
+	k, err := createUninterrupted(ctx, c, old.Successor(o.name, now))
 	if err != nil {
 		return keysError(err, "")
 	}
@@ -570,4 +570,13 @@ func (sf *secretFile) discard() {
 		sf.f.Close()
 	}
 	os.Remove(sf.path)
+}
+
+// createUninterrupted creates a key even if ctx is cancelled meanwhile
+// (Ctrl-C): Infobip may create a key whose answer never arrives, and its
+// secret would be lost with no one to revoke it. A minute bounds it.
+func createUninterrupted(ctx context.Context, c *apikeys.Client, req apikeys.CreateRequest) (*apikeys.APIKey, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	return c.Create(ctx, req)
 }

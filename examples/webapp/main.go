@@ -29,7 +29,9 @@
 //     nothing of the password, in a server-side store keyed by a random
 //     session id. The browser gets only that id, in a cookie: HttpOnly,
 //     SameSite=Lax, and Secure with the __Host- prefix unless the app
-//     listens on a loopback address.
+//     listens on a loopback address (a browser on the same machine, over
+//     plain HTTP). Behind a TLS-terminating proxy on the same host, pass
+//     -secure.
 //   - One http.Client serves every user: auth.NewClient without an
 //     authenticator of its own, and each request to Infobip carries its
 //     user's Session on its context (auth.WithAuthenticator).
@@ -95,6 +97,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.SetOutput(stderr)
 	serveFlag := fs.Bool("serve", false, "serve until interrupted (default: run the self-check and exit)")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to serve on; implies -serve")
+	secure := fs.Bool("secure", false, "mark cookies Secure (with the __Host- prefix) even on a loopback address: for the app behind a TLS-terminating proxy on the same host")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -138,7 +141,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if *serveFlag {
 		listenOn = *addr
 	}
-	cfg.Secure = !isLoopback(listenOn)
+	cfg.Secure = *secure || !isLoopback(listenOn)
 	a, err := newApp(cfg)
 	if err != nil {
 		return err

@@ -598,3 +598,27 @@ func (r *recorder) all() []string {
 	defer r.mu.Unlock()
 	return append([]string(nil), r.responses...)
 }
+
+// Behind a TLS-terminating proxy on the same host the app listens on
+// loopback; -secure marks its cookies Secure all the same.
+func TestSecureFlagOnLoopback(t *testing.T) {
+	srv := authtest.NewServer()
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := run(ctx, []string{"-addr", "127.0.0.1:0", "-secure"}, envOf(map[string]string{"IB_BASE_URL": srv.URL}), pw, io.Discard)
+		pw.Close()
+		done <- err
+	}()
+	lines := bufio.NewScanner(pr)
+	secure := false
+	for !secure && lines.Scan() {
+		secure = strings.HasPrefix(lines.Text(), "Cookies are Secure")
+	}
+	go io.Copy(io.Discard, pr)
+	require.True(t, secure, "the app announces Secure cookies")
+	cancel()
+	require.NoError(t, <-done)
+}
