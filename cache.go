@@ -129,12 +129,6 @@ func (f *fetchClient) adopt(c *http.Client) {
 // leaves FetchTimeout zero.
 const defaultFetchTimeout = 30 * time.Second
 
-// isStatus reports whether err carries an Infobip answer with status code.
-func isStatus(err error, code int) bool {
-	var e *Error
-	return errors.As(err, &e) && e.StatusCode == code
-}
-
 // cacheTokenSource adapts a token cache to oauth2.TokenSource.
 type cacheTokenSource struct {
 	cache *tokencache.Cache

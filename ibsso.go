@@ -185,19 +185,11 @@ func (s *IBSSO) Close(ctx context.Context) error {
 	}
 	t, err := s.cache.Close(ctx)
 	if t != nil && !s.cache.Shares(t) {
-		if derr := s.destroyLive(ctx, t); derr != nil {
+		if derr := s.destroy(ctx, t); derr != nil {
 			return derr
 		}
 	}
 	return err
-}
-
-// destroyLive destroys t; a 401 means Infobip had ended it already.
-func (s *IBSSO) destroyLive(ctx context.Context, t *tokencache.Token) error {
-	if err := s.destroy(ctx, t); err != nil && !isStatus(err, http.StatusUnauthorized) {
-		return err
-	}
-	return nil
 }
 
 // TokenSource returns the session as an oauth2.TokenSource, for libraries
@@ -292,7 +284,8 @@ func decodeSession(r io.Reader) (string, error) {
 
 // destroySession sends DELETE /auth/1/session for the session whose
 // Authorization header is header, in at most timeout. Infobip's current
-// reference answers 200 with no body, older docs 204: any 2xx is success.
+// reference answers 200 with no body, older docs 204: any 2xx is success,
+// and so is a 401 (the session had ended).
 func destroySession(ctx context.Context, client *http.Client, endpoint, header string, timeout time.Duration, now func() time.Time) error {
 	token := strings.TrimPrefix(header, "IBSSO ")
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -307,7 +300,9 @@ func destroySession(ctx context.Context, client *http.Client, endpoint, header s
 		return failure("destroy IBSSO session", err, token)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	// A 401 means Infobip has ended the session already (idled out,
+	// rejected, destroyed): what the caller wanted.
+	if (resp.StatusCode < 200 || resp.StatusCode > 299) && resp.StatusCode != http.StatusUnauthorized {
 		return readRefusal("destroy IBSSO session", resp, now(), token)
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))

@@ -281,6 +281,14 @@ func (s *sessionState) expired() error {
 	return errSessionLoggedOut
 }
 
+// expire marks the session rejected: a Transport calls it for a 401 it
+// cannot retry, since telling a Session costs no request.
+func (s *Session) expire(rejected string) {
+	if s.ready() == nil && rejected == s.p.header {
+		s.p.state.CompareAndSwap(sessionLive, sessionRejected)
+	}
+}
+
 // Renew is how a [Transport] tells the session that Infobip answered 401
 // to a request that carried rejected. A Session never logs in again: it
 // marks itself expired and returns an error that errors.Is
@@ -290,9 +298,7 @@ func (s *Session) Renew(_ context.Context, rejected string) error {
 	if err := s.ready(); err != nil {
 		return err
 	}
-	if rejected == s.p.header {
-		s.p.state.CompareAndSwap(sessionLive, sessionRejected)
-	}
+	s.expire(rejected)
 	return s.p.expired()
 }
 
@@ -328,9 +334,6 @@ func (s *sessionState) logout(ctx context.Context) error {
 	}
 	start := time.Now()
 	err := destroySession(ctx, s.env.client, s.env.endpoint, s.header, s.env.fetchTimeout, s.env.now)
-	if isStatus(err, http.StatusUnauthorized) {
-		err = nil // ended already: idled out, or rejected
-	}
 	if s.env.logger != nil {
 		logSession(s.env.logger, "logout", time.Since(start), err)
 	}

@@ -170,10 +170,10 @@ func (s *IBSSO) Destroy(ctx context.Context) error {
 	}
 	errs := []error{err, serr}
 	if shared != nil {
-		errs = append(errs, s.destroyLive(ctx, shared))
+		errs = append(errs, s.destroy(ctx, shared))
 	}
 	if t != nil && (shared == nil || shared.Value != t.Value) {
-		errs = append(errs, s.destroyLive(ctx, t))
+		errs = append(errs, s.destroy(ctx, t))
 	}
 	return errors.Join(errs...)
 }

@@ -30,9 +30,9 @@ type Transport struct {
 	logger  atomic.Pointer[slog.Logger]
 
 	// Fast match: the base URL's scheme and host exactly as requests built
-	// from it spell them.
-	scheme, host string
-	origins      atomic.Pointer[[]origin]
+	// from it spell them, and the two joined, computed once.
+	scheme, host, baseURL string
+	origins               atomic.Pointer[[]origin]
 }
 
 // NewTransport returns a [Transport] that authenticates requests for baseURL
@@ -68,7 +68,7 @@ func NewTransport(baseURL string, a Authenticator, base http.RoundTripper) (*Tra
 	if base = unwrapTransport(base); base == nil {
 		base = http.DefaultTransport
 	}
-	t := &Transport{base: base, auth: a, scheme: o.scheme, host: canonical[len(o.scheme)+3:]}
+	t := &Transport{base: base, auth: a, scheme: o.scheme, host: canonical[len(o.scheme)+3:], baseURL: canonical}
 	t.renewer, _ = a.(Renewer)
 	t.origins.Store(&[]origin{o})
 	if l, ok := a.(interface{ log() *slog.Logger }); ok {
@@ -83,7 +83,7 @@ func (t *Transport) BaseURL() string {
 	if t == nil {
 		return ""
 	}
-	return t.scheme + "://" + t.host
+	return t.baseURL
 }
 
 // SetLogger makes t report, at debug level, each request for which it
@@ -159,8 +159,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	body, ok := replayBody(req)
 	if !ok {
-		if s, ok := renewer.(*Session); ok {
-			s.Renew(ctx, header) // a Session only marks itself expired
+		// No retry; an authenticator that can learn of the rejection
+		// without a request (a Session) is told all the same.
+		if x, ok := renewer.(interface{ expire(rejected string) }); ok {
+			x.expire(header)
 		}
 		return resp, nil
 	}
@@ -193,8 +195,8 @@ func (t *Transport) checkOwn(a Authenticator) error {
 	if err := checkAuthenticator(a); err != nil {
 		return wrap("request's authenticator", err)
 	}
-	if b, ok := a.(interface{ baseURL() string }); ok && b.baseURL() != "" && b.baseURL() != t.BaseURL() {
-		return fmt.Errorf("auth: request's authenticator is for base URL %s, not %s: its session or token is for that account", b.baseURL(), t.BaseURL())
+	if b, ok := a.(interface{ baseURL() string }); ok && b.baseURL() != "" && b.baseURL() != t.baseURL {
+		return fmt.Errorf("auth: request's authenticator is for base URL %s, not %s: its session or token is for that account", b.baseURL(), t.baseURL)
 	}
 	return nil
 }
