@@ -563,6 +563,8 @@ func TestErrorsSpeakWithOneVoice(t *testing.T) {
 	require.Contains(t, errs["FromEnv base URL"].Error(), "auth: IB_BASE_URL: base URL")
 }
 
+// A caller's deadline that ends the wait for a fetch gives an error in the
+// package's voice.
 func TestCallerDeadlineErrorsKeepThePrefix(t *testing.T) {
 	srv := authtest.NewServer()
 	defer srv.Close()

@@ -86,7 +86,8 @@ func TestRedactedValuesStillSayWhatTheyAre(t *testing.T) {
 	require.Equal(t, `"auth.APIKey{[redacted]}"`, fmt.Sprintf("%q", k))
 }
 
-// 7. JSON of configs (slog JSONHandler uses json.Marshal for nested values).
+// slog's JSON handler marshals values nested in slices and structs with
+// encoding/json, without asking LogValue: secrets stay out all the same.
 func TestSecretsStayOutOfNestedSlogJSON(t *testing.T) {
 	const secret = "very-secret-client-secret-123"
 	cfg := auth.OAuthConfig{BaseURL: "https://api.example.com", ClientID: "id", ClientSecret: secret}

@@ -482,8 +482,8 @@ func TestParseErrorScrubsTheEchoedAuthorization(t *testing.T) {
 	})
 }
 
-// 9. ParseError scrubbing is lost when http.Client.Timeout is set (the
-// client wraps resp.Body in its own cancelTimerBody).
+// http.Client with a Timeout wraps every response body in its own type:
+// ParseError scrubs the echoed credential all the same.
 func TestParseErrorScrubsBehindAClientTimeout(t *testing.T) {
 	const key = "0123456789abcdef0123456789abcdef-feedface-0000-1111-2222-333344445555"
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

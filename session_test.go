@@ -229,7 +229,8 @@ func TestOneClientManyUsers(t *testing.T) {
 	}
 }
 
-// 8. Session: 401 on a non-replayable body leaves the Session live.
+// A 401 on a body that cannot be replayed is returned as it is, and the
+// Session learns it was rejected all the same.
 func TestSession401OnAnUnreplayableBodyExpiresIt(t *testing.T) {
 	srv := authtest.NewServer()
 	defer srv.Close()

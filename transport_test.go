@@ -892,7 +892,7 @@ func TestUnrenewable401KeepsItsBody(t *testing.T) {
 	require.Equal(t, 1, srv.Count(authtest.RouteBalance))
 }
 
-// 5. base returns (nil, nil): the request body is not closed.
+// closeTrack is a request body that records its Close.
 type closeTrack struct {
 	io.Reader
 	closed atomic.Bool
@@ -913,7 +913,8 @@ func TestTransportClosesTheBodyWhenTheBaseReturnsNothing(t *testing.T) {
 	}
 }
 
-// 6. Panics on bad input.
+// Nil requests, contexts, Transports and authenticators give errors, never
+// panics.
 func TestNothingPanicsOnBadInput(t *testing.T) {
 	k, _ := auth.NewAPIKey("k")
 	tr, _ := auth.NewTransport("https://api.example.com", k, funcBase(func(r *http.Request) (*http.Response, error) {
@@ -970,6 +971,8 @@ func TestNothingPanicsOnBadInput(t *testing.T) {
 	try("ParseError(resp nil body)", func() { auth.ParseError(&http.Response{}) })
 }
 
+// Origins that must, and must not, get the credential: case, default
+// ports, IPv6 literals, zones, Host overrides and user information.
 func TestHostMatrix(t *testing.T) {
 	cases := []struct {
 		base, url, host string
