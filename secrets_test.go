@@ -19,6 +19,7 @@ import (
 
 	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/authtest"
+	"github.com/ibkit/auth/internal/testkit"
 )
 
 // leakCreds are distinctive credentials, registered on the fake server, for
@@ -266,7 +267,7 @@ func requireNoSecret(t *testing.T, err error, secret string) {
 		}
 	}
 	for _, out := range outs {
-		if form, ok := auth.ShowsSecret(out, secret); ok {
+		if form, ok := testkit.ShowsSecret(out, secret); ok {
 			label, _, _ := strings.Cut(out, "\n")
 			t.Errorf("the secret shows (%s) in %.200q", form, label)
 		}
@@ -319,7 +320,7 @@ func TestEchoingServersNeverShowSecrets(t *testing.T) {
 				if body.status == 200 && ep.route != authtest.RouteToken {
 					continue
 				}
-				for _, form := range auth.EchoForms() {
+				for _, form := range testkit.EchoForms {
 					t.Run(body.name+"/"+form.Name, func(t *testing.T) {
 						srv.Fail(ep.route, authtest.Fault{
 							Status: body.status,

@@ -1,6 +1,7 @@
 // Package testkit holds what the tests of several packages in this module
-// share: a buffer that concurrent log handlers may write to, and a search
-// for a secret among every value reachable from another.
+// share: a buffer that concurrent log handlers may write to, a search for
+// a secret among every value reachable from another, and the encodings a
+// server may echo a secret in.
 package testkit
 
 import (
