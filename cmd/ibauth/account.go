@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ibkit/auth"
+	"github.com/ibkit/auth/internal/scrub"
 )
 
 // account is the Infobip account the IB_* variables configure, with the
@@ -89,7 +90,7 @@ func (acc *account) close(a *app) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := auth.Close(ctx, acc.auth); err != nil {
-		fmt.Fprintln(a.stderr, "ibauth: warning: "+trimPackage(err.Error()))
+		a.printErr("warning: " + trimPackage(err.Error()))
 	}
 }
 
@@ -146,38 +147,98 @@ func envSource(a auth.Authenticator) string {
 }
 
 // logger is the library's logger under --debug: its records never hold a
-// secret.
+// secret, and are written through the run's scrubber all the same.
 func (a *app) logger() *slog.Logger {
 	if !a.debug {
 		return nil
 	}
-	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return slog.New(slog.NewTextHandler(scrubbingWriter{a.stderr, &a.secrets}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// secretVars are the IB_* variables that hold a secret.
+var secretVars = []string{"IB_API_KEY", "IB_PASSWORD", "IB_CLIENT_SECRET", "IB_SESSION_TOKEN"}
+
+// secrets are the credentials of one run: those of the IB_* variables, a
+// password typed at the prompt, and every Authorization value sent. What
+// ibauth shows of a server (an error body, headers, --debug) is judged
+// against all of them, in every encoding the scrubber knows.
+type secrets struct {
+	mu   sync.Mutex
+	list []string
+	seen map[string]bool
+}
+
+// add adds the non-empty values vs.
+func (s *secrets) add(vs ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, v := range vs {
+		if v != "" && !s.seen[v] {
+			if s.seen == nil {
+				s.seen = make(map[string]bool)
+			}
+			s.seen[v] = true
+			s.list = append(s.list, v)
+		}
+	}
+}
+
+// scrubber returns a scrubber for the secrets known so far.
+func (s *secrets) scrubber() *scrub.Scrubber {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return scrub.New(s.list...)
+}
+
+// scrubbingWriter writes to w what is written to it, every secret
+// redacted: for slog, which writes a record at a time.
+type scrubbingWriter struct {
+	w       io.Writer
+	secrets *secrets
+}
+
+func (sw scrubbingWriter) Write(p []byte) (int, error) {
+	if _, err := sw.w.Write(sw.secrets.scrubber().Bytes(p)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // transport is the bottom of every client ibauth makes: below the
-// auth.Transport, it sees requests with their Authorization header, so
-// --debug shows them here, redacted.
-func (a *app) transport() http.RoundTripper {
-	base := http.DefaultTransport.(*http.Transport).Clone()
-	base.ResponseHeaderTimeout = time.Minute
-	t := &wireTransport{base: base, userAgent: "ibauth/" + version()}
-	if a.debug {
-		t.log = a.stderr
+// auth.Transport, it sees requests with their Authorization header, so it
+// learns each credential sent, and --debug shows them here, redacted. One
+// run has one.
+func (a *app) transport() *wireTransport {
+	if a.wire == nil {
+		base := http.DefaultTransport.(*http.Transport).Clone()
+		base.ResponseHeaderTimeout = time.Minute
+		a.wire = &wireTransport{base: base, userAgent: "ibauth/" + version(), secrets: &a.secrets}
+		if a.debug {
+			a.wire.log = a.stderr
+		}
 	}
-	return t
+	return a.wire
 }
 
-// wireTransport sets ibauth's User-Agent and, under --debug, writes each
-// request and response head to log, as curl -v does, with every
-// credential redacted. Bodies are never shown: session and token requests
-// carry passwords and secrets in theirs.
+// wireTransport sets ibauth's User-Agent, adds the credential of each
+// request to the run's secrets and, under --debug, writes each request and
+// response head to log, as curl -v does, with every credential redacted:
+// by name (Authorization, Cookie, …) and by value, wherever a secret of
+// the run shows, in any encoding. Bodies are never shown: session and
+// token requests carry passwords and secrets in theirs.
 type wireTransport struct {
 	base      http.RoundTripper
 	userAgent string
+	secrets   *secrets
 	log       io.Writer // nil: quiet
 }
 
 func (t *wireTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	for _, name := range []string{"Authorization", "Proxy-Authorization"} {
+		for _, v := range req.Header.Values(name) {
+			t.secrets.add(scrub.Credential(v)...)
+		}
+	}
 	if req.Header.Get("User-Agent") == "" {
 		// A RoundTripper must not change the caller's request.
 		r := req.Clone(req.Context())
@@ -187,32 +248,34 @@ func (t *wireTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.log == nil {
 		return t.base.RoundTrip(req)
 	}
+	sc := t.secrets.scrubber()
 	var b strings.Builder
-	fmt.Fprintf(&b, "> %s %s %s\n", req.Method, redactURI(req.URL), req.Proto)
-	fmt.Fprintf(&b, "> Host: %s\n", req.URL.Host)
-	writeHeader(&b, "> ", req.Header)
+	fmt.Fprintf(&b, "> %s %s %s\n", req.Method, sc.Text(redactURI(req.URL)), req.Proto)
+	fmt.Fprintf(&b, "> Host: %s\n", sc.Text(req.URL.Host))
+	writeHeader(&b, "> ", req.Header, sc)
 	b.WriteString(">\n")
 	io.WriteString(t.log, b.String())
 
 	start := time.Now()
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {
-		fmt.Fprintf(t.log, "* %s %s: %v\n", req.Method, redactURI(req.URL), err)
+		fmt.Fprintf(t.log, "* %s %s: %s\n", req.Method, sc.Text(redactURI(req.URL)), sc.Text(err.Error()))
 		return nil, err
 	}
 	b.Reset()
-	fmt.Fprintf(&b, "< %s %s (%s)\n", resp.Proto, resp.Status, time.Since(start).Round(time.Millisecond))
-	writeHeader(&b, "< ", resp.Header)
+	fmt.Fprintf(&b, "< %s %s (%s)\n", resp.Proto, printable(sc.Text(resp.Status)), time.Since(start).Round(time.Millisecond))
+	writeHeader(&b, "< ", resp.Header, sc)
 	b.WriteString("<\n")
 	io.WriteString(t.log, b.String())
 	return resp, nil
 }
 
-// writeHeader writes h sorted by name, one line per value, redacted.
-func writeHeader(b *strings.Builder, prefix string, h http.Header) {
+// writeHeader writes h sorted by name, one line per value, redacted by
+// name and by value.
+func writeHeader(b *strings.Builder, prefix string, h http.Header, sc *scrub.Scrubber) {
 	for _, name := range slices.Sorted(maps.Keys(h)) {
 		for _, v := range h[name] {
-			fmt.Fprintf(b, "%s%s: %s\n", prefix, name, printable(redactHeader(name, v)))
+			fmt.Fprintf(b, "%s%s: %s\n", prefix, printable(sc.Text(name)), printable(sc.Text(redactHeader(name, v))))
 		}
 	}
 }

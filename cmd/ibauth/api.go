@@ -37,9 +37,11 @@ FILE. For nested bodies, such as an SMS message, write the JSON to a file or
 stdin and pass --input.
 
 On a terminal a JSON response is pretty-printed; piped, the body is written
-as received. When the API answers 4xx or 5xx, the body is still printed
-(unless it echoes the credential the request carried),
-Infobip's error is shown on stderr, and the exit status is 1.`,
+as received. When the API answers 4xx or 5xx, the body (up to 1 MiB) is
+still printed unless it echoes a credential (the one the request carried,
+or one of the IB_* variables) in any encoding, Infobip's error is shown on
+stderr, and the exit status is 1. Response headers (-i) are printed with
+any credential they echo redacted.`,
 	example: `
 $ ibauth api /account/1/balance
 $ ibauth api -X GET /settings/2/api-keys -f size=10 | jq '.apiKeys[].name'
@@ -68,9 +70,13 @@ func setupAPI(f *flagSet) runFunc {
 	return func(ctx context.Context, a *app, args []string) error { return a.api(ctx, o, args) }
 }
 
-// maxBuffered bounds what api holds in memory to pretty-print a body or
-// parse an error; beyond, the body is copied as it comes.
+// maxBuffered bounds what api holds in memory to pretty-print a body;
+// beyond, the body is copied as it comes.
 const maxBuffered = 16 << 20
+
+// maxErrorBody bounds the error body api judges, and shows if it echoes no
+// credential; a longer one is not shown.
+const maxErrorBody = 1 << 20
 
 func (a *app) api(ctx context.Context, o apiOptions, args []string) error {
 	if len(args) != 1 {
@@ -159,56 +165,61 @@ func (a *app) api(ctx context.Context, o apiOptions, args []string) error {
 
 // printResponse writes resp's body to stdout, and Infobip's error to
 // stderr for a 4xx or 5xx answer, in which case it returns reported. An
-// error body that echoes the credential the request carried is not shown.
+// error body that echoes a credential of the run is not shown.
 func (a *app) printResponse(resp *http.Response, include bool, op string) error {
+	// After the request: the scrubber knows the credential it carried.
+	sc := a.secrets.scrubber()
 	if include {
 		var b strings.Builder
-		fmt.Fprintf(&b, "%s %s\n", resp.Proto, resp.Status)
+		fmt.Fprintf(&b, "%s %s\n", resp.Proto, printable(sc.Text(resp.Status)))
 		for _, name := range slices.Sorted(maps.Keys(resp.Header)) {
 			for _, v := range resp.Header[name] {
-				fmt.Fprintf(&b, "%s: %s\n", name, v)
+				fmt.Fprintf(&b, "%s: %s\n", printable(sc.Text(name)), printable(sc.Text(v)))
 			}
 		}
 		b.WriteString("\n")
 		io.WriteString(a.stdout, b.String())
 	}
-	failed := resp.StatusCode >= 400
 	tty := isTerminal(a.stdout)
-	if !failed && !tty {
-		_, err := io.Copy(a.stdout, resp.Body)
-		return err
+	if resp.StatusCode < 400 {
+		if !tty {
+			_, err := io.Copy(a.stdout, resp.Body)
+			return err
+		}
+		body, err := io.ReadAll(io.LimitReader(resp.Body, maxBuffered+1))
+		if err != nil {
+			return fmt.Errorf("%s: reading the response: %v", op, err)
+		}
+		if len(body) > maxBuffered {
+			// Too big to format: copy it as it comes.
+			a.stdout.Write(body)
+			_, err := io.Copy(a.stdout, resp.Body)
+			return err
+		}
+		writeBody(a.stdout, body, tty)
+		return nil
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBuffered+1))
+
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody+1))
 	if err != nil {
 		return fmt.Errorf("%s: reading the response: %v", op, err)
 	}
-	var e *auth.Error
-	if failed {
-		// The response itself, not a copy: ParseError knows which
-		// credential it carried, and scrubs it should the server echo it.
-		resp.Body = io.NopCloser(bytes.NewReader(body))
-		e = auth.ParseError(resp)
-		e.Op = op
-		if echoes(e, body) {
-			// An error page that echoes the request: its body is not shown.
-			body = nil
-		}
-	}
-	if body == nil {
-		fmt.Fprintln(a.stderr, "ibauth: the answer echoes the request's credential; its body is not shown")
-	} else if len(body) > maxBuffered {
-		// Too big to format: copy it as it comes.
-		a.stdout.Write(body)
-		if _, err := io.Copy(a.stdout, resp.Body); err != nil {
-			return err
-		}
-	} else {
+	switch {
+	case len(body) > maxErrorBody:
+		fmt.Fprintln(a.stderr, "ibauth: the answer's body is longer than 1 MiB; it is not shown")
+	case sc.Found(string(body)):
+		// The whole body as received, against every credential of the
+		// run: what the library parses of it is not enough to judge.
+		fmt.Fprintln(a.stderr, "ibauth: the answer echoes a credential; its body is not shown")
+	default:
 		writeBody(a.stdout, body, tty)
 	}
-	if !failed {
-		return nil
-	}
-	fmt.Fprintln(a.stderr, "ibauth: "+trimPackage(e.Error()))
+	// The response itself, not a copy: ParseError knows which credential
+	// it carried, and scrubs it should the server echo it.
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	e := auth.ParseError(resp)
+	e.Op = op
+	a.printErr(trimPackage(e.Error()))
 	return reported
 }
 
@@ -341,11 +352,4 @@ func readInput(stdin io.Reader, name string) ([]byte, error) {
 		return nil, usageError("--input: %v", err)
 	}
 	return b, nil
-}
-
-// echoes reports whether an error answer's body echoes the credential its
-// request carried: ParseError blotted something out of e that the body
-// did not say was blotted already.
-func echoes(e *auth.Error, body []byte) bool {
-	return strings.Contains(e.Error()+e.Excerpt, "[redacted]") && !bytes.Contains(body, []byte("[redacted]"))
 }

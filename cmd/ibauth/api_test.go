@@ -1,17 +1,22 @@
 package main
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/ibkit/auth/authtest"
+	"github.com/ibkit/auth/internal/testkit"
 )
 
 const balanceBody = `{"balance":42.5,"currency":"EUR"}`
@@ -235,4 +240,216 @@ func TestPathSecretsAreNotRepeated(t *testing.T) {
 		r := c.run(t, "api", p)
 		require.Equal(t, 2, r.code, r)
 	}
+}
+
+// proxyPage is a proxy's error page that echoes the request it refused,
+// echo standing for its Authorization header, far past the excerpt an
+// auth.Error keeps of a page.
+func proxyPage(echo string) string {
+	return "<html><head><title>400 Bad Request</title></head><body><h1>Bad Request</h1><p>" +
+		strings.Repeat("The proxy could not forward the request to the upstream server. ", 40) +
+		"</p><pre>GET /account/1/balance HTTP/1.1\r\nHost: api.infobip.com\r\nAuthorization: " + echo + "\r\n</pre></body></html>"
+}
+
+// requireNotShown fails the test if r shows secret, raw or in any form a
+// server may echo it in.
+func requireNotShown(t *testing.T, r result, secret string) {
+	t.Helper()
+	for name, out := range map[string]string{"stdout": r.stdout, "stderr": r.stderr} {
+		if form, ok := testkit.ShowsSecret(out, secret); ok {
+			t.Fatalf("%s shows the secret %.6s… (%s):\n%s", name, secret, form, r)
+		}
+	}
+}
+
+// TestAPIWithholdsAnErrorBodyThatEchoesTheCredential: 'ibauth api' judges
+// the whole body of a 4xx or 5xx answer, as received, and does not print
+// it when it holds the credential in any form; Infobip's error is still
+// reported on stderr, and the exit status is 1.
+func TestAPIWithholdsAnErrorBodyThatEchoesTheCredential(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	const withheld = "ibauth: the answer echoes a credential; its body is not shown\n"
+	key := authtest.APIKey
+	cases := []struct{ name, body string }{
+		{"past the excerpt of a proxy page", proxyPage("App " + key)},
+		{"in a field the parser does not read", `{"errorCode":"E401","description":"Invalid login details","debug":{"authorization":"App ` + key + `"}}`},
+		{"in resources[].url", `{"errorCode":"E401","description":"Invalid login details","resources":[{"name":"help","url":"https://example.com/help?authorization=App%20` + key + `"}]}`},
+		{"in a body that says [redacted] already", `{"errorCode":"E401","description":"Authorization: [redacted]","action":"Do not send App ` + key + `"}`},
+	}
+	for _, form := range testkit.EchoForms {
+		cases = append(cases, struct{ name, body string }{"past the excerpt, " + form.Name, proxyPage(form.Enc("App " + key))})
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv.Fail(authtest.RouteBalance, authtest.Fault{Status: http.StatusBadGateway, Body: tc.body, Times: 1})
+			r := call{srv: srv, env: appEnv(srv)}.run(t, "api", "/account/1/balance")
+			require.Equal(t, 1, r.code, r)
+			requireNotShown(t, r, key)
+			require.Empty(t, r.stdout)
+			require.Contains(t, r.stderr, withheld)
+			require.Contains(t, r.stderr, "GET /account/1/balance: 502 ")
+		})
+	}
+
+	// A body too long to judge whole is not shown either.
+	srv.Fail(authtest.RouteBalance, authtest.Fault{Status: http.StatusInternalServerError, Oversize: true, Times: 1})
+	r := call{srv: srv, env: appEnv(srv)}.run(t, "api", "/account/1/balance")
+	require.Equal(t, 1, r.code, r)
+	require.Empty(t, r.stdout)
+	require.Contains(t, r.stderr, "ibauth: the answer's body is longer than 1 MiB; it is not shown\n")
+	require.Contains(t, r.stderr, "GET /account/1/balance: 500 ")
+
+	// A body that says [redacted] but holds no credential is shown.
+	body := `{"errorCode":"E400","description":"Authorization: [redacted]"}`
+	srv.Fail(authtest.RouteBalance, authtest.Fault{Status: http.StatusBadRequest, Body: body, Times: 1})
+	r = call{srv: srv, env: appEnv(srv)}.run(t, "api", "/account/1/balance")
+	require.Equal(t, 1, r.code, r)
+	require.Equal(t, body, r.stdout)
+	require.NotContains(t, r.stderr, withheld)
+}
+
+// TestAPIWithholdsTheCredentialItSent: the credential judged is the one
+// the request carried, for every scheme: a session or a token ibauth got
+// for this run, which no IB_* variable holds.
+func TestAPIWithholdsTheCredentialItSent(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	var mu sync.Mutex
+	var echoed []string
+	srv.Handle("GET /echo", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		authz := r.Header.Get("Authorization")
+		mu.Lock()
+		echoed = append(echoed, authz)
+		mu.Unlock()
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, proxyPage(authz))
+	}))
+	for name, env := range map[string]map[string]string{
+		"app": appEnv(srv), "basic": basicEnv(srv), "ibsso": ibssoEnv(srv), "oauth": oauthEnv(srv),
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := call{srv: srv, env: env}.run(t, "api", "/echo")
+			require.Equal(t, 1, r.code, r)
+			mu.Lock()
+			sent := echoed[len(echoed)-1]
+			mu.Unlock()
+			_, cred, _ := strings.Cut(sent, " ")
+			requireNotShown(t, r, cred)
+			require.Empty(t, r.stdout)
+			require.Contains(t, r.stderr, "its body is not shown")
+		})
+	}
+}
+
+// TestAPIErrorNeverShowsAKnownSecret: an answer echoing a secret of the
+// IB_* variables that this request did not carry (the password, while an
+// IBSSO session authenticates the call) shows it neither in the body nor
+// in the error on stderr.
+func TestAPIErrorNeverShowsAKnownSecret(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	srv.Fail(authtest.RouteBalance, authtest.Fault{Status: http.StatusInternalServerError, Times: 1,
+		Body: `{"errorCode":"E500","description":"login of ` + authtest.Username + ` with ` + authtest.Password + ` failed"}`})
+	r := call{srv: srv, env: ibssoEnv(srv)}.run(t, "api", "/account/1/balance")
+	require.Equal(t, 1, r.code, r)
+	requireNotShown(t, r, authtest.Password)
+	require.Contains(t, r.stderr, "GET /account/1/balance: 500 E500: login of "+authtest.Username+" with [redacted] failed")
+}
+
+// TestAPIIncludeRedactsHeadersByValue: -i prints response headers with any
+// credential they reflect redacted, whatever the header's name.
+func TestAPIIncludeRedactsHeadersByValue(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	srv.Handle("GET /reflect", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Reflected-Request", "Authorization="+r.Header.Get("Authorization"))
+		w.Header().Set("X-Reflected-Escaped", url.QueryEscape(r.Header.Get("Authorization")))
+		w.Header().Set("X-Request-Id", "r-42")
+		io.WriteString(w, "{}")
+	}))
+	r := call{srv: srv, env: appEnv(srv)}.run(t, "api", "-i", "/reflect")
+	require.Equal(t, 0, r.code, r)
+	requireNotShown(t, r, authtest.APIKey)
+	require.Contains(t, r.stdout, "X-Reflected-Request: Authorization=[redacted]\n")
+	require.Contains(t, r.stdout, "X-Request-Id: r-42\n")
+}
+
+// TestDebugRedactsCredentialsByValue: --debug redacts a credential by its
+// value too, in any header of the request or the response and in any
+// encoding: a server reflecting the request's Authorization, a session or
+// token endpoint reflecting the password or client secret it was sent, a
+// header the user added.
+func TestDebugRedactsCredentialsByValue(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	var mu sync.Mutex
+	var reflected []string
+	srv.Handle("GET /reflect", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		authz := r.Header.Get("Authorization")
+		mu.Lock()
+		reflected = append(reflected, authz)
+		mu.Unlock()
+		w.Header().Set("X-Reflected-Request", "Authorization="+authz)
+		w.Header().Set("X-Reflected-Form", "authorization="+url.QueryEscape(authz))
+		w.Header().Set("X-Reflected-Base64", base64.StdEncoding.EncodeToString([]byte(authz)))
+		w.Header().Set("X-Request-Id", "r-42")
+		io.WriteString(w, "{}")
+	}))
+	for name, env := range map[string]map[string]string{
+		"app": appEnv(srv), "basic": basicEnv(srv), "ibsso": ibssoEnv(srv), "oauth": oauthEnv(srv),
+	} {
+		t.Run("response headers reflecting the request's credential, "+name, func(t *testing.T) {
+			r := call{srv: srv, env: env}.run(t, "--debug", "api", "/reflect")
+			require.Equal(t, 0, r.code, r)
+			mu.Lock()
+			authz := reflected[len(reflected)-1]
+			mu.Unlock()
+			_, cred, _ := strings.Cut(authz, " ")
+			requireNotShown(t, r, cred)
+			require.Contains(t, r.stderr, "< X-Reflected-Request: Authorization=[redacted]\n")
+			require.Contains(t, r.stderr, "< X-Request-Id: r-42\n", "headers without a secret are shown as they are")
+		})
+	}
+
+	for _, tc := range []struct {
+		name, route, echo, secret string
+		env                       map[string]string
+	}{
+		{"session endpoint reflecting the password", authtest.RouteCreateSession,
+			"username=" + authtest.Username + "&password=" + url.QueryEscape(authtest.Password), authtest.Password, ibssoEnv(srv)},
+		{"token endpoint reflecting the client secret", authtest.RouteToken,
+			"client_secret=" + authtest.ClientSecret, authtest.ClientSecret, oauthEnv(srv)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv.Fail(tc.route, authtest.Fault{Header: http.Header{"X-Echo": {tc.echo}}, Times: 1})
+			r := call{srv: srv, env: tc.env}.run(t, "--debug", "api", "/account/1/balance")
+			require.Equal(t, 0, r.code, r)
+			requireNotShown(t, r, tc.secret)
+			require.Contains(t, r.stderr, "< X-Echo: ")
+		})
+	}
+
+	t.Run("a request header the user added", func(t *testing.T) {
+		r := call{srv: srv, env: appEnv(srv)}.run(t, "--debug", "api", "-H", "X-Note: sent with App "+authtest.APIKey, "/account/1/balance")
+		require.Equal(t, 0, r.code, r)
+		requireNotShown(t, r, authtest.APIKey)
+		require.Contains(t, r.stderr, "> X-Note: sent with [redacted]\n")
+	})
+}
+
+// TestErrorsNeverShowAnotherKnownSecret: an answer echoing a secret of the
+// IB_* variables that its request did not carry (the API key, while
+// IB_AUTH=ibsso logs in with the password) shows it neither in the error
+// ibauth reports nor in the library's --debug records.
+func TestErrorsNeverShowAnotherKnownSecret(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	srv.Fail(authtest.RouteCreateSession, authtest.Fault{Status: http.StatusUnauthorized, Times: 1,
+		Body: `{"requestError":{"serviceException":{"messageId":"UNAUTHORIZED","text":"use your key ` + authtest.APIKey + ` instead"}}}`})
+	env := with(ibssoEnv(srv), "IB_API_KEY", authtest.APIKey)
+	r := call{srv: srv, env: env}.run(t, "--debug", "api", "/account/1/balance")
+	require.Equal(t, 1, r.code, r)
+	requireNotShown(t, r, authtest.APIKey)
+	require.Contains(t, r.stderr, "401 E401: use your key [redacted] instead")
 }

@@ -50,9 +50,13 @@ $ IB_AUTH=oauth ibauth doctor`,
 // checkTimeout bounds each network step of doctor.
 const checkTimeout = 15 * time.Second
 
-// report prints doctor's findings as aligned lines, advice below.
+// report prints doctor's findings as aligned lines, advice below, with
+// every secret of the run redacted: a finding can quote a server that
+// echoed one its request did not carry, such as the password behind an
+// IBSSO session.
 type report struct {
 	w        io.Writer
+	secrets  *secrets
 	failures int
 	warnings int
 }
@@ -74,7 +78,7 @@ func (r *report) fail(topic, msg string, advice ...string) {
 func (r *report) skip(topic, msg string) { r.line("skip", topic, msg) }
 
 func (r *report) line(status, topic, msg string, advice ...string) {
-	fmt.Fprintf(r.w, "%-5s %-14s %s\n", status, topic, msg)
+	fmt.Fprintf(r.w, "%-5s %-14s %s\n", status, topic, r.secrets.scrubber().Text(msg))
 	for _, a := range advice {
 		fmt.Fprintf(r.w, "%-20s-> %s\n", "", a)
 	}
@@ -84,7 +88,7 @@ func (a *app) doctor(ctx context.Context, args []string) error {
 	if len(args) > 0 {
 		return usageError("doctor takes no arguments")
 	}
-	r := &report{w: a.stdout}
+	r := &report{w: a.stdout, secrets: &a.secrets}
 	defer func() {
 		switch {
 		case r.failures > 0:

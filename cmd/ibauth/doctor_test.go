@@ -3,6 +3,7 @@ package main
 import (
 	"net"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -106,5 +107,31 @@ func TestDoctorProblems(t *testing.T) {
 			// An hour, within the Date header's one-second resolution.
 			require.Regexp(t, `clock is (59m5\d(\.\d)?s|1h0m[0-2](\.\d)?s) ahead`, r.stdout)
 		}
+	}
+}
+
+// TestDoctorNeverShowsAnEchoedSecret: a failed call whose answer echoes a
+// secret of the IB_* variables, or the credential the call carried, is
+// reported without it.
+func TestDoctorNeverShowsAnEchoedSecret(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	for name, tc := range map[string]struct {
+		env    map[string]string
+		echo   string
+		secret string
+	}{
+		// The call carries an IBSSO session; the answer echoes the password.
+		"password behind a session": {ibssoEnv(srv), authtest.Password, authtest.Password},
+		"API key, percent-encoded":  {appEnv(srv), url.QueryEscape("App " + authtest.APIKey), authtest.APIKey},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv.Fail(authtest.RouteBalance, authtest.Fault{Status: http.StatusInternalServerError, Times: 1,
+				Body: `{"errorCode":"E500","description":"request with ` + tc.echo + ` failed"}`})
+			r := call{srv: srv, env: tc.env}.run(t, "doctor")
+			require.Equal(t, 1, r.code, r)
+			requireNotShown(t, r, tc.secret)
+			require.Contains(t, r.stdout, "GET /account/1/balance: 500 E500: request with [redacted] failed")
+		})
 	}
 }

@@ -116,7 +116,7 @@ func (f *flagSet) listVar(p *[]string, short, long, arg, usage string) {
 func (f *flagSet) inherited(debug *bool) {
 	f.fs.BoolVar(debug, "debug", *debug, "")
 	f.docs = append(f.docs,
-		flagDoc{long: "debug", usage: "Show each HTTP request and response on stderr, Authorization redacted", inherited: true},
+		flagDoc{long: "debug", usage: "Show each HTTP request and response head on stderr, credentials redacted", inherited: true},
 		flagDoc{long: "help", usage: "Show help for this command", inherited: true})
 }
 

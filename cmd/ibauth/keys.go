@@ -321,7 +321,7 @@ func (a *app) keysRevoke(ctx context.Context, args []string) error {
 	for _, id := range args {
 		if err := c.Revoke(ctx, id); err != nil {
 			failed = keysError(err, id)
-			fmt.Fprintln(a.stderr, "ibauth: "+trimPackage(failed.Error()))
+			a.printErr(trimPackage(failed.Error()))
 			continue
 		}
 		fmt.Fprintf(a.stderr, "ibauth: revoked API key %s\n", printable(id))

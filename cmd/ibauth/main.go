@@ -47,7 +47,7 @@ USAGE
 COMMANDS
 %s
 FLAGS
-  --debug     Show each HTTP request and response on stderr, Authorization redacted
+  --debug     Show each HTTP request and response head on stderr, credentials redacted
   --help      Show help for ibauth or a command
   --version   Show the version
 
@@ -102,10 +102,16 @@ type app struct {
 	stdout *os.File
 	stderr io.Writer
 	debug  bool // --debug
+
+	secrets secrets        // the run's credentials, never shown
+	wire    *wireTransport // made by transport
 }
 
 // main runs the command line args and returns the exit code.
 func (a *app) main(ctx context.Context, args []string) int {
+	for _, v := range secretVars {
+		a.secrets.add(os.Getenv(v))
+	}
 	err := a.dispatch(ctx, args)
 	if err == nil {
 		return exitOK
@@ -120,7 +126,7 @@ func (a *app) main(ctx context.Context, args []string) int {
 		return exitInterrupted
 	}
 	if msg := err.Error(); msg != "" {
-		fmt.Fprintln(a.stderr, "ibauth: "+trimPackage(msg))
+		a.printErr(trimPackage(msg))
 	}
 	if ee != nil && ee.code == exitConfig && ee.hint == "" {
 		ee.hint = "Run 'ibauth doctor' to check the set-up, 'ibauth --help' for the IB_* variables."
@@ -227,6 +233,13 @@ func version() string {
 		return bi.Main.Version
 	}
 	return "(devel)"
+}
+
+// printErr writes msg to stderr after "ibauth: ", with every secret of the
+// run redacted: an error can quote a server that echoed one its request
+// did not carry, which the library cannot know of.
+func (a *app) printErr(msg string) {
+	fmt.Fprintln(a.stderr, "ibauth: "+a.secrets.scrubber().Text(msg))
 }
 
 // trimPackage removes the package name the library puts in front of its

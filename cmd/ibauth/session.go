@@ -101,6 +101,7 @@ func (a *app) login(ctx context.Context, o loginOptions, args []string) error {
 		}
 		return usageError("no password given %s", where)
 	}
+	a.secrets.add(pass)
 
 	cfg := auth.LoginConfig{BaseURL: baseURL, HTTPClient: &http.Client{Transport: a.transport()},
 		Unsafe: o.unsafe, Logger: a.logger()}
@@ -108,7 +109,7 @@ func (a *app) login(ctx context.Context, o loginOptions, args []string) error {
 		// Infobip asks to end a live session before creating another.
 		if s, err := auth.ResumeSession(cfg, old); err == nil {
 			if err := s.Logout(ctx); err != nil {
-				fmt.Fprintln(a.stderr, "ibauth: warning: ending the session in IB_SESSION_TOKEN: "+trimPackage(err.Error()))
+				a.printErr("warning: ending the session in IB_SESSION_TOKEN: " + trimPackage(err.Error()))
 			} else {
 				fmt.Fprintln(a.stderr, "ibauth: ended the previous session in IB_SESSION_TOKEN")
 			}
