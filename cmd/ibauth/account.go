@@ -55,7 +55,7 @@ func (a *app) openAccount() (*account, error) {
 		}
 		s, err := auth.ResumeSession(auth.LoginConfig{BaseURL: baseURL, HTTPClient: acc.plain, Logger: a.logger()}, token)
 		if err != nil {
-			return nil, configError(fmt.Errorf("IB_SESSION_TOKEN: %s", trimPackage(err.Error())))
+			return nil, configError(fmt.Errorf("IB_SESSION_TOKEN: %w", err))
 		}
 		acc.baseURL, acc.auth, acc.source = baseURL, s, "IB_SESSION_TOKEN"
 	} else {
@@ -90,7 +90,7 @@ func (acc *account) close(a *app) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := auth.Close(ctx, acc.auth); err != nil {
-		a.printErr("warning: " + trimPackage(err.Error()))
+		a.printErr("warning: " + err.Error())
 	}
 }
 
@@ -127,7 +127,7 @@ func envBaseURL() (string, error) {
 	}
 	t, err := auth.NewTransport(raw, nil, nil)
 	if err != nil {
-		return "", fmt.Errorf("IB_BASE_URL: %s", trimPackage(err.Error()))
+		return "", fmt.Errorf("IB_BASE_URL: %w", err)
 	}
 	return t.BaseURL(), nil
 }
@@ -344,5 +344,5 @@ func describeError(op string, err error) error {
 	if op == "" {
 		return err
 	}
-	return fmt.Errorf("%s: %s", op, trimPackage(err.Error()))
+	return fmt.Errorf("%s: %w", op, err)
 }

@@ -219,7 +219,7 @@ func (a *app) printResponse(resp *http.Response, include bool, op string) error 
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	e := auth.ParseError(resp)
 	e.Op = op
-	a.printErr(trimPackage(e.Error()))
+	a.printErr(e.Error())
 	return reported
 }
 

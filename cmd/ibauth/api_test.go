@@ -56,11 +56,11 @@ func TestAPIErrorStatus(t *testing.T) {
 	r := call{srv: srv, env: with(appEnv(srv), "IB_API_KEY", "wrong-key")}.run(t, "api", "/account/1/balance")
 	require.Equal(t, 1, r.code, r)
 	require.Contains(t, r.stdout, `"messageId":"UNAUTHORIZED"`)
-	require.Equal(t, "ibauth: GET /account/1/balance: 401 E401: Invalid login details\n", r.stderr)
+	require.Equal(t, "ibauth: auth: GET /account/1/balance: 401 E401: Invalid login details\n", r.stderr)
 
 	r = call{srv: srv, env: appEnv(srv)}.run(t, "api", "/no/such/path")
 	require.Equal(t, 1, r.code, r)
-	require.Contains(t, r.stderr, "ibauth: GET /no/such/path: 404 E404")
+	require.Contains(t, r.stderr, "ibauth: auth: GET /no/such/path: 404 E404")
 
 	srv.Fail(authtest.RouteBalance, authtest.Fault{Status: 502, Body: "<html>Bad gateway</html>", Times: 1})
 	r = call{srv: srv, env: appEnv(srv)}.run(t, "api", "/account/1/balance")
@@ -147,7 +147,7 @@ func TestAPIConfigErrors(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{map[string]string{"IB_API_KEY": authtest.APIKey}, "ibauth: IB_BASE_URL is not set"},
+		{map[string]string{"IB_API_KEY": authtest.APIKey}, "ibauth: auth: IB_BASE_URL is not set"},
 		{map[string]string{"IB_BASE_URL": srv.URL}, "no Infobip credentials in the environment"},
 		{with(appEnv(srv), "IB_CLIENT_ID", "a", "IB_CLIENT_SECRET", authtest.ClientSecret), "set IB_AUTH"},
 		{with(appEnv(srv), "IB_BASE_URL", "http://example.com"), "uses http://"},

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -112,7 +113,7 @@ func (a *app) doctor(ctx context.Context, args []string) error {
 		if len(set) > 0 {
 			vars = strings.Join(set, ", ") + " set"
 		}
-		r.fail("configuration", vars+": "+trimPackage(err.Error()), configAdvice(err))
+		r.fail("configuration", vars+": "+err.Error(), configAdvice(set))
 		return &exitError{code: exitConfig}
 	}
 	defer acc.close(a)
@@ -138,19 +139,30 @@ func (a *app) doctor(ctx context.Context, args []string) error {
 	return nil
 }
 
-// configAdvice says how to fix the configuration error err.
-func configAdvice(err error) string {
-	msg := err.Error()
-	switch {
-	case os.Getenv("IB_BASE_URL") == "":
+// configAdvice says how to fix the configuration that openAccount
+// refused, judged from the variables themselves (set are those set), not
+// from the error's text.
+func configAdvice(set []string) string {
+	if os.Getenv("IB_BASE_URL") == "" {
 		return "Set IB_BASE_URL to your account's base URL, such as https://xxxxx.api.infobip.com (shown in the Infobip web interface); https://api.infobip.com works too."
-	case strings.Contains(msg, "IB_BASE_URL"):
+	}
+	if _, err := envBaseURL(); err != nil {
 		return "Give IB_BASE_URL as https://host, without a path; http:// is accepted only for loopback test servers such as 'ibauth fake'."
-	case strings.Contains(msg, "IB_SESSION_TOKEN"):
+	}
+	if os.Getenv("IB_SESSION_TOKEN") != "" {
+		// With a session, nothing else was read.
 		return "IB_SESSION_TOKEN holds a session from 'ibauth login': run it again, or unset IB_SESSION_TOKEN."
-	case strings.Contains(msg, "several schemes"):
+	}
+	schemes := 0
+	for _, vars := range [][]string{{"IB_API_KEY"}, {"IB_USERNAME", "IB_PASSWORD"}, {"IB_CLIENT_ID", "IB_CLIENT_SECRET"}} {
+		if slices.ContainsFunc(vars, func(v string) bool { return os.Getenv(v) != "" }) {
+			schemes++
+		}
+	}
+	switch {
+	case schemes > 1 && os.Getenv("IB_AUTH") == "":
 		return "Set IB_AUTH to app, basic, ibsso or oauth to pick one."
-	case strings.Contains(msg, "no Infobip credentials"):
+	case len(credentialVars(set)) == 0:
 		return "Set IB_API_KEY; or IB_USERNAME and IB_PASSWORD; or IB_CLIENT_ID and IB_CLIENT_SECRET; or run 'ibauth login'."
 	}
 	return "Fix the variable the message names; 'ibauth --help' lists them all."
@@ -288,7 +300,7 @@ func (a *app) checkCall(ctx context.Context, r *report, acc *account) (*http.Res
 	resp.Body = io.NopCloser(strings.NewReader(string(body))) // the response itself: ParseError scrubs what it carried
 	e := auth.ParseError(resp)
 	e.Op = op
-	r.fail("call", trimPackage(e.Error()), callAdvice(acc, e, resp.StatusCode))
+	r.fail("call", e.Error(), callAdvice(acc, e, resp.StatusCode))
 	return nil, rtt, false
 }
 

@@ -65,10 +65,10 @@ func TestDoctorProblems(t *testing.T) {
 		want  []string
 	}{
 		"wrong key": {env: with(appEnv(srv), "IB_API_KEY", "bad-key-123"), code: 1, want: []string{
-			"FAIL  call           GET /account/1/balance: 401 E401: Invalid login details",
+			"FAIL  call           auth: GET /account/1/balance: 401 E401: Invalid login details",
 			"-> IB_API_KEY is wrong, revoked, outside its validity", "1 problem found."}},
 		"wrong secret": {env: with(oauthEnv(srv), "IB_CLIENT_SECRET", "bad-secret-123"), code: 1, want: []string{
-			"FAIL  call           GET /account/1/balance: fetch OAuth token: 401 E401",
+			"FAIL  call           GET /account/1/balance: auth: fetch OAuth token: 401 E401",
 			"-> Infobip refused the OAuth client credentials: check IB_CLIENT_ID and IB_CLIENT_SECRET."}},
 		"wrong password": {env: with(ibssoEnv(srv), "IB_PASSWORD", "bad-password-123"), code: 1, want: []string{
 			"create IBSSO session: 401 E401", "-> Infobip refused the login: check IB_USERNAME and IB_PASSWORD"}},
@@ -79,13 +79,13 @@ func TestDoctorProblems(t *testing.T) {
 			"FAIL  network        connect:", "-> Nothing listens there: check the port in IB_BASE_URL",
 			"skip  call           the base URL is not reachable"}},
 		"no base URL": {env: map[string]string{"IB_API_KEY": authtest.APIKey}, code: 3, want: []string{
-			"FAIL  configuration  IB_API_KEY set: IB_BASE_URL is not set", "-> Set IB_BASE_URL to your account's base URL"}},
+			"FAIL  configuration  IB_API_KEY set: auth: IB_BASE_URL is not set", "-> Set IB_BASE_URL to your account's base URL"}},
 		"plain http": {env: with(appEnv(srv), "IB_BASE_URL", "http://example.com"), code: 3, want: []string{
 			"uses http://", "-> Give IB_BASE_URL as https://host"}},
 		"ambiguous": {env: with(basicEnv(srv), "IB_API_KEY", "x"), code: 3, want: []string{
 			"credentials for several schemes", "-> Set IB_AUTH to app, basic, ibsso or oauth"}},
 		"server error": {env: appEnv(srv), fault: &authtest.Fault{Status: 500}, code: 1, want: []string{
-			"FAIL  call           GET /account/1/balance: 500", "-> Infobip answered with a server error"}},
+			"FAIL  call           auth: GET /account/1/balance: 500", "-> Infobip answered with a server error"}},
 		"forbidden": {env: appEnv(srv), fault: &authtest.Fault{Status: 403}, code: 0, want: []string{
 			"warn  call           GET /account/1/balance: 403 Forbidden", "-> The key's API scopes",
 			"No problems found; 1 warning."}},

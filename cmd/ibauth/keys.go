@@ -321,7 +321,7 @@ func (a *app) keysRevoke(ctx context.Context, args []string) error {
 	for _, id := range args {
 		if err := c.Revoke(ctx, id); err != nil {
 			failed = keysError(err, id)
-			a.printErr(trimPackage(failed.Error()))
+			a.printErr(failed.Error())
 			continue
 		}
 		fmt.Fprintf(a.stderr, "ibauth: revoked API key %s\n", printable(id))
@@ -381,8 +381,8 @@ func (a *app) keysRotate(ctx context.Context, o keysRotateOptions, args []string
 	default:
 		// The new key works and is saved: keep it whatever happens now.
 		if err := c.Revoke(ctx, old.ID); err != nil {
-			return fmt.Errorf("revoke the old key %s: %s; the new key %s works and is kept: revoke the old key once this is resolved",
-				old.ID, trimPackage(err.Error()), k.ID)
+			return fmt.Errorf("revoke the old key %s: %w; the new key %s works and is kept: revoke the old key once this is resolved",
+				old.ID, err, k.ID)
 		}
 		fmt.Fprintf(a.stderr, "ibauth: revoked the old key %s\n", old.ID)
 	}
@@ -428,7 +428,7 @@ func (a *app) checkKey(ctx context.Context, acc *account, s apikeys.Secret) erro
 	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode >= 500 {
 		e := auth.ParseError(resp)
 		e.Op = "GET " + checkPath
-		return fmt.Errorf("check the new key: %s", trimPackage(e.Error()))
+		return fmt.Errorf("check the new key: %w", e)
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	return nil
@@ -440,7 +440,7 @@ func undo(c *apikeys.Client, k *apikeys.APIKey, err error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if rerr := c.Revoke(ctx, k.ID); rerr != nil {
-		return fmt.Errorf("%w; revoking the new key %s failed too: %s", err, k.ID, trimPackage(rerr.Error()))
+		return fmt.Errorf("%w; revoking the new key %s failed too: %w", err, k.ID, rerr)
 	}
 	return fmt.Errorf("%w; the new key %s was revoked again", err, k.ID)
 }

@@ -136,7 +136,7 @@ func TestKeysRevoke(t *testing.T) {
 	srv := newServer(t)
 	r := call{srv: srv, env: basicEnv(srv)}.run(t, "keys", "revoke", "NOPE", authtest.APIKeyID)
 	require.Equal(t, 1, r.code, r)
-	require.Contains(t, r.stderr, "ibauth: revoke API key NOPE: 404 E404")
+	require.Contains(t, r.stderr, "ibauth: auth: revoke API key NOPE: 404 E404")
 	require.Contains(t, r.stderr, "ibauth: revoked API key "+authtest.APIKeyID)
 	require.Equal(t, 401, balance(t, srv, "App "+authtest.APIKey))
 
@@ -192,7 +192,7 @@ func TestKeysRotateUndo(t *testing.T) {
 	r := call{srv: srv, env: basicEnv(srv)}.run(t, "keys", "rotate", "--secret-file", file, authtest.APIKeyID)
 	require.Equal(t, 1, r.code, r)
 	require.Empty(t, r.stdout)
-	require.Contains(t, r.stderr, "check the new key: GET /account/1/balance: 401 E401")
+	require.Contains(t, r.stderr, "check the new key: auth: GET /account/1/balance: 401 E401")
 	require.Contains(t, r.stderr, "was revoked again")
 	require.NoFileExists(t, file)
 	require.Equal(t, 200, balance(t, srv, "App "+authtest.APIKey))

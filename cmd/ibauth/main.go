@@ -126,7 +126,7 @@ func (a *app) main(ctx context.Context, args []string) int {
 		return exitInterrupted
 	}
 	if msg := err.Error(); msg != "" {
-		a.printErr(trimPackage(msg))
+		a.printErr(msg)
 	}
 	if ee != nil && ee.code == exitConfig && ee.hint == "" {
 		ee.hint = "Run 'ibauth doctor' to check the set-up, 'ibauth --help' for the IB_* variables."
@@ -240,15 +240,4 @@ func version() string {
 // did not carry, which the library cannot know of.
 func (a *app) printErr(msg string) {
 	fmt.Fprintln(a.stderr, "ibauth: "+a.secrets.scrubber().Text(msg))
-}
-
-// trimPackage removes the package name the library puts in front of its
-// errors: after "ibauth: " it says nothing more.
-func trimPackage(msg string) string {
-	for _, p := range []string{"auth: ", "apikeys: ", "infobip: "} {
-		if rest, ok := strings.CutPrefix(msg, p); ok {
-			return rest
-		}
-	}
-	return msg
 }

@@ -109,7 +109,7 @@ func (a *app) login(ctx context.Context, o loginOptions, args []string) error {
 		// Infobip asks to end a live session before creating another.
 		if s, err := auth.ResumeSession(cfg, old); err == nil {
 			if err := s.Logout(ctx); err != nil {
-				a.printErr("warning: ending the session in IB_SESSION_TOKEN: " + trimPackage(err.Error()))
+				a.printErr("warning: ending the session in IB_SESSION_TOKEN: " + err.Error())
 			} else {
 				fmt.Fprintln(a.stderr, "ibauth: ended the previous session in IB_SESSION_TOKEN")
 			}
@@ -117,7 +117,7 @@ func (a *app) login(ctx context.Context, o loginOptions, args []string) error {
 	}
 	s, err := auth.Login(ctx, cfg, user, pass)
 	if err != nil {
-		return fmt.Errorf("log in as %s: %s", printable(user), trimPackage(err.Error()))
+		return fmt.Errorf("log in as %s: %w", printable(user), err)
 	}
 	fmt.Fprintf(a.stdout, "export IB_BASE_URL=%s\nexport IB_SESSION_TOKEN=%s\n", shellQuote(baseURL), shellQuote(s.Token()))
 	fmt.Fprintf(a.stderr, "ibauth: logged in to %s as %s; the session ends after 60 minutes without use, or with 'eval \"$(ibauth logout)\"'\n",
@@ -143,7 +143,7 @@ func (a *app) logout(ctx context.Context, args []string) error {
 	cfg := auth.LoginConfig{BaseURL: baseURL, HTTPClient: &http.Client{Transport: a.transport()}, Logger: a.logger()}
 	s, err := auth.ResumeSession(cfg, token)
 	if err != nil {
-		return configError(fmt.Errorf("IB_SESSION_TOKEN: %s", trimPackage(err.Error())))
+		return configError(fmt.Errorf("IB_SESSION_TOKEN: %w", err))
 	}
 	if err := s.Logout(ctx); err != nil {
 		return describeError("log out", err)

@@ -77,7 +77,7 @@ func TestLoginFailures(t *testing.T) {
 	r := call{srv: srv, env: env, stdin: "wrong-password\n", secrets: []string{"wrong-password"}}.run(t, "login")
 	require.Equal(t, 1, r.code, r)
 	require.Empty(t, r.stdout)
-	require.Contains(t, r.stderr, "log in as aladdin: create IBSSO session: 401 E401: Invalid login details")
+	require.Contains(t, r.stderr, "log in as aladdin: auth: create IBSSO session: 401 E401: Invalid login details")
 	require.Zero(t, srv.ActiveSessions())
 
 	for _, tc := range []struct {
