@@ -183,12 +183,20 @@ func (s *secrets) add(vs ...string) {
 	}
 }
 
-// scrubber returns a scrubber for the secrets known so far.
+// scrubber returns a scrubber for the secrets known so far, for what a
+// server sent: a body, a header.
 func (s *secrets) scrubber() *scrub.Scrubber {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return scrub.New(s.list...)
 }
+
+// inWords returns a scrubber for the secrets known so far that are long
+// enough to look for in a message written in words, ibauth's or the
+// library's, that may quote a server: a short one turns up there by chance
+// and would wipe the message out. (The library drops any text from a
+// server that holds a short secret its request carried.)
+func (s *secrets) inWords() *scrub.Scrubber { return s.scrubber().Long() }
 
 // scrubbingWriter writes to w what is written to it, every secret
 // redacted: for slog, which writes a record at a time.
@@ -198,7 +206,7 @@ type scrubbingWriter struct {
 }
 
 func (sw scrubbingWriter) Write(p []byte) (int, error) {
-	if _, err := sw.w.Write(sw.secrets.scrubber().Bytes(p)); err != nil {
+	if _, err := sw.w.Write(sw.secrets.inWords().Bytes(p)); err != nil {
 		return 0, err
 	}
 	return len(p), nil
@@ -259,7 +267,7 @@ func (t *wireTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {
-		fmt.Fprintf(t.log, "* %s %s: %s\n", req.Method, sc.Text(redactURI(req.URL)), sc.Text(err.Error()))
+		fmt.Fprintf(t.log, "* %s %s: %s\n", req.Method, sc.Text(redactURI(req.URL)), t.secrets.inWords().Text(err.Error()))
 		return nil, err
 	}
 	b.Reset()

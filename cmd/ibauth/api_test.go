@@ -453,3 +453,15 @@ func TestErrorsNeverShowAnotherKnownSecret(t *testing.T) {
 	requireNotShown(t, r, authtest.APIKey)
 	require.Contains(t, r.stderr, "401 E401: use your key [redacted] instead")
 }
+
+// TestShortSecretsLeaveMessagesAlone: a secret shorter than the scrubber
+// can cut out of a text (here an API key "one") is looked for in what a
+// server says, not in ibauth's and the library's own words, which it would
+// otherwise wipe out by chance.
+func TestShortSecretsLeaveMessagesAlone(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	r := call{srv: srv, env: with(appEnv(srv), "IB_API_KEY", "one", "IB_AUTH", "nope")}.run(t, "api", "/account/1/balance")
+	require.Equal(t, 3, r.code, r)
+	require.Contains(t, r.stderr, "ibauth: auth: IB_AUTH must be one of app, basic, ibsso, oauth\n")
+}

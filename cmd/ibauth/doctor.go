@@ -79,7 +79,7 @@ func (r *report) fail(topic, msg string, advice ...string) {
 func (r *report) skip(topic, msg string) { r.line("skip", topic, msg) }
 
 func (r *report) line(status, topic, msg string, advice ...string) {
-	fmt.Fprintf(r.w, "%-5s %-14s %s\n", status, topic, r.secrets.scrubber().Text(msg))
+	fmt.Fprintf(r.w, "%-5s %-14s %s\n", status, topic, r.secrets.inWords().Text(msg))
 	for _, a := range advice {
 		fmt.Fprintf(r.w, "%-20s-> %s\n", "", a)
 	}

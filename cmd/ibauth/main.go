@@ -239,5 +239,5 @@ func version() string {
 // run redacted: an error can quote a server that echoed one its request
 // did not carry, which the library cannot know of.
 func (a *app) printErr(msg string) {
-	fmt.Fprintln(a.stderr, "ibauth: "+a.secrets.scrubber().Text(msg))
+	fmt.Fprintln(a.stderr, "ibauth: "+a.secrets.inWords().Text(msg))
 }
