@@ -21,7 +21,8 @@
 // The server keeps its own clock, which starts at 2026-01-01T00:00:00Z and
 // moves only with [Server.Advance]. Give [Server.Now] to the client under test
 // as its clock hook, and session idle limits and token lifetimes expire
-// without sleeping. [Server.Fail] injects faults (error statuses, malformed
+// without sleeping. The Date header of every answer is read on that clock
+// too, so a Retry-After date means the same wait to both sides. [Server.Fail] injects faults (error statuses, malformed
 // bodies, delays, hangs, dropped connections, oversized bodies), and
 // [Server.Count] and [Server.Requests] show what the client sent.
 //
@@ -527,6 +528,9 @@ func unknownRoute(method, route string) string {
 // serve is the server's root handler: it counts and records the request,
 // applies a fault if one is due, and hands over to the routes.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	// Date is read on the server's clock, like every other time it
+	// answers: a client measures a Retry-After date against it.
+	w.Header().Set("Date", s.Now().UTC().Format(http.TimeFormat))
 	h, route := s.mux.Handler(r)
 	if route == "" {
 		s.unrouted(w, r, h)

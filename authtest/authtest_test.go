@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/authtest"
 	"github.com/ibkit/auth/internal/testkit"
 )
@@ -178,6 +179,49 @@ func TestClock(t *testing.T) {
 	require.True(t, s.Now().Equal(start.Add(90*time.Minute)), s.Now())
 	time.Sleep(5 * time.Millisecond)
 	require.True(t, s.Now().Equal(start.Add(90*time.Minute)), "the clock moved by itself")
+}
+
+// TestDateFollowsTheClock: the Date header is read on the server's clock,
+// so that a client measuring a Retry-After date against Date, as
+// github.com/ibkit/auth does, waits what the server asked for under a
+// fake clock, on a fetch and on an API answer alike.
+func TestDateFollowsTheClock(t *testing.T) {
+	s := newServer(t)
+	s.Advance(90 * time.Minute)
+	require.Equal(t, "Thu, 01 Jan 2026 01:30:00 GMT", balance(t, s, "App "+authtest.APIKey).header.Get("Date"))
+	require.Equal(t, "Thu, 01 Jan 2026 01:30:00 GMT", call(t, s, http.MethodGet, "/nowhere", "", "", "").header.Get("Date"))
+
+	in30s := http.Header{"Retry-After": {s.Now().Add(30 * time.Second).UTC().Format(http.TimeFormat)}}
+	const tooMany = `{"requestError":{"serviceException":{"messageId":"TOO_MANY_REQUESTS","text":"Too many requests"}}}`
+	s.Fail(authtest.RouteToken, authtest.Fault{Status: http.StatusTooManyRequests, Body: tooMany, Header: in30s, Times: 1})
+	b, err := auth.NewOAuth(auth.OAuthConfig{BaseURL: s.URL, ClientID: authtest.ClientID,
+		ClientSecret: authtest.ClientSecret, HTTPClient: s.Client(), Now: s.Now})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close(context.Background()) })
+	_, err = b.Authorization(context.Background())
+	var e *auth.Error
+	require.ErrorAs(t, err, &e)
+	require.Equal(t, http.StatusTooManyRequests, e.StatusCode)
+	require.Equal(t, 30*time.Second, e.RetryAfter)
+
+	s.Fail(authtest.RouteBalance, authtest.Fault{Status: http.StatusTooManyRequests, Body: tooMany, Header: in30s, Times: 1})
+	c, err := auth.NewClient(s.URL, mustAPIKey(t, authtest.APIKey), s.Client())
+	require.NoError(t, err)
+	resp, err := c.Get(s.URL + "/account/1/balance")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, 30*time.Second, auth.ParseError(resp).RetryAfter)
+
+	// A Date the test asks for wins.
+	s.Fail(authtest.RouteBalance, authtest.Fault{Header: http.Header{"Date": {"Wed, 21 Oct 2015 07:28:00 GMT"}}, Times: 1})
+	require.Equal(t, "Wed, 21 Oct 2015 07:28:00 GMT", balance(t, s, "App "+authtest.APIKey).header.Get("Date"))
+}
+
+func mustAPIKey(t *testing.T, key string) *auth.APIKey {
+	t.Helper()
+	a, err := auth.NewAPIKey(key)
+	require.NoError(t, err)
+	return a
 }
 
 func TestAppKey(t *testing.T) {

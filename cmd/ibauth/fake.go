@@ -41,8 +41,9 @@ which wins over all of them, must not be set.
 The fake serves session creation and destruction (/auth/1/session), OAuth
 tokens (/auth/1/oauth2/token), the balance (GET /account/1/balance), SMS
 (POST /sms/3/messages) and API key management (/settings/2/api-keys), with
-Infobip's error bodies. Its clock stands at 2026-01-01T00:00:00Z: sessions
-and tokens do not expire while it runs.
+Infobip's error bodies. Its clock is set to the time it starts and stands
+there: sessions and tokens do not expire while it runs, and its Date header
+keeps that time (so 'ibauth doctor' reports a growing clock skew).
 
 --scheme picks the credentials printed: app (IB_API_KEY), basic or ibsso
 (IB_USERNAME, IB_PASSWORD), oauth (IB_CLIENT_ID, IB_CLIENT_SECRET), several
@@ -86,6 +87,8 @@ func (a *app) fake(ctx context.Context, o fakeOptions, args []string) error {
 	}
 	srv := authtest.NewServer()
 	defer srv.Close()
+	// Its Date header follows its clock: start it at this machine's time.
+	srv.Advance(time.Since(srv.Now()))
 	baseURL := srv.URL
 	if o.addr != defaultFakeAddr {
 		ln, err := net.Listen("tcp", o.addr)
