@@ -118,6 +118,7 @@ package authtest
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -340,6 +341,11 @@ func (s *Server) Logins(username string) int {
 // a server from [NewTLSServer] it trusts the server's certificate. Close
 // closes its idle connections.
 func (s *Server) Client() *http.Client { return s.srv.Client() }
+
+// Certificate returns the certificate of a server from [NewTLSServer], which
+// a client that does not use [Server.Client] must trust, or nil for a server
+// serving plain HTTP.
+func (s *Server) Certificate() *x509.Certificate { return s.srv.Certificate() }
 
 // Close shuts the server down and waits for its handlers to return. It first
 // releases every request held by a [Fault] (Hang or Delay) and drops every

@@ -2,6 +2,8 @@ package authtest_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -898,6 +900,28 @@ func TestTLSServer(t *testing.T) {
 	s.Fail(authtest.RouteBalance, authtest.Fault{Reset: true, Times: 1})
 	_, err := callCtx(context.Background(), s, http.MethodGet, "/account/1/balance", "App "+authtest.APIKey, "", "")
 	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+}
+
+// TestCertificate: a TLS server's certificate is enough to trust it, with
+// a client built without Server.Client; a plain server has none.
+func TestCertificate(t *testing.T) {
+	s := authtest.NewTLSServer()
+	t.Cleanup(s.Close)
+	cert := s.Certificate()
+	require.NotNil(t, cert)
+	roots := x509.NewCertPool()
+	roots.AddCert(cert)
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	t.Cleanup(c.CloseIdleConnections)
+	req, err := http.NewRequest(http.MethodGet, s.URL+"/account/1/balance", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "App "+authtest.APIKey)
+	resp, err := c.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	require.Nil(t, newServer(t).Certificate())
 }
 
 func TestHandleFunc(t *testing.T) {
