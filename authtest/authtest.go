@@ -34,8 +34,8 @@
 //
 //		a, err := auth.NewOAuth(auth.OAuthConfig{
 //			BaseURL:      s.URL,
-//			ClientID:     authtest.ClientID,
-//			ClientSecret: authtest.ClientSecret,
+//			ClientID:     authtest.Username, // the account's, as on Infobip
+//			ClientSecret: authtest.Password,
 //			HTTPClient:   s.Client(),
 //			Now:          s.Now, // one clock for both sides
 //		})
@@ -80,8 +80,15 @@
 //     ends after 60 minutes without use (Create session token: "by default
 //     will expire after 60 minutes"), each use starting the period again
 //     (assumption: the reference does not say that use extends it).
-//   - Token: client_id, client_secret and grant_type come only as form
-//     parameters (TokenRequest, application/x-www-form-urlencoded); a Basic
+//   - Token: client_id and client_secret are a user's username and
+//     password (TokenRequest: "The username created when signing up with
+//     Infobip", and its password); [ClientID] and the clients of
+//     [Server.AddClient] are an assumption, for tests that want an OAuth
+//     identity apart from the users. The parameters are read from the form
+//     body (TokenRequest, application/x-www-form-urlencoded) and from the
+//     query string (assumption: the specification documents only the body,
+//     but Infobip's Node SDK, @infobip-api/sdk 0.3.2, sends them in the
+//     query string with an empty body from auth.oauth2.create); a Basic
 //     header is refused (assumption: Infobip documents no other way). The
 //     answer is {"access_token","expires_in"}, as the sample of the Create
 //     OAuth2 token page shows; token_type, an optional field of
@@ -136,11 +143,16 @@ import (
 const (
 	// APIKey is an App key, sent as "Authorization: App <key>".
 	APIKey = "0123456789abcdef0123456789abcdef-01234567-89ab-cdef-0123-456789abcdef"
-	// Username is the user for Basic authentication and IBSSO sessions.
+	// Username is the user for Basic authentication, IBSSO sessions and,
+	// as client_id, OAuth access tokens.
 	Username = "aladdin"
 	// Password is the password of [Username].
 	Password = "open-sesame-7"
-	// ClientID is the OAuth 2.0 client for the client-credentials grant.
+	// ClientID is an extra OAuth 2.0 client for the client-credentials
+	// grant, besides [Username], whose password is its client secret as on
+	// Infobip. Infobip documents no clients apart from users: ClientID is
+	// an assumption of this package, kept for tests that want an OAuth
+	// identity of their own (see [Server.AddClient]).
 	ClientID = "quickstart-client"
 	// ClientSecret is the secret of [ClientID].
 	ClientSecret = "quickstart-secret-9"
@@ -160,8 +172,11 @@ const (
 	// "Authorization: IBSSO <token>" header.
 	RouteDestroySession = "DELETE /auth/1/session"
 	// RouteToken issues OAuth 2.0 access tokens for the client-credentials
-	// grant. Client credentials must be form parameters in the body; sent
-	// in an "Authorization: Basic" header they are refused with 401.
+	// grant. client_id and client_secret are a user's username and
+	// password (see [Server.AddUser]), as Infobip describes them, or a
+	// client of [Server.AddClient]. They and grant_type are read from the
+	// form body or the query string; sent in an "Authorization: Basic"
+	// header they are refused with 401.
 	RouteToken = "POST /auth/1/oauth2/token"
 	// RouteBalance is a protected route answering
 	// {"balance":42.5,"currency":"EUR"}, or the amount [Server.SetBalance]
@@ -300,8 +315,8 @@ func (s *Server) Handle(pattern string, h http.Handler) {
 
 // Identity reports whose credentials authenticated r, a request that a
 // handler registered with [Server.Handle] (or a built-in protected route)
-// is serving: the username for Basic and IBSSO, the client ID for OAuth,
-// the key's ID for App. It is "" for any other request.
+// is serving: the username for Basic, IBSSO and OAuth (the client ID for
+// a client of [Server.AddClient]), the key's ID for App. It is "" for any other request.
 func Identity(r *http.Request) string {
 	who, _ := r.Context().Value(identityKey{}).(string)
 	return who
@@ -396,8 +411,9 @@ func (s *Server) AddAPIKey(key string) {
 }
 
 // AddUser makes the server accept username and password for Basic
-// authentication and for creating IBSSO sessions. A known username gets the
-// new password.
+// authentication, for creating IBSSO sessions, and as client_id and
+// client_secret for OAuth access tokens. A known username gets the new
+// password.
 func (s *Server) AddUser(username, password string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -405,7 +421,10 @@ func (s *Server) AddUser(username, password string) {
 }
 
 // AddClient makes the server issue OAuth access tokens to the client id
-// with the given secret. A known client gets the new secret.
+// with the given secret. A known client gets the new secret. Users get
+// tokens without it, with their username and password as client_id and
+// client_secret, as Infobip documents; a client apart from a user is an
+// assumption of this package (see [ClientID]).
 func (s *Server) AddClient(id, secret string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

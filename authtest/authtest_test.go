@@ -478,37 +478,133 @@ func TestTokenRequestErrors(t *testing.T) {
 	require.JSONEq(t, oldBadClient, r.body)
 	r = call(t, s, http.MethodPost, path, "", form, tokenForm("nobody", authtest.ClientSecret))
 	require.JSONEq(t, oldBadClient, r.body)
-	r = call(t, s, http.MethodPost, path, "", form, tokenForm("", ""))
-	requireTokenError(t, r, http.StatusUnauthorized, "invalid_client", "UNAUTHORIZED")
+	r = call(t, s, http.MethodPost, path, "", form, tokenForm(authtest.Username, "wrong"))
+	require.JSONEq(t, oldBadClient, r.body)
 
 	// Client credentials in a Basic header, as x/oauth2's AuthStyleInHeader
-	// sends them, are refused.
+	// sends them, are refused, saying where they are read.
 	r = call(t, s, http.MethodPost, path, basic(authtest.ClientID, authtest.ClientSecret), form,
 		"grant_type=client_credentials")
 	requireTokenError(t, r, http.StatusUnauthorized, "invalid_client", "UNAUTHORIZED")
+	require.Contains(t, r.body, "the form body or the query string, not an Authorization header")
 
-	// So are credentials in the query string.
-	r = call(t, s, http.MethodPost, path+"?"+tokenForm(authtest.ClientID, authtest.ClientSecret), "", form,
-		"grant_type=client_credentials")
-	requireTokenError(t, r, http.StatusUnauthorized, "invalid_client", "UNAUTHORIZED")
-
-	for gt, code := range map[string]string{"password": "unsupported_grant_type", "": "invalid_request"} {
-		body := url.Values{"grant_type": {gt}, "client_id": {authtest.ClientID},
-			"client_secret": {authtest.ClientSecret}}.Encode()
-		r = call(t, s, http.MethodPost, path, "", form, body)
-		requireTokenError(t, r, http.StatusBadRequest, code, "BAD_REQUEST")
-		require.JSONEq(t, `{"error":"`+code+`","requestError":{"serviceException":{"messageId":"BAD_REQUEST",
-			"text":"Bad request","validationErrors":{"grant_type":["must be client_credentials"]}}}}`, r.body)
+	// A missing parameter is named, with where it was looked for.
+	for _, tc := range []struct {
+		body    url.Values
+		missing []string
+	}{
+		{url.Values{"client_id": {authtest.ClientID}, "client_secret": {authtest.ClientSecret}}, []string{"grant_type"}},
+		{url.Values{"grant_type": {""}, "client_id": {authtest.ClientID}, "client_secret": {authtest.ClientSecret}}, []string{"grant_type"}},
+		{url.Values{"grant_type": {"client_credentials"}, "client_secret": {authtest.ClientSecret}}, []string{"client_id"}},
+		{url.Values{"grant_type": {"client_credentials"}, "client_id": {"", ""}}, []string{"client_id", "client_secret"}},
+		{url.Values{}, []string{"client_id", "client_secret", "grant_type"}},
+	} {
+		r = call(t, s, http.MethodPost, path, "", form, tc.body.Encode())
+		requireTokenError(t, r, http.StatusBadRequest, "invalid_request", "BAD_REQUEST")
+		e := tokenErrorOf(t, r)
+		require.Contains(t, e.text, strings.Join(tc.missing, ", ")+" missing", r.body)
+		require.Contains(t, e.text, "looked for in the form body and the query string", r.body)
+		require.Len(t, e.validation, len(tc.missing), r.body)
+		for _, name := range tc.missing {
+			require.Equal(t, []string{"missing from the form body and the query string"}, e.validation[name], r.body)
+		}
 	}
 
+	// Another grant type is named as unsupported, with where it was found.
+	for where, tc := range map[string]struct{ query, body string }{
+		"the form body":    {"", url.Values{"grant_type": {"password"}, "client_id": {authtest.ClientID}, "client_secret": {authtest.ClientSecret}}.Encode()},
+		"the query string": {"?grant_type=password", url.Values{"client_id": {authtest.ClientID}, "client_secret": {authtest.ClientSecret}}.Encode()},
+	} {
+		r = call(t, s, http.MethodPost, path+tc.query, "", form, tc.body)
+		requireTokenError(t, r, http.StatusBadRequest, "unsupported_grant_type", "BAD_REQUEST")
+		e := tokenErrorOf(t, r)
+		require.Equal(t, []string{"must be client_credentials, as sent in " + where}, e.validation["grant_type"], r.body)
+		require.NotContains(t, r.body, "password\"", "the value sent is not echoed")
+	}
+
+	// A body that is not form-encoded is refused, saying what it must be.
 	r = call(t, s, http.MethodPost, path, "", "application/json",
 		`{"grant_type":"client_credentials","client_id":"quickstart-client","client_secret":"quickstart-secret-9"}`)
 	requireTokenError(t, r, http.StatusBadRequest, "invalid_request", "BAD_REQUEST")
+	require.Equal(t, []string{"must be application/x-www-form-urlencoded for a body; send no body to use the query string"},
+		tokenErrorOf(t, r).validation["Content-Type"], r.body)
 
 	s.AddClient("second", "s3cret")
 	r = call(t, s, http.MethodPost, path, "", form+"; charset=utf-8", tokenForm("second", "s3cret"))
 	require.Equal(t, http.StatusOK, r.status, r.body)
-	require.Equal(t, 9, s.Count(authtest.RouteToken))
+	require.Equal(t, 13, s.Count(authtest.RouteToken))
+}
+
+// tokenError is the older body of a token error, read.
+type tokenError struct {
+	text       string
+	validation map[string][]string
+}
+
+func tokenErrorOf(t *testing.T, r reply) tokenError {
+	t.Helper()
+	var e struct {
+		RequestError struct {
+			ServiceException struct {
+				Text             string              `json:"text"`
+				ValidationErrors map[string][]string `json:"validationErrors"`
+			} `json:"serviceException"`
+		} `json:"requestError"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.body), &e), r.body)
+	return tokenError{e.RequestError.ServiceException.Text, e.RequestError.ServiceException.ValidationErrors}
+}
+
+// TestTokenForTheAccount: Infobip describes client_id and client_secret as
+// the username and password of the account, so they get tokens through
+// the library, for that user's identity; a user added later too.
+func TestTokenForTheAccount(t *testing.T) {
+	s := newServer(t)
+	s.SetBalance(authtest.Username, 7)
+	s.AddUser("jasmine", "magic-carpet-1")
+	s.SetBalance("jasmine", 11)
+	for user, tc := range map[string]struct {
+		password string
+		balance  string
+	}{
+		authtest.Username: {authtest.Password, `{"balance":7,"currency":"EUR"}`},
+		"jasmine":         {"magic-carpet-1", `{"balance":11,"currency":"EUR"}`},
+	} {
+		b, err := auth.NewOAuth(auth.OAuthConfig{BaseURL: s.URL, ClientID: user, ClientSecret: tc.password,
+			HTTPClient: s.Client(), Now: s.Now})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = b.Close(context.Background()) })
+		c, err := auth.NewClient(s.URL, b, s.Client())
+		require.NoError(t, err)
+		resp, err := c.Get(s.URL + "/account/1/balance")
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+		require.Equal(t, tc.balance, string(body))
+	}
+	require.Equal(t, 2, s.Count(authtest.RouteToken))
+}
+
+// TestTokenFromTheQueryString: client_id, client_secret and grant_type in
+// the query string with an empty body, as Infobip's Node SDK
+// (@infobip-api/sdk 0.3.2, auth.oauth2.create) sends them, get a token.
+func TestTokenFromTheQueryString(t *testing.T) {
+	s := newServer(t)
+	q := "?" + url.Values{"client_secret": {authtest.Password}, "client_id": {authtest.Username},
+		"grant_type": {"client_credentials"}}.Encode()
+	for _, ctype := range []string{"application/x-www-form-urlencoded", ""} {
+		r := call(t, s, http.MethodPost, "/auth/1/oauth2/token"+q, "", ctype, "")
+		require.Equal(t, http.StatusOK, r.status, r.body)
+		var tok tokenReply
+		require.NoError(t, json.Unmarshal([]byte(r.body), &tok))
+		require.Equal(t, http.StatusOK, balance(t, s, "Bearer "+tok.AccessToken).status)
+	}
+	// The body wins over the query string for a parameter sent in both.
+	r := call(t, s, http.MethodPost, "/auth/1/oauth2/token"+q, "", "application/x-www-form-urlencoded",
+		"client_secret=wrong")
+	require.JSONEq(t, oldBadClient, r.body)
 }
 
 func TestTokenType(t *testing.T) {

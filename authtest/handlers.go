@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"mime"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -209,43 +211,81 @@ func (s *Server) liveSession(token string, now time.Time, from netip.Addr) *sess
 
 // issueToken serves [RouteToken]. Its errors follow Infobip's OpenAPI
 // specification (OAuthApiException): the older body plus the deprecated
-// top-level "error", an RFC 6749 section 5.2 code. Its success follows the
+// top-level "error", an RFC 6749 section 5.2 code; each refusal says what
+// was missing or wrong and where it was looked for. Its success follows the
 // sample of Infobip's "Create OAuth2 token" page, {"access_token",
 // "expires_in"}, with token_type only if [Server.SetTokenType] asks for it.
+//
+// The parameters are read from the form body and, as Infobip's Node SDK
+// sends them, from the query string; the body wins for a parameter sent in
+// both. client_id and client_secret are a user's username and password, as
+// Infobip describes them, or a client of [Server.AddClient].
 func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
+	const where = "the form body and the query string"
 	if scheme, _ := cutScheme(r.Header.Get("Authorization")); scheme == "basic" {
-		// Infobip documents client_id and client_secret as form
-		// parameters only; RFC 6749 calls a refused client invalid_client.
+		// RFC 6749 calls a client refused on the way it authenticates
+		// invalid_client.
 		writeTokenError(w, http.StatusUnauthorized, "invalid_client", "UNAUTHORIZED",
-			"Invalid login details: send client_id and client_secret as form parameters in the request body", nil)
+			"Invalid login details: client_id and client_secret are read from the form body or the query string, not an Authorization header", nil)
 		return
 	}
-	if !hasMediaType(r, "application/x-www-form-urlencoded") {
-		writeTokenError(w, http.StatusBadRequest, "invalid_request", "BAD_REQUEST", "Bad request",
-			map[string][]string{"Content-Type": {"must be application/x-www-form-urlencoded"}})
+	body, _ := io.ReadAll(r.Body) // serve has read it into memory already
+	if len(bytes.TrimSpace(body)) > 0 && !hasMediaType(r, "application/x-www-form-urlencoded") {
+		writeTokenError(w, http.StatusBadRequest, "invalid_request", "BAD_REQUEST",
+			"Bad request: the body is not application/x-www-form-urlencoded",
+			map[string][]string{"Content-Type": {"must be application/x-www-form-urlencoded for a body; send no body to use the query string"}})
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		writeTokenError(w, http.StatusBadRequest, "invalid_request", "BAD_REQUEST", "Bad request", nil)
+	form := url.Values{}
+	var err error
+	if hasMediaType(r, "application/x-www-form-urlencoded") {
+		form, err = url.ParseQuery(string(body))
+	}
+	query, qerr := url.ParseQuery(r.URL.RawQuery)
+	if err != nil || qerr != nil {
+		writeTokenError(w, http.StatusBadRequest, "invalid_request", "BAD_REQUEST",
+			"Bad request: "+where+" must be URL-encoded", nil)
 		return
 	}
-	switch gt := r.PostForm.Get("grant_type"); gt {
-	case "client_credentials":
-	case "":
-		writeTokenError(w, http.StatusBadRequest, "invalid_request", "BAD_REQUEST", "Bad request",
-			map[string][]string{"grant_type": {"must be client_credentials"}})
-		return
-	default:
-		writeTokenError(w, http.StatusBadRequest, "unsupported_grant_type", "BAD_REQUEST", "Bad request",
-			map[string][]string{"grant_type": {"must be client_credentials"}})
+	// param returns the named parameter and where it was found, the body
+	// first.
+	param := func(name string) (value, from string) {
+		if v := form.Get(name); v != "" {
+			return v, "the form body"
+		}
+		if v := query.Get(name); v != "" {
+			return v, "the query string"
+		}
+		return "", ""
+	}
+	var missing []string
+	invalid := map[string][]string{}
+	for _, name := range []string{"client_id", "client_secret", "grant_type"} {
+		if v, _ := param(name); v == "" {
+			missing = append(missing, name)
+			invalid[name] = []string{"missing from " + where}
+		}
+	}
+	if len(missing) > 0 {
+		writeTokenError(w, http.StatusBadRequest, "invalid_request", "BAD_REQUEST",
+			"Bad request: "+strings.Join(missing, ", ")+" missing (looked for in "+where+")", invalid)
 		return
 	}
-	id, secret := r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	if gt, from := param("grant_type"); gt != "client_credentials" {
+		// The value is not echoed: a misplaced secret must not come back.
+		writeTokenError(w, http.StatusBadRequest, "unsupported_grant_type", "BAD_REQUEST",
+			"Bad request: only the client_credentials grant is supported",
+			map[string][]string{"grant_type": {"must be client_credentials, as sent in " + from}})
+		return
+	}
+	id, _ := param("client_id")
+	secret, _ := param("client_secret")
 
 	now := s.Now()
 	s.mu.Lock()
-	want, ok := s.clients[id]
-	ok = ok && id != "" && want == secret
+	password, user := s.users[id]
+	clientSecret, client := s.clients[id]
+	ok := user && password == secret || client && clientSecret == secret
 	var token string
 	var lifetime int64
 	typ := s.tokenType
