@@ -225,9 +225,7 @@ func (s *Server) keyManager(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		authz := r.Header.Get("Authorization")
 		if _, ok := s.authorized(authz, remoteAddr(r)); !ok {
-			writeNewError(w, http.StatusUnauthorized, "E401",
-				"The request lacks valid authentication credentials for the requested resource.",
-				"Check the resources and adjust authentication credentials.")
+			newer.unauthorized(w)
 			return
 		}
 		if scheme, _ := cutScheme(authz); scheme == "app" {
@@ -332,12 +330,6 @@ func parseIPOrPrefix(v string) (netip.Prefix, error) {
 	return p.Masked(), nil
 }
 
-// badRequest answers 400 E400 with the violations.
-func badRequest(w http.ResponseWriter, vs []violation) {
-	writeNewError(w, http.StatusBadRequest, "E400", "Request cannot be processed.",
-		"Check the syntax, violations and adjust the request.", vs...)
-}
-
 func keyNotFound(w http.ResponseWriter) {
 	writeNewError(w, http.StatusNotFound, "E404",
 		"Not found - request URL doesn't exist on the API server or resource is not found.",
@@ -361,7 +353,7 @@ func readKeyIn(w http.ResponseWriter, r *http.Request) (keyIn, bool) {
 		return in, false
 	}
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		badRequest(w, []violation{{Property: "body", Violation: "must be a JSON object"}})
+		newer.badRequest(w, []violation{{Property: "body", Violation: "must be a JSON object"}})
 		return in, false
 	}
 	return in, true
@@ -388,7 +380,7 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 	}
 	vs := applyKeyIn(k, in, now, onCreate)
 	if len(vs) > 0 {
-		badRequest(w, vs)
+		newer.badRequest(w, vs)
 		return
 	}
 	if len(k.permissions) == 0 && len(k.platform) == 0 {
@@ -447,7 +439,7 @@ func (s *Server) updateAPIKey(w http.ResponseWriter, r *http.Request) {
 	}
 	vs := applyKeyIn(&next, in, now, mode)
 	if len(vs) > 0 {
-		badRequest(w, vs)
+		newer.badRequest(w, vs)
 		return
 	}
 	switch {
@@ -659,7 +651,7 @@ func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) {
 		enabled = &b
 	}
 	if len(vs) > 0 {
-		badRequest(w, vs)
+		newer.badRequest(w, vs)
 		return
 	}
 

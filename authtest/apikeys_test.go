@@ -149,7 +149,7 @@ func TestCreateAPIKey(t *testing.T) {
 
 	// The new key works at once on the protected routes.
 	require.Equal(t, http.StatusOK, balance(t, s, "App "+k.APIKeySecret).status)
-	r := call(t, s, http.MethodPost, "/sms/3/messages", "App "+k.APIKeySecret, "application/json", `{}`)
+	r := call(t, s, http.MethodPost, "/sms/3/messages", "App "+k.APIKeySecret, "application/json", smsBody)
 	require.Equal(t, http.StatusOK, r.status)
 
 	full := createKey(t, s, `{"name":"full","accountId":"ACC","allowedIPs":["127.0.0.1","10.0.0.0/8","::1"],
@@ -252,7 +252,7 @@ func TestUpdateAndRevokeAPIKey(t *testing.T) {
 	r = call(t, s, http.MethodPut, path, admin, "application/json", `{"enabled":false}`)
 	require.Equal(t, http.StatusOK, r.status, r.body)
 	requireUnauthorized(t, balance(t, s, "App "+k.APIKeySecret))
-	requireUnauthorized(t, call(t, s, http.MethodPost, "/sms/3/messages", "App "+k.APIKeySecret, "application/json", `{}`))
+	requireNewUnauthorized(t, call(t, s, http.MethodPost, "/sms/3/messages", "App "+k.APIKeySecret, "application/json", smsBody))
 	r = call(t, s, http.MethodGet, path, admin, "", "")
 	require.NoError(t, json.Unmarshal([]byte(r.body), &up))
 	require.False(t, up.Enabled)
@@ -545,7 +545,7 @@ func TestServerRevokeDisablesAppKey(t *testing.T) {
 
 	s.Revoke(authtest.APIKey)
 	requireUnauthorized(t, balance(t, s, "App "+authtest.APIKey))
-	requireUnauthorized(t, call(t, s, http.MethodPost, "/sms/3/messages", "App "+authtest.APIKey, "application/json", `{}`))
+	requireNewUnauthorized(t, call(t, s, http.MethodPost, "/sms/3/messages", "App "+authtest.APIKey, "application/json", smsBody))
 	// The key stays listed, as revoked; other keys keep working.
 	var got keyJSON
 	r := call(t, s, http.MethodGet, keysPath+"/"+authtest.APIKeyID, admin, "", "")

@@ -59,11 +59,13 @@
 // are silent, authtest makes an assumption, marked as such below.
 //
 //   - Error bodies follow the specification route by route. Session create
-//     and destroy, [RouteBalance] and [RouteSendSMS] answer the older body,
+//     and destroy and [RouteBalance] answer the older body,
 //     {"requestError":{"serviceException":{"messageId","text"}}}
-//     (ApiException400, 401, 403, 429 and 500 there). The API key routes
-//     answer the newer one (ApiError): errorCode, description, action,
-//     violations and resources. [RouteToken] answers the older
+//     (ApiException400, 401, 403, 429 and 500 there). [RouteSendSMS] and
+//     the API key routes answer the newer one (ApiError, and ApiError401,
+//     403 and 500): errorCode, description, action, violations and
+//     resources, with the texts of the specification's examples; a 400
+//     lists violations. [RouteToken] answers the older
 //     body plus a top-level "error" field (OAuthApiException, where the
 //     field is marked deprecated); its values are RFC 6749 section 5.2
 //     codes such as "invalid_client" (assumption: Infobip lists none).
@@ -184,7 +186,10 @@ const (
 	RouteBalance = "GET /account/1/balance"
 	// RouteSendSMS is a protected route, the path of Infobip's current SMS
 	// API ("Send SMS message", v3), that takes a JSON body and answers like
-	// it, with a bulk ID and one PENDING message per destination.
+	// it, with a bulk ID and one PENDING message per destination. Its
+	// errors are in the newer body, as the SMS specification documents: a
+	// body that is not a JSON object, or without messages, destinations or
+	// a "to", gets 400 E400 with violations; other fields are not checked.
 	RouteSendSMS = "POST /sms/3/messages"
 )
 
@@ -296,7 +301,7 @@ func newServer() *Server {
 	s.HandleFunc(RouteToken, s.issueToken)
 	s.errorLog = log.New(logWriter{s}, "", 0)
 	s.Handle(RouteBalance, http.HandlerFunc(s.balance))
-	s.Handle(RouteSendSMS, http.HandlerFunc(s.sendSMS))
+	s.HandleFunc(RouteSendSMS, s.protected(newer, http.HandlerFunc(s.sendSMS)))
 	s.registerAPIKeyRoutes()
 	return s
 }
@@ -310,7 +315,7 @@ func newServer() *Server {
 // and faulted like the built-in ones, and Handle panics as
 // [Server.HandleFunc] does.
 func (s *Server) Handle(pattern string, h http.Handler) {
-	s.HandleFunc(pattern, s.protected(h))
+	s.HandleFunc(pattern, s.protected(older, h))
 }
 
 // Identity reports whose credentials authenticated r, a request that a

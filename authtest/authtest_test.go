@@ -37,6 +37,10 @@ const (
 	oldUnauthorized = `{"requestError":{"serviceException":{"messageId":"UNAUTHORIZED","text":"Invalid login details"}}}`
 	oldBadClient    = `{"error":"invalid_client","requestError":{"serviceException":{"messageId":"UNAUTHORIZED","text":"Invalid login details"}}}`
 	balanceBody     = `{"balance":42.5,"currency":"EUR"}`
+	newUnauthorized = `{"errorCode":"E401","description":"The request lacks valid authentication credentials for the requested resource.",
+		"action":"Check the resources and adjust authentication credentials.","violations":[],
+		"resources":[{"name":"API Authentication","url":"https://www.infobip.com/docs/essentials/api-authentication"}]}`
+	smsBody = `{"messages":[{"destinations":[{"to":"41793026727"}],"content":{"text":"hi"}}]}`
 )
 
 var uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
@@ -172,6 +176,15 @@ func requireUnauthorized(t *testing.T, r reply) {
 	require.JSONEq(t, oldUnauthorized, r.body)
 }
 
+// requireNewUnauthorized asserts Infobip's 401 in the newer body, as
+// POST /sms/3/messages answers it (ApiError401).
+func requireNewUnauthorized(t *testing.T, r reply) {
+	t.Helper()
+	require.Equal(t, http.StatusUnauthorized, r.status)
+	require.Equal(t, "application/json", r.header.Get("Content-Type"))
+	require.JSONEq(t, newUnauthorized, r.body)
+}
+
 func TestClock(t *testing.T) {
 	s := newServer(t)
 	require.True(t, strings.HasPrefix(s.URL, "http://127.0.0.1:"), s.URL)
@@ -263,7 +276,7 @@ func TestMissingOrUnknownScheme(t *testing.T) {
 	for _, authz := range []string{"", "Token abc", authtest.APIKey, "Digest username=aladdin", "IBSSO ", "Bearer "} {
 		requireUnauthorized(t, balance(t, s, authz))
 	}
-	requireUnauthorized(t, call(t, s, http.MethodPost, "/sms/3/messages", "", "application/json", `{}`))
+	requireNewUnauthorized(t, call(t, s, http.MethodPost, "/sms/3/messages", "", "application/json", smsBody))
 }
 
 func TestSessionLifecycle(t *testing.T) {
@@ -366,7 +379,7 @@ func TestSessionBoundToIP(t *testing.T) {
 	// 401 in the older body, on every route; the creator keeps it.
 	bound := create(false)
 	requireUnauthorized(t, get(there, bound))
-	requireUnauthorized(t, send(t, there, http.MethodPost, s.URL+"/sms/3/messages", bound, "application/json", `{}`))
+	requireNewUnauthorized(t, send(t, there, http.MethodPost, s.URL+"/sms/3/messages", bound, "application/json", smsBody))
 	requireNewError(t, send(t, there, http.MethodGet, s.URL+keysPath, bound, "", ""), http.StatusUnauthorized, "E401")
 	requireUnauthorized(t, send(t, there, http.MethodDelete, s.URL+"/auth/1/session", bound, "", ""))
 	require.Equal(t, 1, s.ActiveSessions())
@@ -652,34 +665,6 @@ func TestRevokeAndExpireAll(t *testing.T) {
 	// Sessions and tokens issued afterwards work.
 	require.Equal(t, http.StatusOK, balance(t, s, "IBSSO "+createSession(t, s)).status)
 	require.Equal(t, http.StatusOK, balance(t, s, "Bearer "+fetchToken(t, s).AccessToken).status)
-}
-
-func TestSendSMS(t *testing.T) {
-	s := newServer(t)
-	const msg = `{"messages":[{"destinations":[{"to":"41793026727"}],"text":"hi"}]}`
-	r := call(t, s, http.MethodPost, "/sms/3/messages", "App "+authtest.APIKey, "application/json", msg)
-	require.Equal(t, http.StatusOK, r.status, r.body)
-	var out struct {
-		BulkID   string
-		Messages []struct {
-			MessageID string
-			Status    struct{ GroupName string }
-		}
-	}
-	require.NoError(t, json.Unmarshal([]byte(r.body), &out))
-	require.NotEmpty(t, out.BulkID)
-	require.Len(t, out.Messages, 1)
-	require.NotEmpty(t, out.Messages[0].MessageID)
-	require.Equal(t, "PENDING", out.Messages[0].Status.GroupName)
-
-	r = call(t, s, http.MethodPost, "/sms/3/messages", "App "+authtest.APIKey, "application/json", `{"messages":`)
-	require.Equal(t, http.StatusBadRequest, r.status)
-	require.Contains(t, r.body, `"messageId":"BAD_REQUEST"`)
-
-	reqs := s.Requests(authtest.RouteSendSMS)
-	require.Len(t, reqs, 2)
-	require.Equal(t, msg, string(reqs[0].Body))
-	require.Equal(t, `{"messages":`, string(reqs[1].Body))
 }
 
 func TestUnknownRoutes(t *testing.T) {

@@ -95,13 +95,55 @@ func writeNewError(w http.ResponseWriter, status int, code, description, action 
 	})
 }
 
-// unauthorized answers 401 with the older error body, as Infobip documents
-// for the protected routes (ApiException401 on GET /account/1/balance and
-// POST /sms/3/messages) and for destroying a session; its text is the
-// one Infobip sends for wrong credentials.
-func unauthorized(w http.ResponseWriter) {
-	writeOldError(w, http.StatusUnauthorized, "UNAUTHORIZED", "Invalid login details", nil)
+// family is which of Infobip's two error bodies a route answers in, as its
+// OpenAPI specification documents for the route.
+type family int
+
+const (
+	// older is {"requestError":{"serviceException":…}} (ApiException).
+	older family = iota
+	// newer is {"errorCode","description","action","violations","resources"}
+	// (ApiError).
+	newer
+)
+
+// unauthorized answers 401 in the family's body. The older body carries
+// the text Infobip sends for wrong credentials, the newer one the example
+// of ApiError401 in the specification.
+func (f family) unauthorized(w http.ResponseWriter) {
+	if f == older {
+		writeOldError(w, http.StatusUnauthorized, "UNAUTHORIZED", "Invalid login details", nil)
+		return
+	}
+	writeJSON(w, http.StatusUnauthorized, newError{
+		ErrorCode:   "E401",
+		Description: "The request lacks valid authentication credentials for the requested resource.",
+		Action:      "Check the resources and adjust authentication credentials.",
+		Violations:  []violation{},
+		Resources:   []resource{{"API Authentication", "https://www.infobip.com/docs/essentials/api-authentication"}},
+	})
 }
+
+// badRequest answers 400 in the family's body, with the violations.
+func (f family) badRequest(w http.ResponseWriter, vs []violation) {
+	if f == older {
+		var invalid map[string][]string
+		for _, v := range vs {
+			if invalid == nil {
+				invalid = make(map[string][]string)
+			}
+			invalid[v.Property] = append(invalid[v.Property], v.Violation)
+		}
+		writeOldError(w, http.StatusBadRequest, "BAD_REQUEST", "Bad request", invalid)
+		return
+	}
+	writeNewError(w, http.StatusBadRequest, "E400", "Request cannot be processed.",
+		"Check the syntax, violations and adjust the request.", vs...)
+}
+
+// unauthorized answers 401 in the older body, which session destroy
+// answers (ApiException401).
+func unauthorized(w http.ResponseWriter) { older.unauthorized(w) }
 
 // hasMediaType reports whether the request's Content-Type is want.
 func hasMediaType(r *http.Request, want string) bool {
@@ -318,12 +360,12 @@ type identityKey struct{}
 
 // protected wraps a handler so that it runs only for requests carrying
 // valid credentials of one of the four schemes, and gives it the
-// [Identity] they prove.
-func (s *Server) protected(h http.Handler) http.HandlerFunc {
+// [Identity] they prove. Refusals are in the body of family f.
+func (s *Server) protected(f family, h http.Handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		who, ok := s.authorized(r.Header.Get("Authorization"), remoteAddr(r))
 		if !ok {
-			unauthorized(w)
+			f.unauthorized(w)
 			return
 		}
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, who)))
@@ -386,53 +428,4 @@ func (s *Server) balance(w http.ResponseWriter, r *http.Request) {
 		Balance  float64 `json:"balance"`
 		Currency string  `json:"currency"`
 	}{amount, "EUR"})
-}
-
-// sendSMS serves [RouteSendSMS] like Infobip's "Send SMS message" (POST
-// /sms/3/messages): for each destination of each message in
-// {"messages":[{"destinations":[{"to":"…"}],…}]} one message ID with the
-// status PENDING_ACCEPTED; a body without destinations gets one message
-// with no destination. Any JSON is accepted: the fake checks
-// authentication, not the message.
-func (s *Server) sendSMS(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Messages []struct {
-			Destinations []struct {
-				To string `json:"to"`
-			} `json:"destinations"`
-		} `json:"messages"`
-	}
-	var buf bytes.Buffer
-	_, _ = buf.ReadFrom(r.Body)
-	if !json.Valid(buf.Bytes()) {
-		writeOldError(w, http.StatusBadRequest, "BAD_REQUEST", "Bad request", nil)
-		return
-	}
-	_ = json.Unmarshal(buf.Bytes(), &in) // another shape: no destinations
-	type status struct {
-		GroupID     int    `json:"groupId"`
-		GroupName   string `json:"groupName"`
-		ID          int    `json:"id"`
-		Name        string `json:"name"`
-		Description string `json:"description"`
-	}
-	type message struct {
-		MessageID   string `json:"messageId"`
-		Status      status `json:"status"`
-		Destination string `json:"destination,omitempty"`
-	}
-	pending := status{1, "PENDING", 26, "PENDING_ACCEPTED", "Message sent to next instance"}
-	var out []message
-	for _, m := range in.Messages {
-		for _, d := range m.Destinations {
-			out = append(out, message{newUUID(), pending, d.To})
-		}
-	}
-	if out == nil {
-		out = []message{{MessageID: newUUID(), Status: pending}}
-	}
-	writeJSON(w, http.StatusOK, struct {
-		BulkID   string    `json:"bulkId"`
-		Messages []message `json:"messages"`
-	}{newUUID(), out})
 }
