@@ -71,7 +71,8 @@ const (
 	// defaults to the caller's account, as the schema documents; no
 	// allowedIPs allows any address; validFrom defaults to now and validTo
 	// to a year after validFrom; enabled defaults to true; no permissions
-	// or platform gives PUBLIC_API; no scopeGuids leaves none. Only the id
+	// or platform gives PUBLIC_API; no scopeGuids leaves the key unscoped,
+	// reaching every route, as a key created without them. Only the id
 	// and the secret always stay.
 	UpdateReplace
 )
@@ -109,7 +110,10 @@ type apiKey struct {
 	enabled     bool
 	permissions []string
 	platform    []keyPlatform
-	scopes      []string
+	// scopes are the key's scopeGuids once scoped is set; an unscoped key
+	// reaches every route (see [apiKey.reaches]).
+	scopes []string
+	scoped bool
 }
 
 // keyPlatform is a CPaaS X application and entity linked to a key.
@@ -150,28 +154,50 @@ func (ks *keyStore) add(k *apiKey) {
 	ks.bySecret[k.secret] = k
 }
 
-// accepts reports whether the App key secret may be used at now from the
-// address from.
-func (ks *keyStore) accepts(secret string, now time.Time, from netip.Addr) (id string, ok bool) {
+// accepts returns the App key whose secret is given if it may be used at
+// now from the address from, else nil.
+func (ks *keyStore) accepts(secret string, now time.Time, from netip.Addr) *apiKey {
 	k, ok := ks.bySecret[secret]
 	if !ok || !k.enabled {
-		return "", false
+		return nil
 	}
 	if !k.validFrom.IsZero() && now.Before(k.validFrom) {
-		return "", false
+		return nil
 	}
 	if !k.validTo.IsZero() && !now.Before(k.validTo) {
-		return "", false
+		return nil
 	}
 	if len(k.allowedIPs) == 0 {
-		return k.id, true
+		return k
 	}
 	for _, a := range k.allowedIPs {
 		if p, err := parseIPOrPrefix(a); err == nil && p.Contains(from) {
-			return k.id, true
+			return k
 		}
 	}
-	return "", false
+	return nil
+}
+
+// reaches reports whether k may call a route that needs one of scopes, as
+// Infobip's "API authorization" page says: "at least one of the required
+// API scopes". A route that names none needs any scope. A key whose
+// scopes were never set reaches every route (assumption: the reference
+// does not say what a key created without scopeGuids may reach); one
+// whose list is empty reaches none (UpdateApiKeyRequest: "it will no
+// longer be able to access any API endpoint").
+func (k *apiKey) reaches(scopes []string) bool {
+	if !k.scoped {
+		return true
+	}
+	if len(scopes) == 0 {
+		return len(k.scopes) > 0
+	}
+	for _, sc := range scopes {
+		if slices.Contains(k.scopes, sc) {
+			return true
+		}
+	}
+	return false
 }
 
 // spend counts one request on route against the daily limit. It returns
@@ -224,7 +250,7 @@ func (s *Server) registerAPIKeyRoutes() {
 func (s *Server) keyManager(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		authz := r.Header.Get("Authorization")
-		if _, ok := s.authorized(authz, remoteAddr(r)); !ok {
+		if _, status := s.authorized(authz, remoteAddr(r), nil); status == http.StatusUnauthorized {
 			newer.unauthorized(w)
 			return
 		}
@@ -273,7 +299,7 @@ type keyOut struct {
 	Enabled      bool          `json:"enabled"`
 	Permissions  []string      `json:"permissions,omitempty"`
 	Platform     []keyPlatform `json:"platform,omitempty"`
-	ScopeGUIDs   []string      `json:"scopeGuids,omitempty"`
+	ScopeGUIDs   []string      `json:"scopeGuids,omitzero"` // [] for a key scoped to none
 }
 
 func (k *apiKey) out() keyOut {
@@ -288,8 +314,17 @@ func (k *apiKey) out() keyOut {
 		Enabled:      k.enabled,
 		Permissions:  slices.Clone(k.permissions),
 		Platform:     slices.Clone(k.platform),
-		ScopeGUIDs:   slices.Clone(k.scopes),
+		ScopeGUIDs:   k.scopeGUIDs(),
 	}
+}
+
+// scopeGUIDs is the key's scopeGuids as answered: nil (left out) for an
+// unscoped key, else a list, empty or not.
+func (k *apiKey) scopeGUIDs() []string {
+	if !k.scoped {
+		return nil
+	}
+	return append([]string{}, k.scopes...)
 }
 
 func formatKeyDate(t time.Time) string {
@@ -575,7 +610,7 @@ func applyKeyIn(k *apiKey, in keyIn, now time.Time, mode applyMode) []violation 
 		bad("platform", "must not be set together with permissions")
 	}
 	if in.ScopeGUIDs != nil {
-		k.scopes = slices.Clone(*in.ScopeGUIDs)
+		k.scopes, k.scoped = slices.Clone(*in.ScopeGUIDs), true
 		seen := make(map[string]bool, len(k.scopes))
 		for i, sc := range k.scopes {
 			switch {

@@ -109,8 +109,22 @@
 //     and UpdateApiKeyRequest. Dates are written in UTC without a zone, as
 //     in the specification's examples. The routes accept Basic, IBSSO and
 //     OAuth 2.0 (their security section); an App key gets 403 E403
-//     (assumption: the status is undocumented). A key's scopes are kept but
-//     not enforced on the protected routes (assumption).
+//     (assumption: the status is undocumented).
+//   - Scopes: an App key reaches a route only with one of the scopes its
+//     operation names (x-scopes): account-management:manage for
+//     [RouteBalance]; message:send, sms:message:send or sms:manage for
+//     [RouteSendSMS]; those given to [Server.Handle]. One is enough ("at
+//     least one of the required API scopes", Infobip's "API authorization"
+//     page). A key whose scopeGuids list is empty reaches nothing
+//     (UpdateApiKeyRequest: it "will no longer be able to access any API
+//     endpoint"); a key created without scopeGuids, [APIKey] and the keys
+//     of [Server.AddAPIKey] reach every route (assumption: the reference
+//     does not say what such a key reaches). A refusal is 403 in the
+//     route's body: FORBIDDEN "Forbidden" (ApiException403) or E403 with
+//     the API Scopes resource (ApiError403). Basic, IBSSO and OAuth
+//     credentials reach every route: the user's roles decide their scopes
+//     (Infobip's "Authorization and scopes" page), and authtest's users
+//     hold every role (assumption).
 //   - The list answer always holds "apiKeys", empty on an empty page,
 //     though GetApiKeysResponse requires only "paging"; test the other
 //     shape with [Server.Fail].
@@ -182,7 +196,8 @@ const (
 	RouteToken = "POST /auth/1/oauth2/token"
 	// RouteBalance is a protected route answering
 	// {"balance":42.5,"currency":"EUR"}, or the amount [Server.SetBalance]
-	// set for the caller.
+	// set for the caller. An App key needs the scope
+	// account-management:manage.
 	RouteBalance = "GET /account/1/balance"
 	// RouteSendSMS is a protected route, the path of Infobip's current SMS
 	// API ("Send SMS message", v3), that takes a JSON body and answers like
@@ -190,8 +205,16 @@ const (
 	// errors are in the newer body, as the SMS specification documents: a
 	// body that is not a JSON object, or without messages, destinations or
 	// a "to", gets 400 E400 with violations; other fields are not checked.
+	// An App key needs one of the scopes message:send, sms:message:send or
+	// sms:manage.
 	RouteSendSMS = "POST /sms/3/messages"
 )
+
+// The scopes the built-in protected routes need, as their operations name
+// them in Infobip's specification (x-scopes); an App key needs one of them.
+const scopeAccountManagement = "account-management:manage"
+
+var smsSendScopes = []string{"message:send", "sms:message:send", "sms:manage"}
 
 // epoch is the instant at which the clock of every new [Server] starts.
 var epoch = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
@@ -300,8 +323,8 @@ func newServer() *Server {
 	s.HandleFunc(RouteDestroySession, s.destroySession)
 	s.HandleFunc(RouteToken, s.issueToken)
 	s.errorLog = log.New(logWriter{s}, "", 0)
-	s.Handle(RouteBalance, http.HandlerFunc(s.balance))
-	s.HandleFunc(RouteSendSMS, s.protected(newer, http.HandlerFunc(s.sendSMS)))
+	s.Handle(RouteBalance, http.HandlerFunc(s.balance), scopeAccountManagement)
+	s.HandleFunc(RouteSendSMS, s.protected(newer, http.HandlerFunc(s.sendSMS), smsSendScopes...))
 	s.registerAPIKeyRoutes()
 	return s
 }
@@ -309,13 +332,17 @@ func newServer() *Server {
 // Handle registers h on the server under a [net/http.ServeMux] pattern,
 // behind the server's authentication, as Infobip's API routes are: a
 // request without valid credentials of one of the four schemes gets
-// Infobip's 401 and never reaches h. Inside h, [Identity] tells whose
-// credentials they were. Use it to fake the Infobip endpoints a service
-// calls, and test the whole service offline. Routes are counted, recorded
-// and faulted like the built-in ones, and Handle panics as
+// Infobip's 401 and never reaches h, and one with an App key that holds
+// none of scopes gets 403. Give as scopes those the endpoint's operation
+// names in Infobip's specification (x-scopes), such as "whatsapp:manage";
+// with none, any App key that holds a scope passes. Refusals are in the
+// older error body (see the Fidelity section). Inside h, [Identity] tells
+// whose credentials they were. Use it to fake the Infobip endpoints a
+// service calls, and test the whole service offline. Routes are counted,
+// recorded and faulted like the built-in ones, and Handle panics as
 // [Server.HandleFunc] does.
-func (s *Server) Handle(pattern string, h http.Handler) {
-	s.HandleFunc(pattern, s.protected(older, h))
+func (s *Server) Handle(pattern string, h http.Handler, scopes ...string) {
+	s.HandleFunc(pattern, s.protected(older, h, scopes...))
 }
 
 // Identity reports whose credentials authenticated r, a request that a

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -139,6 +140,22 @@ func (f family) badRequest(w http.ResponseWriter, vs []violation) {
 	}
 	writeNewError(w, http.StatusBadRequest, "E400", "Request cannot be processed.",
 		"Check the syntax, violations and adjust the request.", vs...)
+}
+
+// forbidden answers 403 in the family's body, with the texts of the
+// specification's examples (ApiException403, ApiError403).
+func (f family) forbidden(w http.ResponseWriter) {
+	if f == older {
+		writeOldError(w, http.StatusForbidden, "FORBIDDEN", "Forbidden", nil)
+		return
+	}
+	writeJSON(w, http.StatusForbidden, newError{
+		ErrorCode:   "E403",
+		Description: "Insufficient permissions to access the requested resource.",
+		Action:      "Repeat the request with new or different credentials.",
+		Violations:  []violation{},
+		Resources:   []resource{{"API Scopes", "https://www.infobip.com/docs/essentials/api-essentials/api-authorization#api-scopes"}},
+	})
 }
 
 // unauthorized answers 401 in the older body, which session destroy
@@ -359,60 +376,77 @@ type issued struct {
 type identityKey struct{}
 
 // protected wraps a handler so that it runs only for requests carrying
-// valid credentials of one of the four schemes, and gives it the
-// [Identity] they prove. Refusals are in the body of family f.
-func (s *Server) protected(f family, h http.Handler) http.HandlerFunc {
+// valid credentials of one of the four schemes, with an App key holding
+// one of scopes (see [apiKey.reaches]), and gives it the [Identity] they
+// prove. Refusals are in the body of family f.
+func (s *Server) protected(f family, h http.Handler, scopes ...string) http.HandlerFunc {
+	scopes = slices.Clone(scopes)
 	return func(w http.ResponseWriter, r *http.Request) {
-		who, ok := s.authorized(r.Header.Get("Authorization"), remoteAddr(r))
-		if !ok {
+		who, status := s.authorized(r.Header.Get("Authorization"), remoteAddr(r), scopes)
+		switch status {
+		case http.StatusUnauthorized:
 			f.unauthorized(w)
+			return
+		case http.StatusForbidden:
+			f.forbidden(w)
 			return
 		}
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, who)))
 	}
 }
 
-// authorized reports whether an Authorization header value, sent from the
-// address from, is accepted, and whose it is. An IBSSO session must be used
-// from the address that created it, unless it is unsafe; an accepted use
-// slides its idle deadline. An App key must be enabled, inside its validity
-// window on the server's clock, and used from one of its allowed IPs, if it
-// has any.
-func (s *Server) authorized(v string, from netip.Addr) (identity string, ok bool) {
+// authorized reports whose credentials an Authorization header value, sent
+// from the address from, are, and whether they may reach a route that
+// needs one of scopes: status is 0 if so, else 401 or 403 to refuse with.
+// An IBSSO session must be used from the address that created it, unless
+// it is unsafe; an accepted use slides its idle deadline. An App key must
+// be enabled, inside its validity window on the server's clock, used from
+// one of its allowed IPs, if it has any, and hold one of scopes. Basic,
+// IBSSO and OAuth credentials are the users', who reach every route.
+func (s *Server) authorized(v string, from netip.Addr, scopes []string) (identity string, status int) {
 	scheme, cred := cutScheme(v)
 	if cred == "" {
-		return "", false
+		return "", http.StatusUnauthorized
 	}
 	now := s.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	who, ok := "", false
 	switch scheme {
 	case "app":
-		return s.keys.accepts(cred, now, from)
+		k := s.keys.accepts(cred, now, from)
+		if k == nil {
+			break
+		}
+		if !k.reaches(scopes) {
+			return k.id, http.StatusForbidden
+		}
+		who, ok = k.id, true
 	case "basic":
 		b, err := base64.StdEncoding.DecodeString(cred)
 		if err != nil {
-			return "", false
+			break
 		}
-		user, pass, ok := strings.Cut(string(b), ":")
+		user, pass, found := strings.Cut(string(b), ":")
 		want, known := s.users[user]
-		return user, ok && known && want == pass
+		who, ok = user, found && known && want == pass
 	case "ibsso":
-		ss := s.liveSession(cred, now, from)
-		if ss == nil {
-			return "", false
+		if ss := s.liveSession(cred, now, from); ss != nil {
+			ss.last = now
+			who, ok = ss.user, true
 		}
-		ss.last = now
-		return ss.user, true
 	case "bearer":
-		t, ok := s.tokens[cred]
-		if ok && !now.Before(t.expiry) {
+		t, known := s.tokens[cred]
+		if known && !now.Before(t.expiry) {
 			delete(s.tokens, cred)
-			return "", false
+			known = false
 		}
-		return t.client, ok
+		who, ok = t.client, known
 	}
-	return "", false
+	if !ok {
+		return "", http.StatusUnauthorized
+	}
+	return who, 0
 }
 
 // balance serves [RouteBalance]: 42.5 EUR, unless [Server.SetBalance] gave
