@@ -620,6 +620,7 @@ func TestAPIKeyScopes(t *testing.T) {
 	const (
 		balancePath = "/account/1/balance"
 		smsPath     = "/sms/3/messages"
+		smsV2Path   = "/sms/2/text/advanced"
 	)
 	// forbiddenOld and forbiddenNew assert a 403 in the older or newer
 	// body for a request with c.
@@ -645,8 +646,10 @@ func TestAPIKeyScopes(t *testing.T) {
 	smsKey, smsOnly := newKey("sms:message:send")
 	for _, scope := range []string{"sms:message:send", "message:send", "sms:manage"} {
 		_, c := newKey(scope, "whatsapp:manage")
-		status, e := reach(t, c, s, http.MethodPost, smsPath)
-		require.Equal(t, http.StatusOK, status, "%s: %v", scope, e)
+		for _, path := range []string{smsPath, smsV2Path} {
+			status, e := reach(t, c, s, http.MethodPost, path)
+			require.Equal(t, http.StatusOK, status, "%s %s: %v", scope, path, e)
+		}
 		forbiddenOld(t, c, http.MethodGet, balancePath)
 	}
 	// Account management reaches the balance, not SMS.
@@ -654,6 +657,7 @@ func TestAPIKeyScopes(t *testing.T) {
 	status, _ := reach(t, accountOnly, s, http.MethodGet, balancePath)
 	require.Equal(t, http.StatusOK, status)
 	forbiddenNew(t, accountOnly, http.MethodPost, smsPath)
+	forbiddenOld(t, accountOnly, http.MethodPost, smsV2Path)
 
 	// A route mounted with Handle asks for its own scopes, or for any.
 	forbiddenOld(t, smsOnly, http.MethodGet, "/whatsapp/1/senders")
@@ -690,7 +694,7 @@ func TestAPIKeyScopes(t *testing.T) {
 		c, err := auth.NewClient(s.URL, a, s.Client())
 		require.NoError(t, err)
 		for _, c := range []*http.Client{c, unscoped} {
-			for _, rt := range [][2]string{{http.MethodGet, balancePath}, {http.MethodPost, smsPath},
+			for _, rt := range [][2]string{{http.MethodGet, balancePath}, {http.MethodPost, smsPath}, {http.MethodPost, smsV2Path},
 				{http.MethodGet, "/whatsapp/1/senders"}, {http.MethodGet, "/custom"}} {
 				status, e := reach(t, c, s, rt[0], rt[1])
 				require.Equal(t, http.StatusOK, status, "%s %v: %v", name, rt, e)

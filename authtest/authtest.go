@@ -3,9 +3,10 @@
 //
 // A [Server] speaks Infobip's wire formats for every authentication scheme:
 // App API keys, HTTP Basic, IBSSO sessions (POST and DELETE /auth/1/session)
-// and OAuth 2.0 client credentials (POST /auth/1/oauth2/token). Two protected
-// routes, [RouteBalance] and [RouteSendSMS], accept any of the four schemes,
-// so a client can be exercised end to end without a network. Mount the
+// and OAuth 2.0 client credentials (POST /auth/1/oauth2/token). Three
+// protected routes, [RouteBalance], [RouteSendSMS] and [RouteSendSMSAdvanced],
+// accept any of the four schemes, so a client can be exercised end to end
+// without a network. Mount the
 // other Infobip endpoints a service calls with [Server.Handle], behind the
 // same authentication; [Identity] tells a handler whose credentials it
 // got. IBSSO sessions are kept per user ([Server.ActiveSessionsOf],
@@ -59,8 +60,8 @@
 // are silent, authtest makes an assumption, marked as such below.
 //
 //   - Error bodies follow the specification route by route. Session create
-//     and destroy and [RouteBalance] answer the older body,
-//     {"requestError":{"serviceException":{"messageId","text"}}}
+//     and destroy, [RouteBalance] and [RouteSendSMSAdvanced] answer the
+//     older body, {"requestError":{"serviceException":{"messageId","text"}}}
 //     (ApiException400, 401, 403, 429 and 500 there). [RouteSendSMS] and
 //     the API key routes answer the newer one (ApiError, and ApiError401,
 //     403 and 500): errorCode, description, action, violations and
@@ -208,6 +209,15 @@ const (
 	// An App key needs one of the scopes message:send, sms:message:send or
 	// sms:manage.
 	RouteSendSMS = "POST /sms/3/messages"
+	// RouteSendSMSAdvanced is a protected route, the path of version 2 of
+	// Infobip's SMS API ("Send SMS message", superseded by [RouteSendSMS]
+	// but not deprecated), where Infobip's Node SDK sends SMS. It answers
+	// like it, {"bulkId","messages":[{"messageId","status","to"}]}, with
+	// the bulkId sent or a new one, and checks the same fields as
+	// [RouteSendSMS], but its errors are in the older body, as the SMS
+	// specification documents for this route. An App key needs the same
+	// scopes.
+	RouteSendSMSAdvanced = "POST /sms/2/text/advanced"
 )
 
 // The scopes the built-in protected routes need, as their operations name
@@ -325,6 +335,7 @@ func newServer() *Server {
 	s.errorLog = log.New(logWriter{s}, "", 0)
 	s.Handle(RouteBalance, http.HandlerFunc(s.balance), scopeAccountManagement)
 	s.HandleFunc(RouteSendSMS, s.protected(newer, http.HandlerFunc(s.sendSMS), smsSendScopes...))
+	s.Handle(RouteSendSMSAdvanced, http.HandlerFunc(s.sendSMSAdvanced), smsSendScopes...)
 	s.registerAPIKeyRoutes()
 	return s
 }

@@ -8,10 +8,11 @@ import (
 	"strings"
 )
 
-// smsIn is what the fake reads of a request to send SMS: the destinations,
-// the fields that shape its answer. Pointers tell absent fields from
-// empty ones.
+// smsIn is what the fake reads of a request to send SMS: the destinations
+// and the bulk ID, the fields that shape its answer. Pointers tell absent
+// fields from empty ones.
 type smsIn struct {
+	BulkID   string `json:"bulkId"` // v2 only
 	Messages *[]struct {
 		Destinations *[]struct {
 			To        *string `json:"to"`
@@ -26,16 +27,14 @@ type smsDestination struct{ to, messageID string }
 // readSMS reads a request to send SMS and reports what is wrong with it:
 // the body must be a JSON object whose messages, each with destinations,
 // each with a "to", are not empty. Other fields are not checked.
-func readSMS(body []byte) ([]smsDestination, []violation) {
+func readSMS(body []byte) (bulkID string, dests []smsDestination, vs []violation) {
 	var in smsIn
 	if !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) || json.Unmarshal(body, &in) != nil {
-		return nil, []violation{{Property: "body", Violation: "must be a JSON object"}}
+		return "", nil, []violation{{Property: "body", Violation: "must be a JSON object"}}
 	}
 	if in.Messages == nil || len(*in.Messages) == 0 {
-		return nil, []violation{{Property: "messages", Violation: "must not be empty"}}
+		return "", nil, []violation{{Property: "messages", Violation: "must not be empty"}}
 	}
-	var out []smsDestination
-	var vs []violation
 	for i, m := range *in.Messages {
 		if m.Destinations == nil || len(*m.Destinations) == 0 {
 			vs = append(vs, violation{Property: fmt.Sprintf("messages[%d].destinations", i), Violation: "must not be empty"})
@@ -46,10 +45,10 @@ func readSMS(body []byte) ([]smsDestination, []violation) {
 				vs = append(vs, violation{Property: fmt.Sprintf("messages[%d].destinations[%d].to", i, j), Violation: "must not be blank"})
 				continue
 			}
-			out = append(out, smsDestination{*d.To, d.MessageID})
+			dests = append(dests, smsDestination{*d.To, d.MessageID})
 		}
 	}
-	return out, vs
+	return in.BulkID, dests, vs
 }
 
 // smsStatus is the status of a message, as both SMS versions answer it.
@@ -72,11 +71,8 @@ var pendingAccepted = smsStatus{1, "PENDING", 26, "PENDING_ACCEPTED", "Message s
 // A request without messages, destinations or a "to" gets 400 E400 with
 // violations in the newer body (ApiError), as the specification documents.
 func (s *Server) sendSMS(w http.ResponseWriter, r *http.Request) {
-	var buf bytes.Buffer
-	_, _ = buf.ReadFrom(r.Body)
-	dests, vs := readSMS(buf.Bytes())
-	if len(vs) > 0 {
-		newer.badRequest(w, vs)
+	_, dests, ok := readSMSRequest(w, r, newer)
+	if !ok {
 		return
 	}
 	type message struct {
@@ -92,6 +88,45 @@ func (s *Server) sendSMS(w http.ResponseWriter, r *http.Request) {
 		BulkID   string    `json:"bulkId"`
 		Messages []message `json:"messages"`
 	}{newUUID(), out})
+}
+
+// sendSMSAdvanced serves [RouteSendSMSAdvanced] like Infobip's "Send SMS
+// message" of version 2 (POST /sms/2/text/advanced,
+// SMSAdvancedTextualRequest): as sendSMS, but each message names its
+// destination "to" (SMSResponse), the bulkId sent is kept, and errors are
+// in the older body (ApiException), as the specification documents for
+// this route.
+func (s *Server) sendSMSAdvanced(w http.ResponseWriter, r *http.Request) {
+	bulkID, dests, ok := readSMSRequest(w, r, older)
+	if !ok {
+		return
+	}
+	type message struct {
+		MessageID string    `json:"messageId"`
+		Status    smsStatus `json:"status"`
+		To        string    `json:"to"`
+	}
+	out := make([]message, len(dests))
+	for i, d := range dests {
+		out[i] = message{cmpOr(d.messageID, newUUID), pendingAccepted, d.to}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		BulkID   string    `json:"bulkId"`
+		Messages []message `json:"messages"`
+	}{cmpOr(bulkID, newUUID), out})
+}
+
+// readSMSRequest reads the body of a request to send SMS with readSMS and
+// answers 400 in the family's body if it is wrong.
+func readSMSRequest(w http.ResponseWriter, r *http.Request, f family) (bulkID string, dests []smsDestination, ok bool) {
+	var buf bytes.Buffer
+	_, _ = buf.ReadFrom(r.Body)
+	bulkID, dests, vs := readSMS(buf.Bytes())
+	if len(vs) > 0 {
+		f.badRequest(w, vs)
+		return "", nil, false
+	}
+	return bulkID, dests, true
 }
 
 // cmpOr returns v, or a new value from f if v is empty.

@@ -109,3 +109,60 @@ func TestSendSMSErrorsInTheNewerBody(t *testing.T) {
 	require.Equal(t, "E401", e.Code)
 	require.Equal(t, "UNAUTHORIZED", e.MessageID)
 }
+
+// TestSendSMSAdvanced: POST /sms/2/text/advanced, where Infobip's Node SDK
+// (@infobip-api/sdk 0.3.2, sms.send) posts, answers in its own shape
+// (SMSResponse: "to", and the bulkId sent), and its errors in the older
+// body, as the SMS specification documents for that route.
+func TestSendSMSAdvanced(t *testing.T) {
+	s := newServer(t)
+	good := smsClient(t, s, authtest.APIKey)
+	// The Node SDK sends the message type along in the body.
+	const msg = `{"type":"text","bulkId":"BULK-1","messages":[{"from":"InfoSMS","text":"hi",` +
+		`"destinations":[{"to":"41793026727"},{"to":"41793026834","messageId":"mine-1"}]}]}`
+	e, body := post(t, good, s, "/sms/2/text/advanced", msg)
+	require.Nil(t, e)
+	var out struct {
+		BulkID   string `json:"bulkId"`
+		Messages []struct {
+			MessageID string `json:"messageId"`
+			To        string `json:"to"`
+			Status    struct {
+				GroupID   int    `json:"groupId"`
+				GroupName string `json:"groupName"`
+				ID        int    `json:"id"`
+				Name      string `json:"name"`
+			} `json:"status"`
+		} `json:"messages"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &out), body)
+	require.Equal(t, "BULK-1", out.BulkID)
+	require.Len(t, out.Messages, 2)
+	require.Equal(t, "41793026727", out.Messages[0].To)
+	require.Regexp(t, uuidV4, out.Messages[0].MessageID)
+	require.Equal(t, "mine-1", out.Messages[1].MessageID)
+	require.Equal(t, 1, out.Messages[0].Status.GroupID)
+	require.Equal(t, "PENDING", out.Messages[0].Status.GroupName)
+	require.Equal(t, 26, out.Messages[0].Status.ID)
+	require.Equal(t, "PENDING_ACCEPTED", out.Messages[0].Status.Name)
+	require.NotContains(t, body, `"destination"`, "v2 names the field to")
+
+	_, body = post(t, good, s, "/sms/2/text/advanced", `{"messages":[{"destinations":[{"to":"41793026727"}]}]}`)
+	require.NoError(t, json.Unmarshal([]byte(body), &out), body)
+	require.Regexp(t, uuidV4, out.BulkID, "a bulkId is made when none is sent")
+
+	// Errors are in the older body.
+	e, _ = post(t, smsClient(t, s, "not-a-key"), s, "/sms/2/text/advanced", msg)
+	require.Equal(t, http.StatusUnauthorized, e.StatusCode)
+	require.Equal(t, "UNAUTHORIZED", e.MessageID)
+	e, _ = post(t, good, s, "/sms/2/text/advanced", `{"messages":[{"destinations":[{"to":""}]},{}]}`)
+	require.Equal(t, http.StatusBadRequest, e.StatusCode)
+	require.Equal(t, "BAD_REQUEST", e.MessageID)
+	require.Equal(t, []auth.Violation{
+		{Property: "messages[0].destinations[0].to", Violation: "must not be blank"},
+		{Property: "messages[1].destinations", Violation: "must not be empty"},
+	}, e.Violations)
+
+	require.Equal(t, 4, s.Count(authtest.RouteSendSMSAdvanced))
+	require.Equal(t, msg, string(s.Requests(authtest.RouteSendSMSAdvanced)[0].Body))
+}
