@@ -54,11 +54,17 @@
 // # Fidelity
 //
 // A Server answers as Infobip documents its API, so that a client passing
-// its tests against authtest copes with the real thing. The sources are
-// Infobip's OpenAPI specification for account management (the routes
-// above) and for SMS, and the API reference pages built from it; where they
-// are silent, authtest makes an assumption, marked as such below.
+// its tests against authtest copes with the real thing. Each behaviour
+// below names its source: Infobip's OpenAPI specification (the account
+// management and SMS specifications, by schema or response name), a page
+// of Infobip's documentation (by title), or Infobip's Node SDK,
+// @infobip-api/sdk 0.3.2. Where they are silent, authtest makes an
+// assumption, marked "assumption" with its reason.
 //
+//   - Schemes: "App <key>", "Basic <base64(username:password)>", "IBSSO
+//     <token>" and "Bearer <token>" in the Authorization header (the
+//     securitySchemes APIKeyHeader, Basic, IBSSOTokenHeader and OAuth2);
+//     the scheme name is compared without regard to case (RFC 9110).
 //   - Error bodies follow the specification route by route. Session create
 //     and destroy, [RouteBalance] and [RouteSendSMSAdvanced] answer the
 //     older body, {"requestError":{"serviceException":{"messageId","text"}}}
@@ -66,40 +72,83 @@
 //     the API key routes answer the newer one (ApiError, and ApiError401,
 //     403 and 500): errorCode, description, action, violations and
 //     resources, with the texts of the specification's examples; a 400
-//     lists violations. [RouteToken] answers the older
-//     body plus a top-level "error" field (OAuthApiException, where the
-//     field is marked deprecated); its values are RFC 6749 section 5.2
-//     codes such as "invalid_client" (assumption: Infobip lists none).
+//     lists violations. The texts of violations are authtest's own
+//     (assumption: the examples show only their shape). [RouteToken]
+//     answers the older body plus a top-level "error" field
+//     (OAuthApiException, where the field is marked deprecated); its values
+//     are RFC 6749 section 5.2 codes such as "invalid_client" (assumption:
+//     Infobip lists none).
 //   - Session create: wrong credentials get 401 UNAUTHORIZED "Invalid
 //     login details" in the older body (assumption: the specification lists
 //     only 400, 429 and 500 for this route; 401 with that text is what
 //     Infobip answers wrong credentials with elsewhere), and a body that is
 //     not JSON, or not sent as application/json, gets 400 BAD_REQUEST
-//     (assumption: 400 is the only client error listed). Session destroy answers 200
-//     without a body (its 200 has no content in the specification).
+//     (assumption: 400 is the only client error listed). Session destroy
+//     answers 200 without a body (its 200 has no content in the
+//     specification).
 //   - A session is bound to the IP address that created it unless the
 //     create request sets "unsafe" (CreateSessionRequest: "Create session
 //     which is not bound to IP"); a use from another address gets 401. It
-//     ends after 60 minutes without use (Create session token: "by default
-//     will expire after 60 minutes"), each use starting the period again
-//     (assumption: the reference does not say that use extends it).
+//     ends after 60 minutes without use (the "Create session token" page:
+//     "by default will expire after 60 minutes"), each use starting the
+//     period again (the IBSSOTokenHeader scheme: "the session will expire
+//     automatically after a predefined period of inactivity"; Infobip's
+//     older settings documentation: it "expires after one hour of
+//     inactivity").
 //   - Token: client_id and client_secret are a user's username and
 //     password (TokenRequest: "The username created when signing up with
-//     Infobip", and its password); [ClientID] and the clients of
+//     Infobip", and its password). [ClientID] and the clients of
 //     [Server.AddClient] are an assumption, for tests that want an OAuth
-//     identity apart from the users. The parameters are read from the form
-//     body (TokenRequest, application/x-www-form-urlencoded) and from the
-//     query string (assumption: the specification documents only the body,
-//     but Infobip's Node SDK, @infobip-api/sdk 0.3.2, sends them in the
-//     query string with an empty body from auth.oauth2.create); a Basic
-//     header is refused (assumption: Infobip documents no other way). The
-//     answer is {"access_token","expires_in"}, as the sample of the Create
-//     OAuth2 token page shows; token_type, an optional field of
-//     TokenResponse, is sent only after [Server.SetTokenType]. Tokens live
-//     2 hours (assumption: Infobip documents no lifetime, only expires_in;
-//     see [Server.SetTokenLifetime]).
+//     identity apart from the users: Infobip documents no such clients.
+//     The parameters are read from the form body (TokenRequest,
+//     application/x-www-form-urlencoded) and from the query string
+//     (assumption: the specification documents only the body, but
+//     Infobip's Node SDK, @infobip-api/sdk 0.3.2, sends them in the query
+//     string with an empty body from auth.oauth2.create); the body wins for
+//     a parameter in both. A Basic header is refused (assumption: Infobip
+//     documents no other way). Each refusal names what was missing or
+//     wrong and where it was looked for. The answer is
+//     {"access_token","expires_in"}, as the sample of the "Create OAuth2
+//     token" page shows; token_type, an optional field of TokenResponse, is
+//     sent only after [Server.SetTokenType]. Tokens live 2 hours
+//     (assumption: Infobip documents no lifetime, only expires_in; see
+//     [Server.SetTokenLifetime]).
+//   - Scopes: an App key reaches a route only with one of the scopes its
+//     operation names (x-scopes): account-management:manage for
+//     [RouteBalance]; message:send, sms:message:send or sms:manage for
+//     [RouteSendSMS] and [RouteSendSMSAdvanced]; those given to
+//     [Server.Handle]. One is enough ("at least one of the required API
+//     scopes", the "API authorization" page). A key whose scopeGuids list
+//     is empty reaches nothing (UpdateApiKeyRequest: it "will no longer be
+//     able to access any API endpoint"); a key created without scopeGuids,
+//     [APIKey] and the keys of [Server.AddAPIKey] reach every route
+//     (assumption: the reference does not say what such a key reaches). A
+//     refusal is 403 in the route's body: FORBIDDEN "Forbidden"
+//     (ApiException403) or E403 with the API Scopes resource (ApiError403).
+//     Basic, IBSSO and OAuth credentials reach every route: the user's
+//     roles decide their scopes (the "Authorization and scopes" page), and
+//     authtest's users hold every role (assumption). Routes of
+//     [Server.Handle] answer 401 and 403 in the older body (assumption:
+//     the body depends on the route, which authtest does not know).
+//   - [RouteBalance] answers {"balance","currency"} (AccountBalance); the
+//     amount, 42.5 EUR unless [Server.SetBalance] says otherwise, is
+//     authtest's.
+//   - [RouteSendSMS] answers {"bulkId","messages":[{"messageId","status",
+//     "destination"}]} (SmsResponseEnvelope) and [RouteSendSMSAdvanced]
+//     {"bulkId","messages":[{"messageId","status","to"}]} (SMSResponse), the
+//     route Infobip's Node SDK sends SMS to (sms.send), with the status
+//     PENDING_ACCEPTED of the specification's examples. A messageId sent
+//     for a destination is kept (SmsToDestination, Destination), and so is
+//     the bulkId of a version 2 request (SMSAdvancedTextualRequest: "If not
+//     provided, it will be auto-generated"). Only messages, destinations
+//     and "to", which shape the answer, are checked (assumption: a test of
+//     authentication should not fail on the message; the specification
+//     requires more, such as the content of a version 3 message).
 //   - No response carries Retry-After or X-RateLimit-* headers: Infobip
-//     documents none anywhere. Inject one with [Fault].Header.
+//     documents none anywhere. Inject one with [Fault].Header. The Date
+//     header is read on the server's clock (see [Server.Now]), as a real
+//     server's is on its own clock, so that a Retry-After date means the
+//     same wait to both sides.
 //   - Rate limits: only the API key limits are modelled, 40 creations and
 //     40 updates a day (x-throttling-info), answered 429 E429; the limits
 //     of 10 requests a second on other routes are not (assumption: a test
@@ -110,25 +159,19 @@
 //     and UpdateApiKeyRequest. Dates are written in UTC without a zone, as
 //     in the specification's examples. The routes accept Basic, IBSSO and
 //     OAuth 2.0 (their security section); an App key gets 403 E403
-//     (assumption: the status is undocumented).
-//   - Scopes: an App key reaches a route only with one of the scopes its
-//     operation names (x-scopes): account-management:manage for
-//     [RouteBalance]; message:send, sms:message:send or sms:manage for
-//     [RouteSendSMS]; those given to [Server.Handle]. One is enough ("at
-//     least one of the required API scopes", Infobip's "API authorization"
-//     page). A key whose scopeGuids list is empty reaches nothing
-//     (UpdateApiKeyRequest: it "will no longer be able to access any API
-//     endpoint"); a key created without scopeGuids, [APIKey] and the keys
-//     of [Server.AddAPIKey] reach every route (assumption: the reference
-//     does not say what such a key reaches). A refusal is 403 in the
-//     route's body: FORBIDDEN "Forbidden" (ApiException403) or E403 with
-//     the API Scopes resource (ApiError403). Basic, IBSSO and OAuth
-//     credentials reach every route: the user's roles decide their scopes
-//     (Infobip's "Authorization and scopes" page), and authtest's users
-//     hold every role (assumption).
-//   - The list answer always holds "apiKeys", empty on an empty page,
-//     though GetApiKeysResponse requires only "paging"; test the other
-//     shape with [Server.Fail].
+//     (assumption: the status is undocumented). Any user may manage keys
+//     (assumption: the "Create API key" operation reserves it to certain
+//     roles, and authtest's users hold every role). A create or update
+//     body not sent as application/json gets 415 E415 (assumption: the
+//     specification lists no 415; it documents only JSON bodies).
+//   - Listing API keys: page (from 0, at most 100) and size (at most 100,
+//     default 100) are the specification's; the orderBy values id, name,
+//     validFrom and validTo, and the orderDirection values asc and desc,
+//     are an assumption (the specification gives the defaults, id and
+//     ascending, but no list), and other values get 400 E400. The answer
+//     always holds "apiKeys", empty on an empty page, though
+//     GetApiKeysResponse requires only "paging"; test the other shape with
+//     [Server.Fail].
 //   - Whether PUT on an API key replaces it or changes only the fields
 //     sent is undocumented: [Server.SetAPIKeyUpdateMode] picks
 //     [UpdateMerge] (the default) or [UpdateReplace]. A platform link's
