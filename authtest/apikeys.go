@@ -35,7 +35,9 @@ const (
 	// "platform","scopeGuids"} and answers the new key, its apiKeySecret
 	// included. Only name is required; validFrom defaults to now and
 	// validTo to a year later, on the server's clock. The new key works at
-	// once as "Authorization: App <apiKeySecret>" on the protected routes.
+	// once as "Authorization: App <apiKeySecret>" on the protected routes
+	// its scopeGuids reach: all of them without scopeGuids, none with an
+	// empty list.
 	RouteCreateAPIKey = "POST /settings/2/api-keys"
 	// RouteListAPIKeys answers {"apiKeys":[…],"paging":{…}} for the query
 	// parameters accountId, name, enabled and apiKeySecret (exact matches),

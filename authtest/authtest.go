@@ -4,28 +4,30 @@
 // A [Server] speaks Infobip's wire formats for every authentication scheme:
 // App API keys, HTTP Basic, IBSSO sessions (POST and DELETE /auth/1/session)
 // and OAuth 2.0 client credentials (POST /auth/1/oauth2/token). Three
-// protected routes, [RouteBalance], [RouteSendSMS] and [RouteSendSMSAdvanced],
-// accept any of the four schemes, so a client can be exercised end to end
-// without a network. Mount the
-// other Infobip endpoints a service calls with [Server.Handle], behind the
-// same authentication; [Identity] tells a handler whose credentials it
-// got. IBSSO sessions are kept per user ([Server.ActiveSessionsOf],
+// protected routes, [RouteBalance], [RouteSendSMS] and
+// [RouteSendSMSAdvanced], accept any of the four schemes, so a client can
+// be exercised end to end without a network. Mount the other Infobip
+// endpoints a service calls with [Server.Handle], behind the same
+// authentication; [Identity] tells a handler whose credentials it got.
+// IBSSO sessions are kept per user ([Server.ActiveSessionsOf],
 // [Server.Logins]), so an application whose end users sign in can be
 // tested with several users at once.
 //
 // App keys can be managed as on Infobip, with [RouteCreateAPIKey],
 // [RouteListAPIKeys], [RouteGetAPIKey] and [RouteUpdateAPIKey]. A key
-// created there works at once on the protected routes, which refuse it
-// once it is revoked (updated with enabled=false), before its validFrom,
-// from its validTo on, and from an address outside its allowedIPs.
+// created there works at once on the protected routes its scopes reach,
+// which refuse it once it is revoked (updated with enabled=false), before
+// its validFrom, from its validTo on, and from an address outside its
+// allowedIPs.
 //
 // The server keeps its own clock, which starts at 2026-01-01T00:00:00Z and
-// moves only with [Server.Advance]. Give [Server.Now] to the client under test
-// as its clock hook, and session idle limits and token lifetimes expire
-// without sleeping. The Date header of every answer is read on that clock
-// too, so a Retry-After date means the same wait to both sides. [Server.Fail] injects faults (error statuses, malformed
-// bodies, delays, hangs, dropped connections, oversized bodies), and
-// [Server.Count] and [Server.Requests] show what the client sent.
+// moves only with [Server.Advance]. Give [Server.Now] to the client under
+// test as its clock hook, and session idle limits and token lifetimes
+// expire without sleeping. The Date header of every answer is read on that
+// clock too, so a Retry-After date means the same wait to both sides.
+// [Server.Fail] injects faults (error statuses, malformed bodies, delays,
+// hangs, dropped connections, oversized bodies), and [Server.Count] and
+// [Server.Requests] show what the client sent.
 //
 // A typical test, with the OAuth authenticator of github.com/ibkit/auth:
 //
@@ -201,7 +203,8 @@ import (
 // Credentials that every new [Server] accepts. Add more with
 // [Server.AddAPIKey], [Server.AddUser] and [Server.AddClient].
 const (
-	// APIKey is an App key, sent as "Authorization: App <key>".
+	// APIKey is an App key, sent as "Authorization: App <key>". It has no
+	// scopes and reaches every route.
 	APIKey = "0123456789abcdef0123456789abcdef-01234567-89ab-cdef-0123-456789abcdef"
 	// Username is the user for Basic authentication, IBSSO sessions and,
 	// as client_id, OAuth access tokens.
@@ -488,8 +491,9 @@ func (s *Server) Advance(d time.Duration) {
 }
 
 // AddAPIKey makes the server accept "Authorization: App <key>". The key
-// has no validity window and is listed on the API key management routes
-// (see [RouteListAPIKeys]); a known key, revoked or not, is enabled again.
+// has no validity window and no scopes, so it reaches every route, and is
+// listed on the API key management routes (see [RouteListAPIKeys]); a
+// known key, revoked or not, is enabled again, with its scopes.
 func (s *Server) AddAPIKey(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

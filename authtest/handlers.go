@@ -128,11 +128,8 @@ func (f family) unauthorized(w http.ResponseWriter) {
 // badRequest answers 400 in the family's body, with the violations.
 func (f family) badRequest(w http.ResponseWriter, vs []violation) {
 	if f == older {
-		var invalid map[string][]string
+		invalid := make(map[string][]string, len(vs)) // left out when empty
 		for _, v := range vs {
-			if invalid == nil {
-				invalid = make(map[string][]string)
-			}
 			invalid[v.Property] = append(invalid[v.Property], v.Violation)
 		}
 		writeOldError(w, http.StatusBadRequest, "BAD_REQUEST", "Bad request", invalid)
