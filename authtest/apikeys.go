@@ -35,7 +35,9 @@ const (
 	// "platform","scopeGuids"} and answers the new key, its apiKeySecret
 	// included. Only name is required; validFrom defaults to now and
 	// validTo to a year later, on the server's clock. The new key works at
-	// once as "Authorization: App <apiKeySecret>" on the protected routes.
+	// once as "Authorization: App <apiKeySecret>" on the protected routes
+	// its scopeGuids reach: all of them without scopeGuids, none with an
+	// empty list.
 	RouteCreateAPIKey = "POST /settings/2/api-keys"
 	// RouteListAPIKeys answers {"apiKeys":[…],"paging":{…}} for the query
 	// parameters accountId, name, enabled and apiKeySecret (exact matches),
@@ -71,7 +73,8 @@ const (
 	// defaults to the caller's account, as the schema documents; no
 	// allowedIPs allows any address; validFrom defaults to now and validTo
 	// to a year after validFrom; enabled defaults to true; no permissions
-	// or platform gives PUBLIC_API; no scopeGuids leaves none. Only the id
+	// or platform gives PUBLIC_API; no scopeGuids leaves the key unscoped,
+	// reaching every route, as a key created without them. Only the id
 	// and the secret always stay.
 	UpdateReplace
 )
@@ -109,7 +112,10 @@ type apiKey struct {
 	enabled     bool
 	permissions []string
 	platform    []keyPlatform
-	scopes      []string
+	// scopes are the key's scopeGuids once scoped is set; an unscoped key
+	// reaches every route (see [apiKey.reaches]).
+	scopes []string
+	scoped bool
 }
 
 // keyPlatform is a CPaaS X application and entity linked to a key.
@@ -150,28 +156,50 @@ func (ks *keyStore) add(k *apiKey) {
 	ks.bySecret[k.secret] = k
 }
 
-// accepts reports whether the App key secret may be used at now from the
-// address from.
-func (ks *keyStore) accepts(secret string, now time.Time, from netip.Addr) (id string, ok bool) {
+// accepts returns the App key whose secret is given if it may be used at
+// now from the address from, else nil.
+func (ks *keyStore) accepts(secret string, now time.Time, from netip.Addr) *apiKey {
 	k, ok := ks.bySecret[secret]
 	if !ok || !k.enabled {
-		return "", false
+		return nil
 	}
 	if !k.validFrom.IsZero() && now.Before(k.validFrom) {
-		return "", false
+		return nil
 	}
 	if !k.validTo.IsZero() && !now.Before(k.validTo) {
-		return "", false
+		return nil
 	}
 	if len(k.allowedIPs) == 0 {
-		return k.id, true
+		return k
 	}
 	for _, a := range k.allowedIPs {
 		if p, err := parseIPOrPrefix(a); err == nil && p.Contains(from) {
-			return k.id, true
+			return k
 		}
 	}
-	return "", false
+	return nil
+}
+
+// reaches reports whether k may call a route that needs one of scopes, as
+// Infobip's "API authorization" page says: "at least one of the required
+// API scopes". A route that names none needs any scope. A key whose
+// scopes were never set reaches every route (assumption: the reference
+// does not say what a key created without scopeGuids may reach); one
+// whose list is empty reaches none (UpdateApiKeyRequest: "it will no
+// longer be able to access any API endpoint").
+func (k *apiKey) reaches(scopes []string) bool {
+	if !k.scoped {
+		return true
+	}
+	if len(scopes) == 0 {
+		return len(k.scopes) > 0
+	}
+	for _, sc := range scopes {
+		if slices.Contains(k.scopes, sc) {
+			return true
+		}
+	}
+	return false
 }
 
 // spend counts one request on route against the daily limit. It returns
@@ -224,10 +252,8 @@ func (s *Server) registerAPIKeyRoutes() {
 func (s *Server) keyManager(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		authz := r.Header.Get("Authorization")
-		if _, ok := s.authorized(authz, remoteAddr(r)); !ok {
-			writeNewError(w, http.StatusUnauthorized, "E401",
-				"The request lacks valid authentication credentials for the requested resource.",
-				"Check the resources and adjust authentication credentials.")
+		if _, status := s.authorized(authz, remoteAddr(r), nil); status == http.StatusUnauthorized {
+			newer.unauthorized(w)
 			return
 		}
 		if scheme, _ := cutScheme(authz); scheme == "app" {
@@ -275,7 +301,7 @@ type keyOut struct {
 	Enabled      bool          `json:"enabled"`
 	Permissions  []string      `json:"permissions,omitempty"`
 	Platform     []keyPlatform `json:"platform,omitempty"`
-	ScopeGUIDs   []string      `json:"scopeGuids,omitempty"`
+	ScopeGUIDs   []string      `json:"scopeGuids,omitzero"` // [] for a key scoped to none
 }
 
 func (k *apiKey) out() keyOut {
@@ -290,8 +316,17 @@ func (k *apiKey) out() keyOut {
 		Enabled:      k.enabled,
 		Permissions:  slices.Clone(k.permissions),
 		Platform:     slices.Clone(k.platform),
-		ScopeGUIDs:   slices.Clone(k.scopes),
+		ScopeGUIDs:   k.scopeGUIDs(),
 	}
+}
+
+// scopeGUIDs is the key's scopeGuids as answered: nil (left out) for an
+// unscoped key, else a list, empty or not.
+func (k *apiKey) scopeGUIDs() []string {
+	if !k.scoped {
+		return nil
+	}
+	return append([]string{}, k.scopes...)
 }
 
 func formatKeyDate(t time.Time) string {
@@ -332,12 +367,6 @@ func parseIPOrPrefix(v string) (netip.Prefix, error) {
 	return p.Masked(), nil
 }
 
-// badRequest answers 400 E400 with the violations.
-func badRequest(w http.ResponseWriter, vs []violation) {
-	writeNewError(w, http.StatusBadRequest, "E400", "Request cannot be processed.",
-		"Check the syntax, violations and adjust the request.", vs...)
-}
-
 func keyNotFound(w http.ResponseWriter) {
 	writeNewError(w, http.StatusNotFound, "E404",
 		"Not found - request URL doesn't exist on the API server or resource is not found.",
@@ -361,7 +390,7 @@ func readKeyIn(w http.ResponseWriter, r *http.Request) (keyIn, bool) {
 		return in, false
 	}
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		badRequest(w, []violation{{Property: "body", Violation: "must be a JSON object"}})
+		newer.badRequest(w, []violation{{Property: "body", Violation: "must be a JSON object"}})
 		return in, false
 	}
 	return in, true
@@ -388,7 +417,7 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 	}
 	vs := applyKeyIn(k, in, now, onCreate)
 	if len(vs) > 0 {
-		badRequest(w, vs)
+		newer.badRequest(w, vs)
 		return
 	}
 	if len(k.permissions) == 0 && len(k.platform) == 0 {
@@ -447,7 +476,7 @@ func (s *Server) updateAPIKey(w http.ResponseWriter, r *http.Request) {
 	}
 	vs := applyKeyIn(&next, in, now, mode)
 	if len(vs) > 0 {
-		badRequest(w, vs)
+		newer.badRequest(w, vs)
 		return
 	}
 	switch {
@@ -583,7 +612,7 @@ func applyKeyIn(k *apiKey, in keyIn, now time.Time, mode applyMode) []violation 
 		bad("platform", "must not be set together with permissions")
 	}
 	if in.ScopeGUIDs != nil {
-		k.scopes = slices.Clone(*in.ScopeGUIDs)
+		k.scopes, k.scoped = slices.Clone(*in.ScopeGUIDs), true
 		seen := make(map[string]bool, len(k.scopes))
 		for i, sc := range k.scopes {
 			switch {
@@ -659,7 +688,7 @@ func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) {
 		enabled = &b
 	}
 	if len(vs) > 0 {
-		badRequest(w, vs)
+		newer.badRequest(w, vs)
 		return
 	}
 

@@ -1,8 +1,10 @@
 package authtest_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -12,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ibkit/auth"
+	"github.com/ibkit/auth/apikeys"
 	"github.com/ibkit/auth/authtest"
 )
 
@@ -149,7 +153,7 @@ func TestCreateAPIKey(t *testing.T) {
 
 	// The new key works at once on the protected routes.
 	require.Equal(t, http.StatusOK, balance(t, s, "App "+k.APIKeySecret).status)
-	r := call(t, s, http.MethodPost, "/sms/3/messages", "App "+k.APIKeySecret, "application/json", `{}`)
+	r := call(t, s, http.MethodPost, "/sms/3/messages", "App "+k.APIKeySecret, "application/json", smsBody)
 	require.Equal(t, http.StatusOK, r.status)
 
 	full := createKey(t, s, `{"name":"full","accountId":"ACC","allowedIPs":["127.0.0.1","10.0.0.0/8","::1"],
@@ -247,12 +251,18 @@ func TestUpdateAndRevokeAPIKey(t *testing.T) {
 		`{"validFrom":"2026-03-01T00:00:00","name":""}`), http.StatusBadRequest, "E400")
 	require.Equal(t, map[string]string{"name": "must not be blank", "validTo": "must not be earlier than validFrom"}, violations(e))
 
+	// Scoped to nothing, the key reaches nothing; given a scope back, it
+	// reaches that scope's routes.
+	require.Equal(t, http.StatusForbidden, balance(t, s, "App "+k.APIKeySecret).status)
+	r = call(t, s, http.MethodPut, path, admin, "application/json", `{"scopeGuids":["account-management:manage"]}`)
+	require.Equal(t, http.StatusOK, r.status, r.body)
+
 	// Revoked: refused on every protected route; enabled again: accepted.
 	require.Equal(t, http.StatusOK, balance(t, s, "App "+k.APIKeySecret).status)
 	r = call(t, s, http.MethodPut, path, admin, "application/json", `{"enabled":false}`)
 	require.Equal(t, http.StatusOK, r.status, r.body)
 	requireUnauthorized(t, balance(t, s, "App "+k.APIKeySecret))
-	requireUnauthorized(t, call(t, s, http.MethodPost, "/sms/3/messages", "App "+k.APIKeySecret, "application/json", `{}`))
+	requireNewUnauthorized(t, call(t, s, http.MethodPost, "/sms/3/messages", "App "+k.APIKeySecret, "application/json", smsBody))
 	r = call(t, s, http.MethodGet, path, admin, "", "")
 	require.NoError(t, json.Unmarshal([]byte(r.body), &up))
 	require.False(t, up.Enabled)
@@ -545,7 +555,7 @@ func TestServerRevokeDisablesAppKey(t *testing.T) {
 
 	s.Revoke(authtest.APIKey)
 	requireUnauthorized(t, balance(t, s, "App "+authtest.APIKey))
-	requireUnauthorized(t, call(t, s, http.MethodPost, "/sms/3/messages", "App "+authtest.APIKey, "application/json", `{}`))
+	requireNewUnauthorized(t, call(t, s, http.MethodPost, "/sms/3/messages", "App "+authtest.APIKey, "application/json", smsBody))
 	// The key stays listed, as revoked; other keys keep working.
 	var got keyJSON
 	r := call(t, s, http.MethodGet, keysPath+"/"+authtest.APIKeyID, admin, "", "")
@@ -560,4 +570,135 @@ func TestServerRevokeDisablesAppKey(t *testing.T) {
 	// AddAPIKey enables it again.
 	s.AddAPIKey(authtest.APIKey)
 	require.Equal(t, http.StatusOK, balance(t, s, "App "+authtest.APIKey).status)
+}
+
+// reach reports the status of a GET or POST to path with c, and the
+// library's reading of an error answer.
+func reach(t *testing.T, c *http.Client, s *authtest.Server, method, path string) (int, *auth.Error) {
+	t.Helper()
+	var body io.Reader
+	if method == http.MethodPost {
+		body = strings.NewReader(smsBody)
+	}
+	req, err := http.NewRequest(method, s.URL+path, body)
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	if resp.StatusCode < 400 {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return resp.StatusCode, nil
+	}
+	return resp.StatusCode, auth.ParseError(resp)
+}
+
+// TestAPIKeyScopes: an App key reaches a route only with one of the scopes
+// its operation names (x-scopes), and a key whose scope list is empty
+// reaches none; refusals are 403 in the route's error body. Keys are made
+// and changed through the apikeys package, and used through the library.
+func TestAPIKeyScopes(t *testing.T) {
+	s := newServer(t)
+	ctx := context.Background()
+	admin, err := auth.NewBasic(authtest.Username, authtest.Password)
+	require.NoError(t, err)
+	keys, err := apikeys.New(s.URL, admin, s.Client())
+	require.NoError(t, err)
+	s.Handle("GET /whatsapp/1/senders", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), "whatsapp:manage")
+	s.Handle("GET /custom", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+
+	newKey := func(scopes ...string) (*apikeys.APIKey, *http.Client) {
+		t.Helper()
+		k, err := keys.Create(ctx, apikeys.CreateRequest{Name: "scoped", ScopeGUIDs: scopes})
+		require.NoError(t, err)
+		a, err := k.Secret.Authenticator()
+		require.NoError(t, err)
+		c, err := auth.NewClient(s.URL, a, s.Client())
+		require.NoError(t, err)
+		return k, c
+	}
+	const (
+		balancePath = "/account/1/balance"
+		smsPath     = "/sms/3/messages"
+		smsV2Path   = "/sms/2/text/advanced"
+	)
+	// forbiddenOld and forbiddenNew assert a 403 in the older or newer
+	// body for a request with c.
+	forbiddenOld := func(t *testing.T, c *http.Client, method, path string) {
+		t.Helper()
+		status, e := reach(t, c, s, method, path)
+		require.Equal(t, http.StatusForbidden, status, "%s %s", method, path)
+		require.Equal(t, "E403", e.Code)
+		require.Equal(t, "FORBIDDEN", e.MessageID, "the older body")
+	}
+	forbiddenNew := func(t *testing.T, c *http.Client, method, path string) {
+		t.Helper()
+		status, e := reach(t, c, s, method, path)
+		require.Equal(t, http.StatusForbidden, status, "%s %s", method, path)
+		require.Equal(t, "E403", e.Code)
+		require.Empty(t, e.MessageID, "the newer body")
+		require.Equal(t, "Insufficient permissions to access the requested resource.", e.Description)
+		require.Equal(t, []auth.Resource{{Name: "API Scopes",
+			URL: "https://www.infobip.com/docs/essentials/api-essentials/api-authorization#api-scopes"}}, e.Resources)
+	}
+
+	// Sending scopes reach SMS, not the balance.
+	smsKey, smsOnly := newKey("sms:message:send")
+	for _, scope := range []string{"sms:message:send", "message:send", "sms:manage"} {
+		_, c := newKey(scope, "whatsapp:manage")
+		for _, path := range []string{smsPath, smsV2Path} {
+			status, e := reach(t, c, s, http.MethodPost, path)
+			require.Equal(t, http.StatusOK, status, "%s %s: %v", scope, path, e)
+		}
+		forbiddenOld(t, c, http.MethodGet, balancePath)
+	}
+	// Account management reaches the balance, not SMS.
+	_, accountOnly := newKey("account-management:manage")
+	status, _ := reach(t, accountOnly, s, http.MethodGet, balancePath)
+	require.Equal(t, http.StatusOK, status)
+	forbiddenNew(t, accountOnly, http.MethodPost, smsPath)
+	forbiddenOld(t, accountOnly, http.MethodPost, smsV2Path)
+
+	// A route mounted with Handle asks for its own scopes, or for any.
+	forbiddenOld(t, smsOnly, http.MethodGet, "/whatsapp/1/senders")
+	_, wa := newKey("whatsapp:manage")
+	status, _ = reach(t, wa, s, http.MethodGet, "/whatsapp/1/senders")
+	require.Equal(t, http.StatusOK, status)
+	status, _ = reach(t, smsOnly, s, http.MethodGet, "/custom")
+	require.Equal(t, http.StatusOK, status)
+
+	// An empty list, as the update schema says, reaches no endpoint.
+	_, err = keys.Update(ctx, smsKey.ID, apikeys.UpdateRequest{ScopeGUIDs: []string{}})
+	require.NoError(t, err)
+	got, err := keys.Get(ctx, smsKey.ID)
+	require.NoError(t, err)
+	require.NotNil(t, got.ScopeGUIDs, "an empty list is listed as such")
+	require.Empty(t, got.ScopeGUIDs)
+	forbiddenNew(t, smsOnly, http.MethodPost, smsPath)
+	forbiddenOld(t, smsOnly, http.MethodGet, balancePath)
+	forbiddenOld(t, smsOnly, http.MethodGet, "/custom")
+
+	// A key without scopeGuids (the seed key, AddAPIKey's, or one created
+	// without them) and the users' own schemes reach every route.
+	_, unscoped := newKey()
+	session, err := auth.Login(ctx, auth.LoginConfig{BaseURL: s.URL, HTTPClient: s.Client(), Now: s.Now},
+		authtest.Username, authtest.Password)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = session.Logout(context.Background()) })
+	bearer, err := auth.NewOAuth(auth.OAuthConfig{BaseURL: s.URL, ClientID: authtest.Username,
+		ClientSecret: authtest.Password, HTTPClient: s.Client(), Now: s.Now})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = bearer.Close(context.Background()) })
+	for name, a := range map[string]auth.Authenticator{"seed key": mustAPIKey(t, authtest.APIKey),
+		"basic": admin, "ibsso": session, "oauth": bearer} {
+		c, err := auth.NewClient(s.URL, a, s.Client())
+		require.NoError(t, err)
+		for _, c := range []*http.Client{c, unscoped} {
+			for _, rt := range [][2]string{{http.MethodGet, balancePath}, {http.MethodPost, smsPath}, {http.MethodPost, smsV2Path},
+				{http.MethodGet, "/whatsapp/1/senders"}, {http.MethodGet, "/custom"}} {
+				status, e := reach(t, c, s, rt[0], rt[1])
+				require.Equal(t, http.StatusOK, status, "%s %v: %v", name, rt, e)
+			}
+		}
+	}
 }

@@ -3,27 +3,31 @@
 //
 // A [Server] speaks Infobip's wire formats for every authentication scheme:
 // App API keys, HTTP Basic, IBSSO sessions (POST and DELETE /auth/1/session)
-// and OAuth 2.0 client credentials (POST /auth/1/oauth2/token). Two protected
-// routes, [RouteBalance] and [RouteSendSMS], accept any of the four schemes,
-// so a client can be exercised end to end without a network. Mount the
-// other Infobip endpoints a service calls with [Server.Handle], behind the
-// same authentication; [Identity] tells a handler whose credentials it
-// got. IBSSO sessions are kept per user ([Server.ActiveSessionsOf],
+// and OAuth 2.0 client credentials (POST /auth/1/oauth2/token). Three
+// protected routes, [RouteBalance], [RouteSendSMS] and
+// [RouteSendSMSAdvanced], accept any of the four schemes, so a client can
+// be exercised end to end without a network. Mount the other Infobip
+// endpoints a service calls with [Server.Handle], behind the same
+// authentication; [Identity] tells a handler whose credentials it got.
+// IBSSO sessions are kept per user ([Server.ActiveSessionsOf],
 // [Server.Logins]), so an application whose end users sign in can be
 // tested with several users at once.
 //
 // App keys can be managed as on Infobip, with [RouteCreateAPIKey],
 // [RouteListAPIKeys], [RouteGetAPIKey] and [RouteUpdateAPIKey]. A key
-// created there works at once on the protected routes, which refuse it
-// once it is revoked (updated with enabled=false), before its validFrom,
-// from its validTo on, and from an address outside its allowedIPs.
+// created there works at once on the protected routes its scopes reach,
+// which refuse it once it is revoked (updated with enabled=false), before
+// its validFrom, from its validTo on, and from an address outside its
+// allowedIPs.
 //
 // The server keeps its own clock, which starts at 2026-01-01T00:00:00Z and
-// moves only with [Server.Advance]. Give [Server.Now] to the client under test
-// as its clock hook, and session idle limits and token lifetimes expire
-// without sleeping. [Server.Fail] injects faults (error statuses, malformed
-// bodies, delays, hangs, dropped connections, oversized bodies), and
-// [Server.Count] and [Server.Requests] show what the client sent.
+// moves only with [Server.Advance]. Give [Server.Now] to the client under
+// test as its clock hook, and session idle limits and token lifetimes
+// expire without sleeping. The Date header of every answer is read on that
+// clock too, so a Retry-After date means the same wait to both sides.
+// [Server.Fail] injects faults (error statuses, malformed bodies, delays,
+// hangs, dropped connections, oversized bodies), and [Server.Count] and
+// [Server.Requests] show what the client sent.
 //
 // A typical test, with the OAuth authenticator of github.com/ibkit/auth:
 //
@@ -33,8 +37,8 @@
 //
 //		a, err := auth.NewOAuth(auth.OAuthConfig{
 //			BaseURL:      s.URL,
-//			ClientID:     authtest.ClientID,
-//			ClientSecret: authtest.ClientSecret,
+//			ClientID:     authtest.Username, // the account's, as on Infobip
+//			ClientSecret: authtest.Password,
 //			HTTPClient:   s.Client(),
 //			Now:          s.Now, // one clock for both sides
 //		})
@@ -52,43 +56,101 @@
 // # Fidelity
 //
 // A Server answers as Infobip documents its API, so that a client passing
-// its tests against authtest copes with the real thing. The sources are
-// Infobip's OpenAPI specification for account management (the routes
-// above) and for SMS, and the API reference pages built from it; where they
-// are silent, authtest makes an assumption, marked as such below.
+// its tests against authtest copes with the real thing. Each behaviour
+// below names its source: Infobip's OpenAPI specification (the account
+// management and SMS specifications, by schema or response name), a page
+// of Infobip's documentation (by title), or Infobip's Node SDK,
+// @infobip-api/sdk 0.3.2. Where they are silent, authtest makes an
+// assumption, marked "assumption" with its reason.
 //
+//   - Schemes: "App <key>", "Basic <base64(username:password)>", "IBSSO
+//     <token>" and "Bearer <token>" in the Authorization header (the
+//     securitySchemes APIKeyHeader, Basic, IBSSOTokenHeader and OAuth2);
+//     the scheme name is compared without regard to case (RFC 9110).
 //   - Error bodies follow the specification route by route. Session create
-//     and destroy, [RouteBalance] and [RouteSendSMS] answer the older body,
-//     {"requestError":{"serviceException":{"messageId","text"}}}
-//     (ApiException400, 401, 403, 429 and 500 there). The API key routes
-//     answer the newer one (ApiError): errorCode, description, action,
-//     violations and resources. [RouteToken] answers the older
-//     body plus a top-level "error" field (OAuthApiException, where the
-//     field is marked deprecated); its values are RFC 6749 section 5.2
-//     codes such as "invalid_client" (assumption: Infobip lists none).
+//     and destroy, [RouteBalance] and [RouteSendSMSAdvanced] answer the
+//     older body, {"requestError":{"serviceException":{"messageId","text"}}}
+//     (ApiException400, 401, 403, 429 and 500 there). [RouteSendSMS] and
+//     the API key routes answer the newer one (ApiError, and ApiError401,
+//     403 and 500): errorCode, description, action, violations and
+//     resources, with the texts of the specification's examples; a 400
+//     lists violations. The texts of violations are authtest's own
+//     (assumption: the examples show only their shape). [RouteToken]
+//     answers the older body plus a top-level "error" field
+//     (OAuthApiException, where the field is marked deprecated); its values
+//     are RFC 6749 section 5.2 codes such as "invalid_client" (assumption:
+//     Infobip lists none).
 //   - Session create: wrong credentials get 401 UNAUTHORIZED "Invalid
 //     login details" in the older body (assumption: the specification lists
 //     only 400, 429 and 500 for this route; 401 with that text is what
 //     Infobip answers wrong credentials with elsewhere), and a body that is
 //     not JSON, or not sent as application/json, gets 400 BAD_REQUEST
-//     (assumption: 400 is the only client error listed). Session destroy answers 200
-//     without a body (its 200 has no content in the specification).
+//     (assumption: 400 is the only client error listed). Session destroy
+//     answers 200 without a body (its 200 has no content in the
+//     specification).
 //   - A session is bound to the IP address that created it unless the
 //     create request sets "unsafe" (CreateSessionRequest: "Create session
 //     which is not bound to IP"); a use from another address gets 401. It
-//     ends after 60 minutes without use (Create session token: "by default
-//     will expire after 60 minutes"), each use starting the period again
-//     (assumption: the reference does not say that use extends it).
-//   - Token: client_id, client_secret and grant_type come only as form
-//     parameters (TokenRequest, application/x-www-form-urlencoded); a Basic
-//     header is refused (assumption: Infobip documents no other way). The
-//     answer is {"access_token","expires_in"}, as the sample of the Create
-//     OAuth2 token page shows; token_type, an optional field of
-//     TokenResponse, is sent only after [Server.SetTokenType]. Tokens live
-//     2 hours (assumption: Infobip documents no lifetime, only expires_in;
-//     see [Server.SetTokenLifetime]).
+//     ends after 60 minutes without use (the "Create session token" page:
+//     "by default will expire after 60 minutes"), each use starting the
+//     period again (the IBSSOTokenHeader scheme: "the session will expire
+//     automatically after a predefined period of inactivity"; Infobip's
+//     older settings documentation: it "expires after one hour of
+//     inactivity").
+//   - Token: client_id and client_secret are a user's username and
+//     password (TokenRequest: "The username created when signing up with
+//     Infobip", and its password). [ClientID] and the clients of
+//     [Server.AddClient] are an assumption, for tests that want an OAuth
+//     identity apart from the users: Infobip documents no such clients.
+//     The parameters are read from the form body (TokenRequest,
+//     application/x-www-form-urlencoded) and from the query string
+//     (assumption: the specification documents only the body, but
+//     Infobip's Node SDK, @infobip-api/sdk 0.3.2, sends them in the query
+//     string with an empty body from auth.oauth2.create); the body wins for
+//     a parameter in both. A Basic header is refused (assumption: Infobip
+//     documents no other way). Each refusal names what was missing or
+//     wrong and where it was looked for. The answer is
+//     {"access_token","expires_in"}, as the sample of the "Create OAuth2
+//     token" page shows; token_type, an optional field of TokenResponse, is
+//     sent only after [Server.SetTokenType]. Tokens live 2 hours
+//     (assumption: Infobip documents no lifetime, only expires_in; see
+//     [Server.SetTokenLifetime]).
+//   - Scopes: an App key reaches a route only with one of the scopes its
+//     operation names (x-scopes): account-management:manage for
+//     [RouteBalance]; message:send, sms:message:send or sms:manage for
+//     [RouteSendSMS] and [RouteSendSMSAdvanced]; those given to
+//     [Server.Handle]. One is enough ("at least one of the required API
+//     scopes", the "API authorization" page). A key whose scopeGuids list
+//     is empty reaches nothing (UpdateApiKeyRequest: it "will no longer be
+//     able to access any API endpoint"); a key created without scopeGuids,
+//     [APIKey] and the keys of [Server.AddAPIKey] reach every route
+//     (assumption: the reference does not say what such a key reaches). A
+//     refusal is 403 in the route's body: FORBIDDEN "Forbidden"
+//     (ApiException403) or E403 with the API Scopes resource (ApiError403).
+//     Basic, IBSSO and OAuth credentials reach every route: the user's
+//     roles decide their scopes (the "Authorization and scopes" page), and
+//     authtest's users hold every role (assumption). Routes of
+//     [Server.Handle] answer 401 and 403 in the older body (assumption:
+//     the body depends on the route, which authtest does not know).
+//   - [RouteBalance] answers {"balance","currency"} (AccountBalance); the
+//     amount, 42.5 EUR unless [Server.SetBalance] says otherwise, is
+//     authtest's.
+//   - [RouteSendSMS] answers {"bulkId","messages":[{"messageId","status",
+//     "destination"}]} (SmsResponseEnvelope) and [RouteSendSMSAdvanced]
+//     {"bulkId","messages":[{"messageId","status","to"}]} (SMSResponse), the
+//     route Infobip's Node SDK sends SMS to (sms.send), with the status
+//     PENDING_ACCEPTED of the specification's examples. A messageId sent
+//     for a destination is kept (SmsToDestination, Destination), and so is
+//     the bulkId of a version 2 request (SMSAdvancedTextualRequest: "If not
+//     provided, it will be auto-generated"). Only messages, destinations
+//     and "to", which shape the answer, are checked (assumption: a test of
+//     authentication should not fail on the message; the specification
+//     requires more, such as the content of a version 3 message).
 //   - No response carries Retry-After or X-RateLimit-* headers: Infobip
-//     documents none anywhere. Inject one with [Fault].Header.
+//     documents none anywhere. Inject one with [Fault].Header. The Date
+//     header is read on the server's clock (see [Server.Now]), as a real
+//     server's is on its own clock, so that a Retry-After date means the
+//     same wait to both sides.
 //   - Rate limits: only the API key limits are modelled, 40 creations and
 //     40 updates a day (x-throttling-info), answered 429 E429; the limits
 //     of 10 requests a second on other routes are not (assumption: a test
@@ -99,11 +161,19 @@
 //     and UpdateApiKeyRequest. Dates are written in UTC without a zone, as
 //     in the specification's examples. The routes accept Basic, IBSSO and
 //     OAuth 2.0 (their security section); an App key gets 403 E403
-//     (assumption: the status is undocumented). A key's scopes are kept but
-//     not enforced on the protected routes (assumption).
-//   - The list answer always holds "apiKeys", empty on an empty page,
-//     though GetApiKeysResponse requires only "paging"; test the other
-//     shape with [Server.Fail].
+//     (assumption: the status is undocumented). Any user may manage keys
+//     (assumption: the "Create API key" operation reserves it to certain
+//     roles, and authtest's users hold every role). A create or update
+//     body not sent as application/json gets 415 E415 (assumption: the
+//     specification lists no 415; it documents only JSON bodies).
+//   - Listing API keys: page (from 0, at most 100) and size (at most 100,
+//     default 100) are the specification's; the orderBy values id, name,
+//     validFrom and validTo, and the orderDirection values asc and desc,
+//     are an assumption (the specification gives the defaults, id and
+//     ascending, but no list), and other values get 400 E400. The answer
+//     always holds "apiKeys", empty on an empty page, though
+//     GetApiKeysResponse requires only "paging"; test the other shape with
+//     [Server.Fail].
 //   - Whether PUT on an API key replaces it or changes only the fields
 //     sent is undocumented: [Server.SetAPIKeyUpdateMode] picks
 //     [UpdateMerge] (the default) or [UpdateReplace]. A platform link's
@@ -117,6 +187,7 @@ package authtest
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -132,13 +203,19 @@ import (
 // Credentials that every new [Server] accepts. Add more with
 // [Server.AddAPIKey], [Server.AddUser] and [Server.AddClient].
 const (
-	// APIKey is an App key, sent as "Authorization: App <key>".
+	// APIKey is an App key, sent as "Authorization: App <key>". It has no
+	// scopes and reaches every route.
 	APIKey = "0123456789abcdef0123456789abcdef-01234567-89ab-cdef-0123-456789abcdef"
-	// Username is the user for Basic authentication and IBSSO sessions.
+	// Username is the user for Basic authentication, IBSSO sessions and,
+	// as client_id, OAuth access tokens.
 	Username = "aladdin"
 	// Password is the password of [Username].
 	Password = "open-sesame-7"
-	// ClientID is the OAuth 2.0 client for the client-credentials grant.
+	// ClientID is an extra OAuth 2.0 client for the client-credentials
+	// grant, besides [Username], whose password is its client secret as on
+	// Infobip. Infobip documents no clients apart from users: ClientID is
+	// an assumption of this package, kept for tests that want an OAuth
+	// identity of their own (see [Server.AddClient]).
 	ClientID = "quickstart-client"
 	// ClientSecret is the secret of [ClientID].
 	ClientSecret = "quickstart-secret-9"
@@ -158,18 +235,42 @@ const (
 	// "Authorization: IBSSO <token>" header.
 	RouteDestroySession = "DELETE /auth/1/session"
 	// RouteToken issues OAuth 2.0 access tokens for the client-credentials
-	// grant. Client credentials must be form parameters in the body; sent
-	// in an "Authorization: Basic" header they are refused with 401.
+	// grant. client_id and client_secret are a user's username and
+	// password (see [Server.AddUser]), as Infobip describes them, or a
+	// client of [Server.AddClient]. They and grant_type are read from the
+	// form body or the query string; sent in an "Authorization: Basic"
+	// header they are refused with 401.
 	RouteToken = "POST /auth/1/oauth2/token"
 	// RouteBalance is a protected route answering
 	// {"balance":42.5,"currency":"EUR"}, or the amount [Server.SetBalance]
-	// set for the caller.
+	// set for the caller. An App key needs the scope
+	// account-management:manage.
 	RouteBalance = "GET /account/1/balance"
 	// RouteSendSMS is a protected route, the path of Infobip's current SMS
 	// API ("Send SMS message", v3), that takes a JSON body and answers like
-	// it, with a bulk ID and one PENDING message per destination.
+	// it, with a bulk ID and one PENDING message per destination. Its
+	// errors are in the newer body, as the SMS specification documents: a
+	// body that is not a JSON object, or without messages, destinations or
+	// a "to", gets 400 E400 with violations; other fields are not checked.
+	// An App key needs one of the scopes message:send, sms:message:send or
+	// sms:manage.
 	RouteSendSMS = "POST /sms/3/messages"
+	// RouteSendSMSAdvanced is a protected route, the path of version 2 of
+	// Infobip's SMS API ("Send SMS message", superseded by [RouteSendSMS]
+	// but not deprecated), where Infobip's Node SDK sends SMS. It answers
+	// like it, {"bulkId","messages":[{"messageId","status","to"}]}, with
+	// the bulkId sent or a new one, and checks the same fields as
+	// [RouteSendSMS], but its errors are in the older body, as the SMS
+	// specification documents for this route. An App key needs the same
+	// scopes.
+	RouteSendSMSAdvanced = "POST /sms/2/text/advanced"
 )
+
+// The scopes the built-in protected routes need, as their operations name
+// them in Infobip's specification (x-scopes); an App key needs one of them.
+const scopeAccountManagement = "account-management:manage"
+
+var smsSendScopes = []string{"message:send", "sms:message:send", "sms:manage"}
 
 // epoch is the instant at which the clock of every new [Server] starts.
 var epoch = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
@@ -278,8 +379,9 @@ func newServer() *Server {
 	s.HandleFunc(RouteDestroySession, s.destroySession)
 	s.HandleFunc(RouteToken, s.issueToken)
 	s.errorLog = log.New(logWriter{s}, "", 0)
-	s.Handle(RouteBalance, http.HandlerFunc(s.balance))
-	s.Handle(RouteSendSMS, http.HandlerFunc(s.sendSMS))
+	s.Handle(RouteBalance, http.HandlerFunc(s.balance), scopeAccountManagement)
+	s.HandleFunc(RouteSendSMS, s.protected(newer, http.HandlerFunc(s.sendSMS), smsSendScopes...))
+	s.Handle(RouteSendSMSAdvanced, http.HandlerFunc(s.sendSMSAdvanced), smsSendScopes...)
 	s.registerAPIKeyRoutes()
 	return s
 }
@@ -287,19 +389,23 @@ func newServer() *Server {
 // Handle registers h on the server under a [net/http.ServeMux] pattern,
 // behind the server's authentication, as Infobip's API routes are: a
 // request without valid credentials of one of the four schemes gets
-// Infobip's 401 and never reaches h. Inside h, [Identity] tells whose
-// credentials they were. Use it to fake the Infobip endpoints a service
-// calls, and test the whole service offline. Routes are counted, recorded
-// and faulted like the built-in ones, and Handle panics as
+// Infobip's 401 and never reaches h, and one with an App key that holds
+// none of scopes gets 403. Give as scopes those the endpoint's operation
+// names in Infobip's specification (x-scopes), such as "whatsapp:manage";
+// with none, any App key that holds a scope passes. Refusals are in the
+// older error body (see the Fidelity section). Inside h, [Identity] tells
+// whose credentials they were. Use it to fake the Infobip endpoints a
+// service calls, and test the whole service offline. Routes are counted,
+// recorded and faulted like the built-in ones, and Handle panics as
 // [Server.HandleFunc] does.
-func (s *Server) Handle(pattern string, h http.Handler) {
-	s.HandleFunc(pattern, s.protected(h))
+func (s *Server) Handle(pattern string, h http.Handler, scopes ...string) {
+	s.HandleFunc(pattern, s.protected(older, h, scopes...))
 }
 
 // Identity reports whose credentials authenticated r, a request that a
 // handler registered with [Server.Handle] (or a built-in protected route)
-// is serving: the username for Basic and IBSSO, the client ID for OAuth,
-// the key's ID for App. It is "" for any other request.
+// is serving: the username for Basic, IBSSO and OAuth (the client ID for
+// a client of [Server.AddClient]), the key's ID for App. It is "" for any other request.
 func Identity(r *http.Request) string {
 	who, _ := r.Context().Value(identityKey{}).(string)
 	return who
@@ -339,6 +445,11 @@ func (s *Server) Logins(username string) int {
 // a server from [NewTLSServer] it trusts the server's certificate. Close
 // closes its idle connections.
 func (s *Server) Client() *http.Client { return s.srv.Client() }
+
+// Certificate returns the certificate of a server from [NewTLSServer], which
+// a client that does not use [Server.Client] must trust, or nil for a server
+// serving plain HTTP.
+func (s *Server) Certificate() *x509.Certificate { return s.srv.Certificate() }
 
 // Close shuts the server down and waits for its handlers to return. It first
 // releases every request held by a [Fault] (Hang or Delay) and drops every
@@ -380,8 +491,9 @@ func (s *Server) Advance(d time.Duration) {
 }
 
 // AddAPIKey makes the server accept "Authorization: App <key>". The key
-// has no validity window and is listed on the API key management routes
-// (see [RouteListAPIKeys]); a known key, revoked or not, is enabled again.
+// has no validity window and no scopes, so it reaches every route, and is
+// listed on the API key management routes (see [RouteListAPIKeys]); a
+// known key, revoked or not, is enabled again, with its scopes.
 func (s *Server) AddAPIKey(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -389,8 +501,9 @@ func (s *Server) AddAPIKey(key string) {
 }
 
 // AddUser makes the server accept username and password for Basic
-// authentication and for creating IBSSO sessions. A known username gets the
-// new password.
+// authentication, for creating IBSSO sessions, and as client_id and
+// client_secret for OAuth access tokens. A known username gets the new
+// password.
 func (s *Server) AddUser(username, password string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -398,7 +511,10 @@ func (s *Server) AddUser(username, password string) {
 }
 
 // AddClient makes the server issue OAuth access tokens to the client id
-// with the given secret. A known client gets the new secret.
+// with the given secret. A known client gets the new secret. Users get
+// tokens without it, with their username and password as client_id and
+// client_secret, as Infobip documents; a client apart from a user is an
+// assumption of this package (see [ClientID]).
 func (s *Server) AddClient(id, secret string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -527,6 +643,9 @@ func unknownRoute(method, route string) string {
 // serve is the server's root handler: it counts and records the request,
 // applies a fault if one is due, and hands over to the routes.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	// Date is read on the server's clock, like every other time it
+	// answers: a client measures a Retry-After date against it.
+	w.Header().Set("Date", s.Now().UTC().Format(http.TimeFormat))
 	h, route := s.mux.Handler(r)
 	if route == "" {
 		s.unrouted(w, r, h)

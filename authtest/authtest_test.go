@@ -2,6 +2,8 @@ package authtest_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -22,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/authtest"
 	"github.com/ibkit/auth/internal/testkit"
 )
@@ -34,6 +37,10 @@ const (
 	oldUnauthorized = `{"requestError":{"serviceException":{"messageId":"UNAUTHORIZED","text":"Invalid login details"}}}`
 	oldBadClient    = `{"error":"invalid_client","requestError":{"serviceException":{"messageId":"UNAUTHORIZED","text":"Invalid login details"}}}`
 	balanceBody     = `{"balance":42.5,"currency":"EUR"}`
+	newUnauthorized = `{"errorCode":"E401","description":"The request lacks valid authentication credentials for the requested resource.",
+		"action":"Check the resources and adjust authentication credentials.","violations":[],
+		"resources":[{"name":"API Authentication","url":"https://www.infobip.com/docs/essentials/api-authentication"}]}`
+	smsBody = `{"messages":[{"destinations":[{"to":"41793026727"}],"content":{"text":"hi"}}]}`
 )
 
 var uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
@@ -169,6 +176,15 @@ func requireUnauthorized(t *testing.T, r reply) {
 	require.JSONEq(t, oldUnauthorized, r.body)
 }
 
+// requireNewUnauthorized asserts Infobip's 401 in the newer body, as
+// POST /sms/3/messages answers it (ApiError401).
+func requireNewUnauthorized(t *testing.T, r reply) {
+	t.Helper()
+	require.Equal(t, http.StatusUnauthorized, r.status)
+	require.Equal(t, "application/json", r.header.Get("Content-Type"))
+	require.JSONEq(t, newUnauthorized, r.body)
+}
+
 func TestClock(t *testing.T) {
 	s := newServer(t)
 	require.True(t, strings.HasPrefix(s.URL, "http://127.0.0.1:"), s.URL)
@@ -178,6 +194,49 @@ func TestClock(t *testing.T) {
 	require.True(t, s.Now().Equal(start.Add(90*time.Minute)), s.Now())
 	time.Sleep(5 * time.Millisecond)
 	require.True(t, s.Now().Equal(start.Add(90*time.Minute)), "the clock moved by itself")
+}
+
+// TestDateFollowsTheClock: the Date header is read on the server's clock,
+// so that a client measuring a Retry-After date against Date, as
+// github.com/ibkit/auth does, waits what the server asked for under a
+// fake clock, on a fetch and on an API answer alike.
+func TestDateFollowsTheClock(t *testing.T) {
+	s := newServer(t)
+	s.Advance(90 * time.Minute)
+	require.Equal(t, "Thu, 01 Jan 2026 01:30:00 GMT", balance(t, s, "App "+authtest.APIKey).header.Get("Date"))
+	require.Equal(t, "Thu, 01 Jan 2026 01:30:00 GMT", call(t, s, http.MethodGet, "/nowhere", "", "", "").header.Get("Date"))
+
+	in30s := http.Header{"Retry-After": {s.Now().Add(30 * time.Second).UTC().Format(http.TimeFormat)}}
+	const tooMany = `{"requestError":{"serviceException":{"messageId":"TOO_MANY_REQUESTS","text":"Too many requests"}}}`
+	s.Fail(authtest.RouteToken, authtest.Fault{Status: http.StatusTooManyRequests, Body: tooMany, Header: in30s, Times: 1})
+	b, err := auth.NewOAuth(auth.OAuthConfig{BaseURL: s.URL, ClientID: authtest.ClientID,
+		ClientSecret: authtest.ClientSecret, HTTPClient: s.Client(), Now: s.Now})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close(context.Background()) })
+	_, err = b.Authorization(context.Background())
+	var e *auth.Error
+	require.ErrorAs(t, err, &e)
+	require.Equal(t, http.StatusTooManyRequests, e.StatusCode)
+	require.Equal(t, 30*time.Second, e.RetryAfter)
+
+	s.Fail(authtest.RouteBalance, authtest.Fault{Status: http.StatusTooManyRequests, Body: tooMany, Header: in30s, Times: 1})
+	c, err := auth.NewClient(s.URL, mustAPIKey(t, authtest.APIKey), s.Client())
+	require.NoError(t, err)
+	resp, err := c.Get(s.URL + "/account/1/balance")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, 30*time.Second, auth.ParseError(resp).RetryAfter)
+
+	// A Date the test asks for wins.
+	s.Fail(authtest.RouteBalance, authtest.Fault{Header: http.Header{"Date": {"Wed, 21 Oct 2015 07:28:00 GMT"}}, Times: 1})
+	require.Equal(t, "Wed, 21 Oct 2015 07:28:00 GMT", balance(t, s, "App "+authtest.APIKey).header.Get("Date"))
+}
+
+func mustAPIKey(t *testing.T, key string) *auth.APIKey {
+	t.Helper()
+	a, err := auth.NewAPIKey(key)
+	require.NoError(t, err)
+	return a
 }
 
 func TestAppKey(t *testing.T) {
@@ -217,7 +276,7 @@ func TestMissingOrUnknownScheme(t *testing.T) {
 	for _, authz := range []string{"", "Token abc", authtest.APIKey, "Digest username=aladdin", "IBSSO ", "Bearer "} {
 		requireUnauthorized(t, balance(t, s, authz))
 	}
-	requireUnauthorized(t, call(t, s, http.MethodPost, "/sms/3/messages", "", "application/json", `{}`))
+	requireNewUnauthorized(t, call(t, s, http.MethodPost, "/sms/3/messages", "", "application/json", smsBody))
 }
 
 func TestSessionLifecycle(t *testing.T) {
@@ -320,7 +379,7 @@ func TestSessionBoundToIP(t *testing.T) {
 	// 401 in the older body, on every route; the creator keeps it.
 	bound := create(false)
 	requireUnauthorized(t, get(there, bound))
-	requireUnauthorized(t, send(t, there, http.MethodPost, s.URL+"/sms/3/messages", bound, "application/json", `{}`))
+	requireNewUnauthorized(t, send(t, there, http.MethodPost, s.URL+"/sms/3/messages", bound, "application/json", smsBody))
 	requireNewError(t, send(t, there, http.MethodGet, s.URL+keysPath, bound, "", ""), http.StatusUnauthorized, "E401")
 	requireUnauthorized(t, send(t, there, http.MethodDelete, s.URL+"/auth/1/session", bound, "", ""))
 	require.Equal(t, 1, s.ActiveSessions())
@@ -432,37 +491,133 @@ func TestTokenRequestErrors(t *testing.T) {
 	require.JSONEq(t, oldBadClient, r.body)
 	r = call(t, s, http.MethodPost, path, "", form, tokenForm("nobody", authtest.ClientSecret))
 	require.JSONEq(t, oldBadClient, r.body)
-	r = call(t, s, http.MethodPost, path, "", form, tokenForm("", ""))
-	requireTokenError(t, r, http.StatusUnauthorized, "invalid_client", "UNAUTHORIZED")
+	r = call(t, s, http.MethodPost, path, "", form, tokenForm(authtest.Username, "wrong"))
+	require.JSONEq(t, oldBadClient, r.body)
 
 	// Client credentials in a Basic header, as x/oauth2's AuthStyleInHeader
-	// sends them, are refused.
+	// sends them, are refused, saying where they are read.
 	r = call(t, s, http.MethodPost, path, basic(authtest.ClientID, authtest.ClientSecret), form,
 		"grant_type=client_credentials")
 	requireTokenError(t, r, http.StatusUnauthorized, "invalid_client", "UNAUTHORIZED")
+	require.Contains(t, r.body, "the form body or the query string, not an Authorization header")
 
-	// So are credentials in the query string.
-	r = call(t, s, http.MethodPost, path+"?"+tokenForm(authtest.ClientID, authtest.ClientSecret), "", form,
-		"grant_type=client_credentials")
-	requireTokenError(t, r, http.StatusUnauthorized, "invalid_client", "UNAUTHORIZED")
-
-	for gt, code := range map[string]string{"password": "unsupported_grant_type", "": "invalid_request"} {
-		body := url.Values{"grant_type": {gt}, "client_id": {authtest.ClientID},
-			"client_secret": {authtest.ClientSecret}}.Encode()
-		r = call(t, s, http.MethodPost, path, "", form, body)
-		requireTokenError(t, r, http.StatusBadRequest, code, "BAD_REQUEST")
-		require.JSONEq(t, `{"error":"`+code+`","requestError":{"serviceException":{"messageId":"BAD_REQUEST",
-			"text":"Bad request","validationErrors":{"grant_type":["must be client_credentials"]}}}}`, r.body)
+	// A missing parameter is named, with where it was looked for.
+	for _, tc := range []struct {
+		body    url.Values
+		missing []string
+	}{
+		{url.Values{"client_id": {authtest.ClientID}, "client_secret": {authtest.ClientSecret}}, []string{"grant_type"}},
+		{url.Values{"grant_type": {""}, "client_id": {authtest.ClientID}, "client_secret": {authtest.ClientSecret}}, []string{"grant_type"}},
+		{url.Values{"grant_type": {"client_credentials"}, "client_secret": {authtest.ClientSecret}}, []string{"client_id"}},
+		{url.Values{"grant_type": {"client_credentials"}, "client_id": {"", ""}}, []string{"client_id", "client_secret"}},
+		{url.Values{}, []string{"client_id", "client_secret", "grant_type"}},
+	} {
+		r = call(t, s, http.MethodPost, path, "", form, tc.body.Encode())
+		requireTokenError(t, r, http.StatusBadRequest, "invalid_request", "BAD_REQUEST")
+		e := tokenErrorOf(t, r)
+		require.Contains(t, e.text, strings.Join(tc.missing, ", ")+" missing", r.body)
+		require.Contains(t, e.text, "looked for in the form body and the query string", r.body)
+		require.Len(t, e.validation, len(tc.missing), r.body)
+		for _, name := range tc.missing {
+			require.Equal(t, []string{"missing from the form body and the query string"}, e.validation[name], r.body)
+		}
 	}
 
+	// Another grant type is named as unsupported, with where it was found.
+	for where, tc := range map[string]struct{ query, body string }{
+		"the form body":    {"", url.Values{"grant_type": {"password"}, "client_id": {authtest.ClientID}, "client_secret": {authtest.ClientSecret}}.Encode()},
+		"the query string": {"?grant_type=password", url.Values{"client_id": {authtest.ClientID}, "client_secret": {authtest.ClientSecret}}.Encode()},
+	} {
+		r = call(t, s, http.MethodPost, path+tc.query, "", form, tc.body)
+		requireTokenError(t, r, http.StatusBadRequest, "unsupported_grant_type", "BAD_REQUEST")
+		e := tokenErrorOf(t, r)
+		require.Equal(t, []string{"must be client_credentials, as sent in " + where}, e.validation["grant_type"], r.body)
+		require.NotContains(t, r.body, "password\"", "the value sent is not echoed")
+	}
+
+	// A body that is not form-encoded is refused, saying what it must be.
 	r = call(t, s, http.MethodPost, path, "", "application/json",
 		`{"grant_type":"client_credentials","client_id":"quickstart-client","client_secret":"quickstart-secret-9"}`)
 	requireTokenError(t, r, http.StatusBadRequest, "invalid_request", "BAD_REQUEST")
+	require.Equal(t, []string{"must be application/x-www-form-urlencoded for a body; send no body to use the query string"},
+		tokenErrorOf(t, r).validation["Content-Type"], r.body)
 
 	s.AddClient("second", "s3cret")
 	r = call(t, s, http.MethodPost, path, "", form+"; charset=utf-8", tokenForm("second", "s3cret"))
 	require.Equal(t, http.StatusOK, r.status, r.body)
-	require.Equal(t, 9, s.Count(authtest.RouteToken))
+	require.Equal(t, 13, s.Count(authtest.RouteToken))
+}
+
+// tokenError is the older body of a token error, read.
+type tokenError struct {
+	text       string
+	validation map[string][]string
+}
+
+func tokenErrorOf(t *testing.T, r reply) tokenError {
+	t.Helper()
+	var e struct {
+		RequestError struct {
+			ServiceException struct {
+				Text             string              `json:"text"`
+				ValidationErrors map[string][]string `json:"validationErrors"`
+			} `json:"serviceException"`
+		} `json:"requestError"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.body), &e), r.body)
+	return tokenError{e.RequestError.ServiceException.Text, e.RequestError.ServiceException.ValidationErrors}
+}
+
+// TestTokenForTheAccount: Infobip describes client_id and client_secret as
+// the username and password of the account, so they get tokens through
+// the library, for that user's identity; a user added later too.
+func TestTokenForTheAccount(t *testing.T) {
+	s := newServer(t)
+	s.SetBalance(authtest.Username, 7)
+	s.AddUser("jasmine", "magic-carpet-1")
+	s.SetBalance("jasmine", 11)
+	for user, tc := range map[string]struct {
+		password string
+		balance  string
+	}{
+		authtest.Username: {authtest.Password, `{"balance":7,"currency":"EUR"}`},
+		"jasmine":         {"magic-carpet-1", `{"balance":11,"currency":"EUR"}`},
+	} {
+		b, err := auth.NewOAuth(auth.OAuthConfig{BaseURL: s.URL, ClientID: user, ClientSecret: tc.password,
+			HTTPClient: s.Client(), Now: s.Now})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = b.Close(context.Background()) })
+		c, err := auth.NewClient(s.URL, b, s.Client())
+		require.NoError(t, err)
+		resp, err := c.Get(s.URL + "/account/1/balance")
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+		require.Equal(t, tc.balance, string(body))
+	}
+	require.Equal(t, 2, s.Count(authtest.RouteToken))
+}
+
+// TestTokenFromTheQueryString: client_id, client_secret and grant_type in
+// the query string with an empty body, as Infobip's Node SDK
+// (@infobip-api/sdk 0.3.2, auth.oauth2.create) sends them, get a token.
+func TestTokenFromTheQueryString(t *testing.T) {
+	s := newServer(t)
+	q := "?" + url.Values{"client_secret": {authtest.Password}, "client_id": {authtest.Username},
+		"grant_type": {"client_credentials"}}.Encode()
+	for _, ctype := range []string{"application/x-www-form-urlencoded", ""} {
+		r := call(t, s, http.MethodPost, "/auth/1/oauth2/token"+q, "", ctype, "")
+		require.Equal(t, http.StatusOK, r.status, r.body)
+		var tok tokenReply
+		require.NoError(t, json.Unmarshal([]byte(r.body), &tok))
+		require.Equal(t, http.StatusOK, balance(t, s, "Bearer "+tok.AccessToken).status)
+	}
+	// The body wins over the query string for a parameter sent in both.
+	r := call(t, s, http.MethodPost, "/auth/1/oauth2/token"+q, "", "application/x-www-form-urlencoded",
+		"client_secret=wrong")
+	require.JSONEq(t, oldBadClient, r.body)
 }
 
 func TestTokenType(t *testing.T) {
@@ -510,34 +665,6 @@ func TestRevokeAndExpireAll(t *testing.T) {
 	// Sessions and tokens issued afterwards work.
 	require.Equal(t, http.StatusOK, balance(t, s, "IBSSO "+createSession(t, s)).status)
 	require.Equal(t, http.StatusOK, balance(t, s, "Bearer "+fetchToken(t, s).AccessToken).status)
-}
-
-func TestSendSMS(t *testing.T) {
-	s := newServer(t)
-	const msg = `{"messages":[{"destinations":[{"to":"41793026727"}],"text":"hi"}]}`
-	r := call(t, s, http.MethodPost, "/sms/3/messages", "App "+authtest.APIKey, "application/json", msg)
-	require.Equal(t, http.StatusOK, r.status, r.body)
-	var out struct {
-		BulkID   string
-		Messages []struct {
-			MessageID string
-			Status    struct{ GroupName string }
-		}
-	}
-	require.NoError(t, json.Unmarshal([]byte(r.body), &out))
-	require.NotEmpty(t, out.BulkID)
-	require.Len(t, out.Messages, 1)
-	require.NotEmpty(t, out.Messages[0].MessageID)
-	require.Equal(t, "PENDING", out.Messages[0].Status.GroupName)
-
-	r = call(t, s, http.MethodPost, "/sms/3/messages", "App "+authtest.APIKey, "application/json", `{"messages":`)
-	require.Equal(t, http.StatusBadRequest, r.status)
-	require.Contains(t, r.body, `"messageId":"BAD_REQUEST"`)
-
-	reqs := s.Requests(authtest.RouteSendSMS)
-	require.Len(t, reqs, 2)
-	require.Equal(t, msg, string(reqs[0].Body))
-	require.Equal(t, `{"messages":`, string(reqs[1].Body))
 }
 
 func TestUnknownRoutes(t *testing.T) {
@@ -854,6 +981,28 @@ func TestTLSServer(t *testing.T) {
 	s.Fail(authtest.RouteBalance, authtest.Fault{Reset: true, Times: 1})
 	_, err := callCtx(context.Background(), s, http.MethodGet, "/account/1/balance", "App "+authtest.APIKey, "", "")
 	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+}
+
+// TestCertificate: a TLS server's certificate is enough to trust it, with
+// a client built without Server.Client; a plain server has none.
+func TestCertificate(t *testing.T) {
+	s := authtest.NewTLSServer()
+	t.Cleanup(s.Close)
+	cert := s.Certificate()
+	require.NotNil(t, cert)
+	roots := x509.NewCertPool()
+	roots.AddCert(cert)
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	t.Cleanup(c.CloseIdleConnections)
+	req, err := http.NewRequest(http.MethodGet, s.URL+"/account/1/balance", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "App "+authtest.APIKey)
+	resp, err := c.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	require.Nil(t, newServer(t).Certificate())
 }
 
 func TestHandleFunc(t *testing.T) {

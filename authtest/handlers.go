@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"mime"
 	"net/http"
 	"net/netip"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -93,13 +96,68 @@ func writeNewError(w http.ResponseWriter, status int, code, description, action 
 	})
 }
 
-// unauthorized answers 401 with the older error body, as Infobip documents
-// for the protected routes (ApiException401 on GET /account/1/balance and
-// POST /sms/3/messages) and for destroying a session; its text is the
-// one Infobip sends for wrong credentials.
-func unauthorized(w http.ResponseWriter) {
-	writeOldError(w, http.StatusUnauthorized, "UNAUTHORIZED", "Invalid login details", nil)
+// family is which of Infobip's two error bodies a route answers in, as its
+// OpenAPI specification documents for the route.
+type family int
+
+const (
+	// older is {"requestError":{"serviceException":…}} (ApiException).
+	older family = iota
+	// newer is {"errorCode","description","action","violations","resources"}
+	// (ApiError).
+	newer
+)
+
+// unauthorized answers 401 in the family's body. The older body carries
+// the text Infobip sends for wrong credentials, the newer one the example
+// of ApiError401 in the specification.
+func (f family) unauthorized(w http.ResponseWriter) {
+	if f == older {
+		writeOldError(w, http.StatusUnauthorized, "UNAUTHORIZED", "Invalid login details", nil)
+		return
+	}
+	writeJSON(w, http.StatusUnauthorized, newError{
+		ErrorCode:   "E401",
+		Description: "The request lacks valid authentication credentials for the requested resource.",
+		Action:      "Check the resources and adjust authentication credentials.",
+		Violations:  []violation{},
+		Resources:   []resource{{"API Authentication", "https://www.infobip.com/docs/essentials/api-authentication"}},
+	})
 }
+
+// badRequest answers 400 in the family's body, with the violations.
+func (f family) badRequest(w http.ResponseWriter, vs []violation) {
+	if f == older {
+		invalid := make(map[string][]string, len(vs)) // left out when empty
+		for _, v := range vs {
+			invalid[v.Property] = append(invalid[v.Property], v.Violation)
+		}
+		writeOldError(w, http.StatusBadRequest, "BAD_REQUEST", "Bad request", invalid)
+		return
+	}
+	writeNewError(w, http.StatusBadRequest, "E400", "Request cannot be processed.",
+		"Check the syntax, violations and adjust the request.", vs...)
+}
+
+// forbidden answers 403 in the family's body, with the texts of the
+// specification's examples (ApiException403, ApiError403).
+func (f family) forbidden(w http.ResponseWriter) {
+	if f == older {
+		writeOldError(w, http.StatusForbidden, "FORBIDDEN", "Forbidden", nil)
+		return
+	}
+	writeJSON(w, http.StatusForbidden, newError{
+		ErrorCode:   "E403",
+		Description: "Insufficient permissions to access the requested resource.",
+		Action:      "Repeat the request with new or different credentials.",
+		Violations:  []violation{},
+		Resources:   []resource{{"API Scopes", "https://www.infobip.com/docs/essentials/api-essentials/api-authorization#api-scopes"}},
+	})
+}
+
+// unauthorized answers 401 in the older body, which session destroy
+// answers (ApiException401).
+func unauthorized(w http.ResponseWriter) { older.unauthorized(w) }
 
 // hasMediaType reports whether the request's Content-Type is want.
 func hasMediaType(r *http.Request, want string) bool {
@@ -209,43 +267,81 @@ func (s *Server) liveSession(token string, now time.Time, from netip.Addr) *sess
 
 // issueToken serves [RouteToken]. Its errors follow Infobip's OpenAPI
 // specification (OAuthApiException): the older body plus the deprecated
-// top-level "error", an RFC 6749 section 5.2 code. Its success follows the
+// top-level "error", an RFC 6749 section 5.2 code; each refusal says what
+// was missing or wrong and where it was looked for. Its success follows the
 // sample of Infobip's "Create OAuth2 token" page, {"access_token",
 // "expires_in"}, with token_type only if [Server.SetTokenType] asks for it.
+//
+// The parameters are read from the form body and, as Infobip's Node SDK
+// sends them, from the query string; the body wins for a parameter sent in
+// both. client_id and client_secret are a user's username and password, as
+// Infobip describes them, or a client of [Server.AddClient].
 func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
+	const where = "the form body and the query string"
 	if scheme, _ := cutScheme(r.Header.Get("Authorization")); scheme == "basic" {
-		// Infobip documents client_id and client_secret as form
-		// parameters only; RFC 6749 calls a refused client invalid_client.
+		// RFC 6749 calls a client refused on the way it authenticates
+		// invalid_client.
 		writeTokenError(w, http.StatusUnauthorized, "invalid_client", "UNAUTHORIZED",
-			"Invalid login details: send client_id and client_secret as form parameters in the request body", nil)
+			"Invalid login details: client_id and client_secret are read from the form body or the query string, not an Authorization header", nil)
 		return
 	}
-	if !hasMediaType(r, "application/x-www-form-urlencoded") {
-		writeTokenError(w, http.StatusBadRequest, "invalid_request", "BAD_REQUEST", "Bad request",
-			map[string][]string{"Content-Type": {"must be application/x-www-form-urlencoded"}})
+	body, _ := io.ReadAll(r.Body) // serve has read it into memory already
+	if len(bytes.TrimSpace(body)) > 0 && !hasMediaType(r, "application/x-www-form-urlencoded") {
+		writeTokenError(w, http.StatusBadRequest, "invalid_request", "BAD_REQUEST",
+			"Bad request: the body is not application/x-www-form-urlencoded",
+			map[string][]string{"Content-Type": {"must be application/x-www-form-urlencoded for a body; send no body to use the query string"}})
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		writeTokenError(w, http.StatusBadRequest, "invalid_request", "BAD_REQUEST", "Bad request", nil)
+	form := url.Values{}
+	var err error
+	if hasMediaType(r, "application/x-www-form-urlencoded") {
+		form, err = url.ParseQuery(string(body))
+	}
+	query, qerr := url.ParseQuery(r.URL.RawQuery)
+	if err != nil || qerr != nil {
+		writeTokenError(w, http.StatusBadRequest, "invalid_request", "BAD_REQUEST",
+			"Bad request: "+where+" must be URL-encoded", nil)
 		return
 	}
-	switch gt := r.PostForm.Get("grant_type"); gt {
-	case "client_credentials":
-	case "":
-		writeTokenError(w, http.StatusBadRequest, "invalid_request", "BAD_REQUEST", "Bad request",
-			map[string][]string{"grant_type": {"must be client_credentials"}})
-		return
-	default:
-		writeTokenError(w, http.StatusBadRequest, "unsupported_grant_type", "BAD_REQUEST", "Bad request",
-			map[string][]string{"grant_type": {"must be client_credentials"}})
+	// param returns the named parameter and where it was found, the body
+	// first.
+	param := func(name string) (value, from string) {
+		if v := form.Get(name); v != "" {
+			return v, "the form body"
+		}
+		if v := query.Get(name); v != "" {
+			return v, "the query string"
+		}
+		return "", ""
+	}
+	var missing []string
+	invalid := map[string][]string{}
+	for _, name := range []string{"client_id", "client_secret", "grant_type"} {
+		if v, _ := param(name); v == "" {
+			missing = append(missing, name)
+			invalid[name] = []string{"missing from " + where}
+		}
+	}
+	if len(missing) > 0 {
+		writeTokenError(w, http.StatusBadRequest, "invalid_request", "BAD_REQUEST",
+			"Bad request: "+strings.Join(missing, ", ")+" missing (looked for in "+where+")", invalid)
 		return
 	}
-	id, secret := r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	if gt, from := param("grant_type"); gt != "client_credentials" {
+		// The value is not echoed: a misplaced secret must not come back.
+		writeTokenError(w, http.StatusBadRequest, "unsupported_grant_type", "BAD_REQUEST",
+			"Bad request: only the client_credentials grant is supported",
+			map[string][]string{"grant_type": {"must be client_credentials, as sent in " + from}})
+		return
+	}
+	id, _ := param("client_id")
+	secret, _ := param("client_secret")
 
 	now := s.Now()
 	s.mu.Lock()
-	want, ok := s.clients[id]
-	ok = ok && id != "" && want == secret
+	password, user := s.users[id]
+	clientSecret, client := s.clients[id]
+	ok := user && password == secret || client && clientSecret == secret
 	var token string
 	var lifetime int64
 	typ := s.tokenType
@@ -277,60 +373,77 @@ type issued struct {
 type identityKey struct{}
 
 // protected wraps a handler so that it runs only for requests carrying
-// valid credentials of one of the four schemes, and gives it the
-// [Identity] they prove.
-func (s *Server) protected(h http.Handler) http.HandlerFunc {
+// valid credentials of one of the four schemes, with an App key holding
+// one of scopes (see [apiKey.reaches]), and gives it the [Identity] they
+// prove. Refusals are in the body of family f.
+func (s *Server) protected(f family, h http.Handler, scopes ...string) http.HandlerFunc {
+	scopes = slices.Clone(scopes)
 	return func(w http.ResponseWriter, r *http.Request) {
-		who, ok := s.authorized(r.Header.Get("Authorization"), remoteAddr(r))
-		if !ok {
-			unauthorized(w)
+		who, status := s.authorized(r.Header.Get("Authorization"), remoteAddr(r), scopes)
+		switch status {
+		case http.StatusUnauthorized:
+			f.unauthorized(w)
+			return
+		case http.StatusForbidden:
+			f.forbidden(w)
 			return
 		}
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, who)))
 	}
 }
 
-// authorized reports whether an Authorization header value, sent from the
-// address from, is accepted, and whose it is. An IBSSO session must be used
-// from the address that created it, unless it is unsafe; an accepted use
-// slides its idle deadline. An App key must be enabled, inside its validity
-// window on the server's clock, and used from one of its allowed IPs, if it
-// has any.
-func (s *Server) authorized(v string, from netip.Addr) (identity string, ok bool) {
+// authorized reports whose credentials an Authorization header value, sent
+// from the address from, are, and whether they may reach a route that
+// needs one of scopes: status is 0 if so, else 401 or 403 to refuse with.
+// An IBSSO session must be used from the address that created it, unless
+// it is unsafe; an accepted use slides its idle deadline. An App key must
+// be enabled, inside its validity window on the server's clock, used from
+// one of its allowed IPs, if it has any, and hold one of scopes. Basic,
+// IBSSO and OAuth credentials are the users', who reach every route.
+func (s *Server) authorized(v string, from netip.Addr, scopes []string) (identity string, status int) {
 	scheme, cred := cutScheme(v)
 	if cred == "" {
-		return "", false
+		return "", http.StatusUnauthorized
 	}
 	now := s.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	who, ok := "", false
 	switch scheme {
 	case "app":
-		return s.keys.accepts(cred, now, from)
+		k := s.keys.accepts(cred, now, from)
+		if k == nil {
+			break
+		}
+		if !k.reaches(scopes) {
+			return k.id, http.StatusForbidden
+		}
+		who, ok = k.id, true
 	case "basic":
 		b, err := base64.StdEncoding.DecodeString(cred)
 		if err != nil {
-			return "", false
+			break
 		}
-		user, pass, ok := strings.Cut(string(b), ":")
+		user, pass, found := strings.Cut(string(b), ":")
 		want, known := s.users[user]
-		return user, ok && known && want == pass
+		who, ok = user, found && known && want == pass
 	case "ibsso":
-		ss := s.liveSession(cred, now, from)
-		if ss == nil {
-			return "", false
+		if ss := s.liveSession(cred, now, from); ss != nil {
+			ss.last = now
+			who, ok = ss.user, true
 		}
-		ss.last = now
-		return ss.user, true
 	case "bearer":
-		t, ok := s.tokens[cred]
-		if ok && !now.Before(t.expiry) {
+		t, known := s.tokens[cred]
+		if known && !now.Before(t.expiry) {
 			delete(s.tokens, cred)
-			return "", false
+			known = false
 		}
-		return t.client, ok
+		who, ok = t.client, known
 	}
-	return "", false
+	if !ok {
+		return "", http.StatusUnauthorized
+	}
+	return who, 0
 }
 
 // balance serves [RouteBalance]: 42.5 EUR, unless [Server.SetBalance] gave
@@ -346,53 +459,4 @@ func (s *Server) balance(w http.ResponseWriter, r *http.Request) {
 		Balance  float64 `json:"balance"`
 		Currency string  `json:"currency"`
 	}{amount, "EUR"})
-}
-
-// sendSMS serves [RouteSendSMS] like Infobip's "Send SMS message" (POST
-// /sms/3/messages): for each destination of each message in
-// {"messages":[{"destinations":[{"to":"…"}],…}]} one message ID with the
-// status PENDING_ACCEPTED; a body without destinations gets one message
-// with no destination. Any JSON is accepted: the fake checks
-// authentication, not the message.
-func (s *Server) sendSMS(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Messages []struct {
-			Destinations []struct {
-				To string `json:"to"`
-			} `json:"destinations"`
-		} `json:"messages"`
-	}
-	var buf bytes.Buffer
-	_, _ = buf.ReadFrom(r.Body)
-	if !json.Valid(buf.Bytes()) {
-		writeOldError(w, http.StatusBadRequest, "BAD_REQUEST", "Bad request", nil)
-		return
-	}
-	_ = json.Unmarshal(buf.Bytes(), &in) // another shape: no destinations
-	type status struct {
-		GroupID     int    `json:"groupId"`
-		GroupName   string `json:"groupName"`
-		ID          int    `json:"id"`
-		Name        string `json:"name"`
-		Description string `json:"description"`
-	}
-	type message struct {
-		MessageID   string `json:"messageId"`
-		Status      status `json:"status"`
-		Destination string `json:"destination,omitempty"`
-	}
-	pending := status{1, "PENDING", 26, "PENDING_ACCEPTED", "Message sent to next instance"}
-	var out []message
-	for _, m := range in.Messages {
-		for _, d := range m.Destinations {
-			out = append(out, message{newUUID(), pending, d.To})
-		}
-	}
-	if out == nil {
-		out = []message{{MessageID: newUUID(), Status: pending}}
-	}
-	writeJSON(w, http.StatusOK, struct {
-		BulkID   string    `json:"bulkId"`
-		Messages []message `json:"messages"`
-	}{newUUID(), out})
 }

@@ -18,6 +18,9 @@ func TestDoctorHealthy(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t)
 	srv.SetTokenLifetime(10 * time.Minute)
+	// The fake's Date header follows its own clock, which stands still:
+	// set it to this machine's time, and the skew stays within seconds.
+	srv.Advance(time.Since(srv.Now()))
 	for name, tc := range map[string]struct {
 		env      map[string]string
 		scheme   string
@@ -37,7 +40,7 @@ func TestDoctorHealthy(t *testing.T) {
 			"ok    network        connected to 127.0.0.1:",
 			"ok    call           GET /account/1/balance: 200 OK in ", "balance 42.5 EUR",
 			"ok    lifetime       " + tc.lifetime,
-			"ok    clock          this machine's clock agrees with Infobip's Date header",
+			"ok    clock          this machine's clock ",
 			"\nNo problems found.\n",
 		} {
 			require.Contains(t, r.stdout, want, name)
@@ -95,6 +98,7 @@ func TestDoctorProblems(t *testing.T) {
 		if tc.fault != nil {
 			// One server per faulty case: faults apply to every request.
 			s := newServer(t)
+			s.Advance(time.Since(s.Now())) // no clock warning of its own
 			s.Fail(authtest.RouteBalance, *tc.fault)
 			tc.env = with(tc.env, "IB_BASE_URL", s.URL)
 		}

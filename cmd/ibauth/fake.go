@@ -32,17 +32,23 @@ an empty line, the server already listening:
   export IB_AUTH=app
 
 Pasted into a shell, or read by a test in any language from the process's
-output, they make 'ibauth api /account/1/balance' and Infobip SDKs reading
-IB_BASE_URL and IB_API_KEY reach the fake. Values are quoted only when they
-need to be. IB_AUTH always names the scheme, so credentials already in the
+output, they make 'ibauth api /account/1/balance' reach the fake. Of
+Infobip's SDKs, those that read IB_BASE_URL and IB_API_KEY find it too:
+infobip-api-python-sdk (Channel.from_env) and infobip-api-rust-sdk
+(Configuration::from_env_api_key). Infobip's Node SDK (@infobip-api/sdk)
+reads no variable: give it the base URL and credentials in code. Values are
+quoted only when they need to be. IB_AUTH always names the scheme, so credentials already in the
 environment for another scheme do not get in the way; IB_SESSION_TOKEN,
 which wins over all of them, must not be set.
 
 The fake serves session creation and destruction (/auth/1/session), OAuth
-tokens (/auth/1/oauth2/token), the balance (GET /account/1/balance), SMS
-(POST /sms/3/messages) and API key management (/settings/2/api-keys), with
-Infobip's error bodies. Its clock stands at 2026-01-01T00:00:00Z: sessions
-and tokens do not expire while it runs.
+tokens (/auth/1/oauth2/token; IB_USERNAME and IB_PASSWORD work as client_id
+and client_secret, in the body or the query string), the balance (GET
+/account/1/balance), SMS (POST /sms/3/messages, and POST
+/sms/2/text/advanced, where the Node SDK sends it) and API key management
+(/settings/2/api-keys), with Infobip's error bodies. Its clock is set to the time it starts and stands
+there: sessions and tokens do not expire while it runs, and its Date header
+keeps that time (so 'ibauth doctor' reports a growing clock skew).
 
 --scheme picks the credentials printed: app (IB_API_KEY), basic or ibsso
 (IB_USERNAME, IB_PASSWORD), oauth (IB_CLIENT_ID, IB_CLIENT_SECRET), several
@@ -86,6 +92,8 @@ func (a *app) fake(ctx context.Context, o fakeOptions, args []string) error {
 	}
 	srv := authtest.NewServer()
 	defer srv.Close()
+	// Its Date header follows its clock: start it at this machine's time.
+	srv.Advance(time.Since(srv.Now()))
 	baseURL := srv.URL
 	if o.addr != defaultFakeAddr {
 		ln, err := net.Listen("tcp", o.addr)

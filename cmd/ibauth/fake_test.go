@@ -137,3 +137,22 @@ func TestFakeAddr(t *testing.T) {
 		require.Empty(t, r.stdout)
 	}
 }
+
+// TestFakeHelpSaysWhichSDKsReadTheEnvironment: the help names the SDKs
+// that read IB_BASE_URL and IB_API_KEY, and says that Infobip's Node SDK
+// reads no variable, rather than promising that every SDK does.
+func TestFakeHelpSaysWhichSDKsReadTheEnvironment(t *testing.T) {
+	t.Parallel()
+	r := call{}.run(t, "fake", "--help")
+	require.Equal(t, 0, r.code, r)
+	help := strings.Join(strings.Fields(r.stdout), " ")
+	require.NotContains(t, help, "Infobip SDKs reading IB_BASE_URL and IB_API_KEY")
+	for _, want := range []string{
+		"infobip-api-python-sdk (Channel.from_env)",
+		"infobip-api-rust-sdk (Configuration::from_env_api_key)",
+		"Infobip's Node SDK (@infobip-api/sdk) reads no variable",
+		"POST /sms/2/text/advanced",
+	} {
+		require.Contains(t, help, want)
+	}
+}

@@ -261,7 +261,8 @@ func TestLiveRotateKeepsReach(t *testing.T) {
 			AllowedIPs:  []string{"127.0.0.1", "203.0.113.0/24"},
 			ValidTo:     srv.Now().Add(30 * 24 * time.Hour),
 			Permissions: []apikeys.Permission{apikeys.Permission2FAClient},
-			ScopeGUIDs:  []string{"sms:message:send", "2fa:manage"},
+			// The check reads the balance, which needs account management.
+			ScopeGUIDs: []string{"sms:message:send", "2fa:manage", "account-management:manage"},
 		}},
 		{"platform", apikeys.CreateRequest{
 			Name:       "linked",
