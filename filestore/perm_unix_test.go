@@ -62,9 +62,9 @@ func TestNewRefusesAnUnsafeDirectory(t *testing.T) {
 // A directory New creates is 0700 whatever the umask left of the owner's
 // bits.
 func TestNewFixesTheModeOfADirectoryItCreates(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cache") // before the umask: it needs its bits
 	old := syscall.Umask(0o277)
 	defer syscall.Umask(old)
-	dir := filepath.Join(t.TempDir(), "cache")
 	st, err := filestore.New(dir, nil)
 	syscall.Umask(old)
 	require.NoError(t, err)
