@@ -12,8 +12,13 @@
 // and when it expires, was created and (sessions) was last used, plus a
 // fingerprint of the token for compare-and-swap. With [Options.Key] the
 // record is sealed with AES-256-GCM, bound to its Redis key, and the
-// fingerprint is an HMAC under a key derived from it; without a Key the
-// token is stored in clear, readable by anyone who can read Redis. An
+// fingerprint is an HMAC under a key derived from it, checked against the
+// sealed token on every load: a record altered in Redis is refused, and
+// the replicas fetch for themselves until it expires. Without a Key the
+// token is stored in clear, readable by anyone who can read Redis, and a
+// record is taken as it is: anyone who can write to Redis can plant one.
+// Whatever Redis holds, a replica never takes back a token it renewed away
+// after a 401. An
 // OAuth entry expires in Redis with the token; a session's entry expires
 // after the idle limit and each check-in (about once a minute per replica
 // in use) extends it. The entry's name ends with an id of the Key ("clear"
@@ -270,17 +275,28 @@ const (
 	fieldData        = "d"
 )
 
-// Load implements [auth.Store].
+// Load implements [auth.Store]. With a Key, a record whose fingerprint is
+// not that of its sealed token is refused as tampered: compare-and-swap
+// trusts the fingerprint, so a forged one could keep a token in place that
+// no replica can replace.
 func (s *Store) Load(ctx context.Context, key string) (*auth.StoredToken, error) {
 	rkey := s.rkey(key)
-	b, err := s.rdb.HGet(ctx, rkey, fieldData).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, nil
-	}
+	vals, err := s.rdb.HMGet(ctx, rkey, fieldData, fieldFingerprint).Result()
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: load: %w", err)
 	}
-	return s.open(rkey, b)
+	data, ok := vals[0].(string)
+	if !ok {
+		return nil, nil // no entry
+	}
+	t, err := s.open(rkey, []byte(data))
+	if err != nil || s.aead == nil {
+		return t, err
+	}
+	if fp, _ := vals[1].(string); !hmac.Equal([]byte(fp), []byte(s.fingerprint(t.Value))) {
+		return nil, errors.New("redisstore: load: record's fingerprint is not its token's (tampered)")
+	}
+	return t, nil
 }
 
 // casScript stores (or deletes) the token if the key holds the expected
