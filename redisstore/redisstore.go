@@ -27,6 +27,13 @@
 // out. A lease key (the entry's name + ":lease") holds the fetch lease,
 // through github.com/bsm/redislock.
 //
+// # Redis Cluster
+//
+// [New] has a [redis.ClusterClient] learn the cluster's layout and connect
+// to every master before it returns (waiting at most 5 s; a cluster that
+// does not answer is learnt on first use instead), so that a cold client
+// does not spend a store call's 1 s budget on discovery.
+//
 // # Failures
 //
 // Nothing here is fatal to requests: when Redis is unreachable, slow or
@@ -105,7 +112,9 @@ type Store struct {
 var _ auth.Store = (*Store)(nil)
 
 // New returns a [Store] on rdb, which may be any go-redis client: a
-// single node, Sentinel, or a cluster.
+// single node, Sentinel, or a cluster. A [redis.ClusterClient] learns the
+// cluster's layout here, for up to 5 s (see "Redis Cluster" above); New
+// makes no other request.
 func New(rdb redis.UniversalClient, opts *Options) (*Store, error) {
 	if rdb == nil {
 		return nil, errors.New("redisstore: New: Redis client is nil")
@@ -122,6 +131,9 @@ func New(rdb redis.UniversalClient, opts *Options) (*Store, error) {
 		o.LockTTL = 10 * time.Second
 	case o.LockTTL < 100*time.Millisecond:
 		return nil, fmt.Errorf("redisstore: New: LockTTL is %v, want at least 100ms", o.LockTTL)
+	}
+	if c, ok := rdb.(*redis.ClusterClient); ok {
+		warm(c)
 	}
 	s := &Store{rdb: rdb, locks: redislock.New(rdb), prefix: o.Prefix, lockTTL: o.LockTTL}
 	label := []byte("ibkit/auth/redisstore fingerprint\x00")
@@ -149,6 +161,20 @@ func New(rdb redis.UniversalClient, opts *Options) (*Store, error) {
 		s.kid = hex.EncodeToString(id[:6])
 	}
 	return s, nil
+}
+
+// warmTimeout bounds the discovery [New] does for a cluster client.
+const warmTimeout = 5 * time.Second
+
+// warm has a cluster client learn the cluster's layout, connect to every
+// master and load the command table, which a cold client would otherwise
+// do inside the first store calls, and their 1 s budget. Failure is not
+// fatal: the client then does it on first use, as it would have.
+func warm(c *redis.ClusterClient) {
+	ctx, cancel := context.WithTimeout(context.Background(), warmTimeout)
+	defer cancel()
+	_ = c.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return m.Ping(ctx).Err() })
+	_ = c.Ping(ctx).Err()
 }
 
 // rkey is the Redis key of an entry: the prefix, the core's key (scheme
