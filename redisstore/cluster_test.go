@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -50,6 +51,51 @@ func TestCluster(t *testing.T) {
 		require.NotContains(t, seen, rejected)
 		require.Equal(t, 2, srv.Count(authtest.RouteCreateSession), "one replacement for the fleet")
 		require.Equal(t, 1, srv.Count(authtest.RouteDestroySession))
+	})
+
+	// Identities hash to slots all over the cluster; each one's entry and
+	// lease hash to the same slot, so a command may touch both.
+	t.Run("identities spread over the masters, entry and lease in one slot", func(t *testing.T) {
+		srv := newServer(t)
+		const identities = 30
+		var fleet []auth.Authenticator
+		var stores []*redisstore.Store
+		for i := range identities {
+			id, secret := fmt.Sprintf("client-%d", i), fmt.Sprintf("secret-%d", i)
+			srv.AddClient(id, secret)
+			for range 2 {
+				st := clusterStore(t, cl, "spread:", nil)
+				stores = append(stores, st)
+				fleet = append(fleet, clusterOAuth(t, srv, st, id, secret))
+			}
+		}
+		require.Len(t, mustAll(t, fleet), identities)
+		require.Equal(t, identities, srv.Count(authtest.RouteToken), "one fetch per identity")
+
+		ctx := context.Background()
+		rdb := cl.Client(t)
+		var entries []string
+		for _, addr := range cl.Addrs {
+			node := redis.NewClient(&redis.Options{Addr: addr})
+			keys, err := node.Keys(ctx, "spread:*").Result()
+			node.Close()
+			require.NoError(t, err)
+			require.NotEmpty(t, keys, "no entry on the master at %s", addr)
+			entries = append(entries, keys...)
+		}
+		require.Len(t, entries, identities)
+		for _, entry := range entries {
+			lease := entry + ":lease"
+			require.Equal(t, rdb.ClusterKeySlot(ctx, entry).Val(), rdb.ClusterKeySlot(ctx, lease).Val(), "%s and its lease", entry)
+		}
+		// With a lease held, one command reads both keys (CROSSSLOT if
+		// they were in different slots).
+		l, err := stores[0].Lease(ctx, coreKey(t, strings.TrimPrefix(entries[0], "spread:")))
+		require.NoError(t, err)
+		n, err := rdb.Exists(ctx, entries[0], entries[0]+":lease").Result()
+		require.NoError(t, err)
+		require.Equal(t, int64(2), n)
+		require.NoError(t, l.Release(ctx))
 	})
 
 	// A cluster far away: each new connection takes 600 ms (a slow network,

@@ -29,7 +29,10 @@
 //
 // # Redis Cluster
 //
-// [New] has a [redis.ClusterClient] learn the cluster's layout and connect
+// The hashed identity is the hash tag of both the entry's name and the
+// lease's: on a cluster the two hash to one slot, so they live on one
+// master, while identities spread over all of them. [New] has a
+// [redis.ClusterClient] learn the cluster's layout and connect
 // to every master before it returns (waiting at most 5 s; a cluster that
 // does not answer is learnt on first use instead), so that a cold client
 // does not spend a store call's 1 s budget on discovery.
@@ -69,6 +72,8 @@ import (
 type Options struct {
 	// Prefix starts every Redis key, so that environments (or
 	// applications) sharing one Redis stay apart. Default "ibkit:auth:".
+	// On a cluster, braces in it ("{…}") would be the hash tag: every
+	// entry would hash to one slot, on one master.
 	Prefix string
 	// Key, if set, encrypts tokens at rest with AES-256-GCM. It must be 32
 	// bytes, from a secret manager, the same on every replica. Nil: tokens
@@ -178,8 +183,10 @@ func warm(c *redis.ClusterClient) {
 }
 
 // rkey is the Redis key of an entry: the prefix, the core's key (scheme
-// and hashed identity) and the Key's id.
-func (s *Store) rkey(key string) string { return s.prefix + key + ":" + s.kid }
+// and hashed identity) as a hash tag, and the Key's id. The lease's key
+// adds a suffix: on a cluster the two hash to one slot, so they live on
+// one master, and a command or script may touch both.
+func (s *Store) rkey(key string) string { return s.prefix + "{" + key + "}:" + s.kid }
 
 const storeRedacted = "redisstore.Store{[redacted]}"
 

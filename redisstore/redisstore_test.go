@@ -341,7 +341,7 @@ func TestTokensAreEncryptedAtRestWithAKey(t *testing.T) {
 			token := strings.TrimPrefix(h, "Bearer ")
 			rdb := e.rd.Client(t)
 			key := onlyKey(t, rdb)
-			require.True(t, strings.HasPrefix(key, "env1:bearer:"), key)
+			require.True(t, strings.HasPrefix(key, "env1:{bearer:"), key)
 			for _, secret := range []string{token, authtest.ClientID, authtest.ClientSecret} {
 				require.NotContains(t, key, secret)
 			}
