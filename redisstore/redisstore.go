@@ -18,24 +18,34 @@
 // token is stored in clear, readable by anyone who can read Redis, and a
 // record is taken as it is: anyone who can write to Redis can plant one.
 // Whatever Redis holds, a replica never takes back a token it renewed away
-// after a 401. An
-// OAuth entry expires in Redis with the token; a session's entry expires
-// after the idle limit and each check-in (about once a minute per replica
-// in use) extends it. The entry's name ends with an id of the Key ("clear"
-// without one), so replicas on different Keys (during a Key rotation) keep
-// separate entries and share within each group; none can lock the others
-// out. A lease key (the entry's name + ":lease") holds the fetch lease,
-// through github.com/bsm/redislock.
+// after a 401. An OAuth entry expires in Redis with the token; a session's
+// entry expires after the idle limit and each check-in (about once a
+// minute per replica in use) extends it. The entry's name ends with an id
+// of the Key ("clear" without one), so replicas on different Keys (during
+// a Key rotation) keep separate entries and share within each group; none
+// can lock the others out. A lease key (the entry's name + ":lease") holds
+// the fetch lease, through github.com/bsm/redislock.
 //
-// # Redis Cluster
+// # Redis Cluster and failover
 //
 // The hashed identity is the hash tag of both the entry's name and the
 // lease's: on a cluster the two hash to one slot, so they live on one
 // master, while identities spread over all of them. [New] has a
-// [redis.ClusterClient] learn the cluster's layout and connect
-// to every master before it returns (waiting at most 5 s; a cluster that
-// does not answer is learnt on first use instead), so that a cold client
-// does not spend a store call's 1 s budget on discovery.
+// [redis.ClusterClient] learn the cluster's layout and connect to every
+// master before it returns (waiting at most 5 s; a cluster that does not
+// answer is learnt on first use instead), so that a cold client does not
+// spend a store call's 1 s budget on discovery.
+//
+// The lease is a lock on one master, and Redis replicates asynchronously:
+// a failover (by Sentinel or within a cluster) can lose the lease, or the
+// latest entry, if the promoted replica had not received it. Reads from
+// replicas (ReadOnly, RouteByLatency or RouteRandomly in
+// [redis.ClusterOptions]) can return an entry older than the master's.
+// Either way the cost is extra fetches: two replicas may fetch at once, or
+// one may take an older token and, if the server refuses it, renew (for
+// IBSSO, an extra session, destroyed or left to end when unused). Each
+// identity has its own entry, so no replica is handed another identity's
+// token. Give the store a client that reads from masters, the default.
 //
 // # Failures
 //
@@ -118,8 +128,8 @@ var _ auth.Store = (*Store)(nil)
 
 // New returns a [Store] on rdb, which may be any go-redis client: a
 // single node, Sentinel, or a cluster. A [redis.ClusterClient] learns the
-// cluster's layout here, for up to 5 s (see "Redis Cluster" above); New
-// makes no other request.
+// cluster's layout here, for up to 5 s (see "Redis Cluster and
+// failover" above); New makes no other request.
 func New(rdb redis.UniversalClient, opts *Options) (*Store, error) {
 	if rdb == nil {
 		return nil, errors.New("redisstore: New: Redis client is nil")
