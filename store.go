@@ -30,6 +30,10 @@ import (
 // session already in use is kept while the store is unreachable, and
 // published again once it is back.
 //
+// A store shares tokens; it never overrules the server. A token a process
+// renewed away after a 401 is never taken back from the store, whatever
+// the store holds: the process keeps the token it fetched instead.
+//
 // Keys are computed by this package from the scheme, the canonical base URL
 // and the identity (client ID or username, and the Unsafe flag for IBSSO),
 // hashed: they never contain a secret. Implementations add their own

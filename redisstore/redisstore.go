@@ -12,15 +12,40 @@
 // and when it expires, was created and (sessions) was last used, plus a
 // fingerprint of the token for compare-and-swap. With [Options.Key] the
 // record is sealed with AES-256-GCM, bound to its Redis key, and the
-// fingerprint is an HMAC under a key derived from it; without a Key the
-// token is stored in clear, readable by anyone who can read Redis. An
-// OAuth entry expires in Redis with the token; a session's entry expires
-// after the idle limit and each check-in (about once a minute per replica
-// in use) extends it. The entry's name ends with an id of the Key ("clear"
-// without one), so replicas on different Keys (during a Key rotation) keep
-// separate entries and share within each group; none can lock the others
-// out. A lease key (the entry's name + ":lease") holds the fetch lease,
-// through github.com/bsm/redislock.
+// fingerprint is an HMAC under a key derived from it, checked against the
+// sealed token on every load: a record altered in Redis is refused, and
+// the replicas fetch for themselves until it expires. Without a Key the
+// token is stored in clear, readable by anyone who can read Redis, and a
+// record is taken as it is: anyone who can write to Redis can plant one.
+// Whatever Redis holds, a replica never takes back a token it renewed away
+// after a 401. An OAuth entry expires in Redis with the token; a session's
+// entry expires after the idle limit and each check-in (about once a
+// minute per replica in use) extends it. The entry's name ends with an id
+// of the Key ("clear" without one), so replicas on different Keys (during
+// a Key rotation) keep separate entries and share within each group; none
+// can lock the others out. A lease key (the entry's name + ":lease") holds
+// the fetch lease, through github.com/bsm/redislock.
+//
+// # Redis Cluster and failover
+//
+// The hashed identity is the hash tag of both the entry's name and the
+// lease's: on a cluster the two hash to one slot, so they live on one
+// master, while identities spread over all of them. [New] has a
+// [redis.ClusterClient] learn the cluster's layout and connect to every
+// master before it returns (waiting at most 5 s; a cluster that does not
+// answer is learnt on first use instead), so that a cold client does not
+// spend a store call's 1 s budget on discovery.
+//
+// The lease is a lock on one master, and Redis replicates asynchronously:
+// a failover (by Sentinel or within a cluster) can lose the lease, or the
+// latest entry, if the promoted replica had not received it. Reads from
+// replicas (ReadOnly, RouteByLatency or RouteRandomly in
+// [redis.ClusterOptions]) can return an entry older than the master's.
+// Either way the cost is extra fetches: two replicas may fetch at once, or
+// one may take an older token and, if the server refuses it, renew (for
+// IBSSO, an extra session, destroyed or left to end when unused). Each
+// identity has its own entry, so no replica is handed another identity's
+// token. Give the store a client that reads from masters, the default.
 //
 // # Failures
 //
@@ -57,6 +82,8 @@ import (
 type Options struct {
 	// Prefix starts every Redis key, so that environments (or
 	// applications) sharing one Redis stay apart. Default "ibkit:auth:".
+	// On a cluster, braces in it ("{…}") would be the hash tag: every
+	// entry would hash to one slot, on one master.
 	Prefix string
 	// Key, if set, encrypts tokens at rest with AES-256-GCM. It must be 32
 	// bytes, from a secret manager, the same on every replica. Nil: tokens
@@ -100,7 +127,9 @@ type Store struct {
 var _ auth.Store = (*Store)(nil)
 
 // New returns a [Store] on rdb, which may be any go-redis client: a
-// single node, Sentinel, or a cluster.
+// single node, Sentinel, or a cluster. A [redis.ClusterClient] learns the
+// cluster's layout here, for up to 5 s (see "Redis Cluster and
+// failover" above); New makes no other request.
 func New(rdb redis.UniversalClient, opts *Options) (*Store, error) {
 	if rdb == nil {
 		return nil, errors.New("redisstore: New: Redis client is nil")
@@ -117,6 +146,9 @@ func New(rdb redis.UniversalClient, opts *Options) (*Store, error) {
 		o.LockTTL = 10 * time.Second
 	case o.LockTTL < 100*time.Millisecond:
 		return nil, fmt.Errorf("redisstore: New: LockTTL is %v, want at least 100ms", o.LockTTL)
+	}
+	if c, ok := rdb.(*redis.ClusterClient); ok {
+		warm(c)
 	}
 	s := &Store{rdb: rdb, locks: redislock.New(rdb), prefix: o.Prefix, lockTTL: o.LockTTL}
 	label := []byte("ibkit/auth/redisstore fingerprint\x00")
@@ -146,9 +178,25 @@ func New(rdb redis.UniversalClient, opts *Options) (*Store, error) {
 	return s, nil
 }
 
+// warmTimeout bounds the discovery [New] does for a cluster client.
+const warmTimeout = 5 * time.Second
+
+// warm has a cluster client learn the cluster's layout, connect to every
+// master and load the command table, which a cold client would otherwise
+// do inside the first store calls, and their 1 s budget. Failure is not
+// fatal: the client then does it on first use, as it would have.
+func warm(c *redis.ClusterClient) {
+	ctx, cancel := context.WithTimeout(context.Background(), warmTimeout)
+	defer cancel()
+	_ = c.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return m.Ping(ctx).Err() })
+	_ = c.Ping(ctx).Err()
+}
+
 // rkey is the Redis key of an entry: the prefix, the core's key (scheme
-// and hashed identity) and the Key's id.
-func (s *Store) rkey(key string) string { return s.prefix + key + ":" + s.kid }
+// and hashed identity) as a hash tag, and the Key's id. The lease's key
+// adds a suffix: on a cluster the two hash to one slot, so they live on
+// one master, and a command or script may touch both.
+func (s *Store) rkey(key string) string { return s.prefix + "{" + key + "}:" + s.kid }
 
 const storeRedacted = "redisstore.Store{[redacted]}"
 
@@ -270,17 +318,28 @@ const (
 	fieldData        = "d"
 )
 
-// Load implements [auth.Store].
+// Load implements [auth.Store]. With a Key, a record whose fingerprint is
+// not that of its sealed token is refused as tampered: compare-and-swap
+// trusts the fingerprint, so a forged one could keep a token in place that
+// no replica can replace.
 func (s *Store) Load(ctx context.Context, key string) (*auth.StoredToken, error) {
 	rkey := s.rkey(key)
-	b, err := s.rdb.HGet(ctx, rkey, fieldData).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, nil
-	}
+	vals, err := s.rdb.HMGet(ctx, rkey, fieldData, fieldFingerprint).Result()
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: load: %w", err)
 	}
-	return s.open(rkey, b)
+	data, ok := vals[0].(string)
+	if !ok {
+		return nil, nil // no entry
+	}
+	t, err := s.open(rkey, []byte(data))
+	if err != nil || s.aead == nil {
+		return t, err
+	}
+	if fp, _ := vals[1].(string); !hmac.Equal([]byte(fp), []byte(s.fingerprint(t.Value))) {
+		return nil, errors.New("redisstore: load: record's fingerprint is not its token's (tampered)")
+	}
+	return t, nil
 }
 
 // casScript stores (or deletes) the token if the key holds the expected

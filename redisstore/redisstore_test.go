@@ -341,7 +341,7 @@ func TestTokensAreEncryptedAtRestWithAKey(t *testing.T) {
 			token := strings.TrimPrefix(h, "Bearer ")
 			rdb := e.rd.Client(t)
 			key := onlyKey(t, rdb)
-			require.True(t, strings.HasPrefix(key, "env1:bearer:"), key)
+			require.True(t, strings.HasPrefix(key, "env1:{bearer:"), key)
 			for _, secret := range []string{token, authtest.ClientID, authtest.ClientSecret} {
 				require.NotContains(t, key, secret)
 			}
@@ -453,4 +453,94 @@ func get(t testing.TB, c *http.Client, e *env) {
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+// Anyone who can write to Redis can overwrite an entry's fingerprint, so
+// that every compare-and-swap against it fails while loads still return
+// its token. When the server then rejects that token, each replica renews
+// once and keeps its fresh credential: the rejected token is never taken
+// back from Redis, no request fails, no fresh session is destroyed, and
+// a session's check-ins do not bring it back either. With a Key, the
+// tampered entry is refused as tampered.
+func TestTamperedFingerprintNeverBringsBackARejectedToken(t *testing.T) {
+	for _, scheme := range []string{"oauth", "ibsso"} {
+		for _, key := range [][]byte{nil, testKey} {
+			name := scheme + "/no key"
+			if key != nil {
+				name = scheme + "/key"
+			}
+			t.Run(name, func(t *testing.T) {
+				e := setup(t)
+				ctx := context.Background()
+				opts := &redisstore.Options{Key: key, LockTTL: time.Second}
+				route := authtest.RouteToken
+				if scheme == "ibsso" {
+					route = authtest.RouteCreateSession
+				}
+				var clients []*http.Client
+				var first auth.Authenticator
+				for i := range 3 {
+					var a auth.Authenticator
+					if scheme == "oauth" {
+						a = e.oauth(t, e.store(t, opts))
+					} else {
+						a = e.ibsso(t, e.store(t, opts))
+					}
+					if i == 0 {
+						first = a
+					}
+					c := &http.Client{Transport: transport(t, e, a)}
+					get(t, c, e)
+					clients = append(clients, c)
+				}
+				require.Equal(t, 1, e.srv.Count(route), "one credential for the fleet")
+				h, err := first.Authorization(ctx)
+				require.NoError(t, err)
+				rejected := h[strings.IndexByte(h, ' ')+1:]
+
+				rdb := e.rd.Client(t)
+				entry := onlyKey(t, rdb)
+				require.NoError(t, rdb.HSet(ctx, entry, "fp", strings.Repeat("0", 64)).Err())
+				e.srv.Revoke(rejected)
+
+				for range 3 {
+					for _, c := range clients {
+						get(t, c, e) // 200, after one renewal per replica
+					}
+				}
+				require.Equal(t, 1+len(clients), e.srv.Count(route), "one renewal per replica, then cached")
+				if scheme == "ibsso" {
+					require.Equal(t, len(clients), e.srv.ActiveSessions(), "every fresh session is alive")
+					// A check-in per replica finds the rejected session in
+					// Redis; none takes it back.
+					e.srv.Advance(2 * time.Minute)
+					deadline := time.Now().Add(300 * time.Millisecond)
+					for time.Now().Before(deadline) {
+						for _, c := range clients {
+							get(t, c, e)
+						}
+						time.Sleep(10 * time.Millisecond)
+					}
+					require.Equal(t, 1+len(clients), e.srv.Count(route))
+					require.Equal(t, len(clients), e.srv.ActiveSessions())
+				}
+
+				st := e.store(t, opts)
+				_, err = st.Load(ctx, coreKey(t, entry))
+				if key != nil {
+					require.ErrorContains(t, err, "tampered")
+				} else {
+					require.NoError(t, err, "without a Key, Redis is trusted as it is")
+				}
+			})
+		}
+	}
+}
+
+// coreKey is the key auth gives the store for a Redis entry's name.
+func coreKey(t *testing.T, entry string) string {
+	t.Helper()
+	k := strings.TrimPrefix(entry, "ibkit:auth:")
+	k = k[:strings.LastIndexByte(k, ':')]
+	return strings.NewReplacer("{", "", "}", "").Replace(k)
 }

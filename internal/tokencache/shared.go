@@ -24,9 +24,14 @@ package tokencache
 // Every store error makes the cache fetch for itself, as without a store,
 // and leave the store alone for a jittered, growing pause (1 s to 30 s).
 // A check-in that fails keeps the session in use.
+//
+// The store is trusted to share, never to overrule the server: a token
+// this cache renewed away after a 401 is not taken from the store again,
+// whatever the store holds.
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -89,6 +94,9 @@ type Shared struct {
 // were rejected young (see guard).
 const maxGuard = 5 * time.Minute
 
+// maxRefused is how many rejected tokens a cache remembers (see refuse).
+const maxRefused = 8
+
 // shared is a cache's sharing state. Fetches run one at a time (single
 // flight); mu orders them with Close and Unshare.
 type shared struct {
@@ -100,6 +108,15 @@ type shared struct {
 	published bool   // last is, or was, the store's token
 	downUntil time.Time
 	failures  int
+
+	// refused holds digests of the headers this cache renewed away, the
+	// newest maxRefused: the server rejected them, so none is taken from
+	// the store again, whatever the store holds. A store whose
+	// compare-and-swap fails while it still returns the rejected token (a
+	// fingerprint overwritten in Redis) would otherwise hand it back after
+	// every renewal, and every request would be rejected.
+	refused  [maxRefused][sha256.Size]byte
+	nRefused int
 }
 
 func newShared(cfg Shared) *shared {
@@ -154,6 +171,33 @@ func (s *shared) remember(t *Token, rec Stored, published bool) {
 	s.mu.Unlock()
 }
 
+// refuse records that the server rejected the token sent as header.
+func (s *shared) refuse(header string) {
+	d := sha256.Sum256([]byte(header))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.refused[:min(s.nRefused, maxRefused)] {
+		if r == d {
+			return
+		}
+	}
+	s.refused[s.nRefused%maxRefused] = d
+	s.nRefused++
+}
+
+// rejected reports whether st is a token this cache renewed away.
+func (s *shared) rejected(st *Stored) bool {
+	d := sha256.Sum256([]byte(s.cfg.Scheme + " " + st.Value))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.refused[:min(s.nRefused, maxRefused)] {
+		if r == d {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *shared) fetch(ctx context.Context, c *Cache, reason string, stale *Token) (*Token, bool, error) {
 	now := c.cfg.Now()
 	last, _, published := s.state()
@@ -189,7 +233,7 @@ func (s *shared) fetch(ctx context.Context, c *Cache, reason string, stale *Toke
 // replace what the cache has, else nil. It disposes of stale when stale is
 // a private session that the adopted one replaces.
 func (s *shared) adopt(c *Cache, st *Stored, reason string, last, stale *Token, now time.Time) *Token {
-	if st == nil {
+	if st == nil || s.rejected(st) {
 		return nil
 	}
 	if s.cfg.Session {
@@ -354,7 +398,7 @@ func (s *shared) wait(ctx context.Context, c *Cache, reason string, stale *Token
 // checkIn reports a session's use to the store and picks up a replacement
 // made by another process. It never fails: the session in use stays.
 func (s *shared) checkIn(ctx context.Context, c *Cache, st *Stored, last *Token, published bool, now time.Time) *Token {
-	if st != nil && st.Value != last.Value && (c.cfg.Idle <= 0 || now.Sub(st.LastUse) < c.cfg.Idle) {
+	if st != nil && st.Value != last.Value && (c.cfg.Idle <= 0 || now.Sub(st.LastUse) < c.cfg.Idle) && !s.rejected(st) {
 		// Another replica replaced it (and destroyed it, if it was shared).
 		t := s.token(st)
 		s.remember(t, *st, true)

@@ -219,3 +219,99 @@ func TestLateFetchAfterCloseLeavesTheSharedToken(t *testing.T) {
 	default:
 	}
 }
+
+// stuckStore is a shared store in memory whose compare-and-swaps can be
+// made to fail while its loads go on returning the record, as when the
+// fingerprint a store compares has been overwritten behind its back.
+type stuckStore struct {
+	mu    sync.Mutex
+	recs  map[string]Stored
+	stuck bool
+	loads int
+}
+
+func (s *stuckStore) Load(_ context.Context, key string) (*Stored, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loads++
+	r, ok := s.recs[key]
+	if !ok {
+		return nil, nil
+	}
+	return &r, nil
+}
+
+func (s *stuckStore) Swap(_ context.Context, key, old string, r *Stored, _ time.Duration) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cur, ok := s.recs[key]; ok && (s.stuck || cur.Value != old) {
+		return false, nil
+	}
+	if r == nil {
+		delete(s.recs, key)
+	} else {
+		s.recs[key] = *r
+	}
+	return true, nil
+}
+
+func (s *stuckStore) Lease(context.Context, string) (func(context.Context) error, error) {
+	return func(context.Context) error { return nil }, nil
+}
+
+func (s *stuckStore) loaded() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.loads
+}
+
+// Whatever the store says, a renewal never takes back the token it renews
+// away: when the store keeps the rejected token (its compare-and-swap
+// fails), the cache keeps its fresh one, disposes of nothing it fetched,
+// and neither the next look at the store nor a session's check-in brings
+// the rejected token back.
+func TestRenewNeverAdoptsTheRejectedToken(t *testing.T) {
+	for _, session := range []bool{false, true} {
+		t.Run(map[bool]string{false: "token", true: "session"}[session], func(t *testing.T) {
+			clk := newClock()
+			src := &source{clk: clk, lifetime: time.Hour}
+			st := &stuckStore{recs: map[string]Stored{}}
+			var mu sync.Mutex
+			var discarded []*Token
+			cfg := Config{Fetch: src.fetch, Now: clk.Now,
+				Discard: func(_ context.Context, t *Token) { mu.Lock(); discarded = append(discarded, t); mu.Unlock() },
+				Shared:  &Shared{Store: st, Key: "k", Scheme: "Bearer", Session: session, IdleTTL: time.Hour}}
+			if session {
+				src.lifetime, cfg.Idle = 0, time.Hour
+			}
+			c := New(cfg)
+			ctx := context.Background()
+			first, err := c.Get(ctx)
+			require.NoError(t, err)
+
+			st.mu.Lock()
+			st.stuck = true
+			st.mu.Unlock()
+			require.NoError(t, c.Renew(ctx, first.Header))
+			fresh, err := c.Get(ctx)
+			require.NoError(t, err)
+			require.NotEqual(t, first.Header, fresh.Header, "the renewal adopted the token it renewed away")
+			require.Equal(t, 2, src.count())
+			mu.Lock()
+			require.Empty(t, discarded, "the fresh token was thrown away")
+			mu.Unlock()
+
+			// Past the check-in time (sessions) and into the refresh
+			// window (tokens): the cache looks at the store again, which
+			// still holds the rejected token, unexpired.
+			loads := st.loaded()
+			clk.Advance(55 * time.Minute)
+			_, err = c.Get(ctx)
+			require.NoError(t, err)
+			require.Eventually(t, func() bool { return st.loaded() > loads && !c.fetching.Load() }, 5*time.Second, time.Millisecond)
+			got, err := c.Get(ctx)
+			require.NoError(t, err)
+			require.NotEqual(t, first.Header, got.Header, "the rejected token came back from the store")
+		})
+	}
+}

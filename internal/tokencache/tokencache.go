@@ -282,6 +282,9 @@ func (c *Cache) Renew(ctx context.Context, rejected string) error {
 		c.mu.Unlock()
 		return ErrClosed
 	}
+	if c.sh != nil {
+		c.sh.refuse(rejected) // never to be taken from the store again
+	}
 	e := c.cur.Load()
 	if e != nil && e.tok.Header != rejected {
 		c.mu.Unlock()
