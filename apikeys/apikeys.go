@@ -55,6 +55,12 @@
 //   - A list answer needs only paging, the one field Infobip's
 //     specification requires (GetApiKeysResponse): without apiKeys, or
 //     with "apiKeys":null, it is an empty page.
+//   - An empty scopeGuids list and an absent one differ: Infobip says a key
+//     whose list is empty can no longer access any API endpoint, and does
+//     not say what a key created without one reaches (it may be every
+//     endpoint). [APIKey].ScopeGUIDs keeps the difference (nil for absent,
+//     an empty slice for []), and Create, Update and JSON encoding send it
+//     so: a key scoped to nothing is never sent without its [].
 //   - "IP ranges" in allowedIPs are CIDR prefixes such as 203.0.113.0/24.
 //   - The permissions a v2 key may have are those Infobip lists:
 //     [PermissionPublicAPI], [Permission2FAClient] and [PermissionWebSDK].
@@ -148,6 +154,8 @@ type APIKey struct {
 	Permissions []Permission
 	Platform    []Platform
 	// ScopeGUIDs are the API scopes of the key, such as "sms:message:send".
+	// An empty, non-nil list means the key reaches no endpoint; nil means
+	// Infobip answered no list.
 	ScopeGUIDs []string
 }
 
@@ -201,7 +209,9 @@ type CreateRequest struct {
 	// and not together with Platform.
 	Permissions []Permission
 	Platform    []Platform
-	// ScopeGUIDs are API scopes, each at most once.
+	// ScopeGUIDs are API scopes, each at most once. Nil leaves the scopes
+	// to Infobip; an empty, non-nil list makes a key that reaches no
+	// endpoint.
 	ScopeGUIDs []string
 }
 
@@ -215,7 +225,8 @@ type CreateRequest struct {
 // (the key then reaches no endpoint).
 //
 // Infobip refuses platform links together with permissions or scopes:
-// setting Platform drops the key's permissions and scopes, and setting
+// setting Platform drops the key's permissions and scopes (an empty scope
+// list stays, so that the key still reaches nothing), and setting
 // Permissions or ScopeGUIDs on a linked key removes its links.
 type UpdateRequest struct {
 	AccountID   string

@@ -407,6 +407,100 @@ func TestUpdateAndRevokeKeepTheKey(t *testing.T) {
 	})
 }
 
+// sendSMS posts an SMS to a protected route of srv with a and returns the
+// status.
+func sendSMS(t *testing.T, srv *authtest.Server, a auth.Authenticator) int {
+	t.Helper()
+	tr, err := auth.NewTransport(srv.URL, a, srv.Client().Transport)
+	require.NoError(t, err)
+	resp, err := (&http.Client{Transport: tr}).Post(srv.URL+"/sms/3/messages", "application/json",
+		strings.NewReader(`{"messages":[{"destinations":[{"to":"41793026727"}],"content":{"text":"hi"}}]}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// requireReachesNothing asserts that the App key a is known but reaches
+// no endpoint: the balance and SMS answer 403.
+func requireReachesNothing(t *testing.T, srv *authtest.Server, a auth.Authenticator, when string) {
+	t.Helper()
+	require.Equal(t, http.StatusForbidden, balance(t, srv, a), "balance, %s", when)
+	require.Equal(t, http.StatusForbidden, sendSMS(t, srv, a), "SMS, %s", when)
+}
+
+// TestUpdateNeverWidensAKeyScopedToNothing: a key whose scope list is
+// empty reaches no endpoint, and renaming, revoking, enabling or linking
+// it keeps it so, whether Infobip's PUT replaces the key or merges the fields sent:
+// the empty list is sent as [], never left out, which a replacing PUT
+// would read as no restriction at all.
+func TestUpdateNeverWidensAKeyScopedToNothing(t *testing.T) {
+	updateModes(t, func(t *testing.T, srv *authtest.Server, keys *apikeys.Client) {
+		ctx := context.Background()
+		created, err := keys.Create(ctx, apikeys.CreateRequest{Name: "created-empty", ScopeGUIDs: []string{}})
+		require.NoError(t, err)
+		cleared, err := keys.Create(ctx, apikeys.CreateRequest{Name: "cleared", AllowedIPs: []string{"127.0.0.1"}})
+		require.NoError(t, err)
+		_, err = keys.Update(ctx, cleared.ID, apikeys.UpdateRequest{ScopeGUIDs: []string{}})
+		require.NoError(t, err)
+
+		for _, k := range []*apikeys.APIKey{created, cleared} {
+			a, err := k.Secret.Authenticator()
+			require.NoError(t, err)
+			requireReachesNothing(t, srv, a, k.Name+" as made")
+
+			renamed, err := keys.Update(ctx, k.ID, apikeys.UpdateRequest{Name: k.Name + "-2"})
+			require.NoError(t, err)
+			require.Equal(t, []string{}, renamed.ScopeGUIDs)
+			puts := srv.Requests(authtest.RouteUpdateAPIKey)
+			var sent map[string]any
+			require.NoError(t, json.Unmarshal(puts[len(puts)-1].Body, &sent))
+			require.Equal(t, []any{}, sent["scopeGuids"], "the empty list is sent as []")
+			requireReachesNothing(t, srv, a, k.Name+" renamed")
+
+			require.NoError(t, keys.Revoke(ctx, k.ID))
+			require.Equal(t, http.StatusUnauthorized, balance(t, srv, a))
+			back, err := keys.Update(ctx, k.ID, apikeys.UpdateRequest{Enabled: new(true)})
+			require.NoError(t, err)
+			require.True(t, back.Enabled)
+			requireReachesNothing(t, srv, a, k.Name+" enabled again")
+
+			// Linking drops scopes, which Infobip refuses with links, but
+			// not an empty list.
+			linked, err := keys.Update(ctx, k.ID, apikeys.UpdateRequest{Platform: []apikeys.Platform{{ApplicationID: "default"}}})
+			require.NoError(t, err)
+			require.Len(t, linked.Platform, 1)
+			requireReachesNothing(t, srv, a, k.Name+" linked")
+
+			got, err := keys.Get(ctx, k.ID)
+			require.NoError(t, err)
+			require.Equal(t, []string{}, got.ScopeGUIDs)
+		}
+	})
+}
+
+// TestKeyScopedToNothingStaysSo: an APIKey whose scope list is empty keeps
+// it through JSON, and its successor reaches nothing either.
+func TestKeyScopedToNothingStaysSo(t *testing.T) {
+	srv, keys := setup(t)
+	ctx := context.Background()
+	old, err := keys.Create(ctx, apikeys.CreateRequest{Name: "none", ScopeGUIDs: []string{}})
+	require.NoError(t, err)
+
+	b, err := json.Marshal(old)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"scopeGuids":[]`)
+	var back apikeys.APIKey
+	require.NoError(t, json.Unmarshal(b, &back))
+	require.Equal(t, []string{}, back.ScopeGUIDs)
+
+	fresh, err := keys.Create(ctx, back.Successor("none-2", srv.Now()))
+	require.NoError(t, err)
+	require.Equal(t, []string{}, fresh.ScopeGUIDs)
+	a, err := fresh.Secret.Authenticator()
+	require.NoError(t, err)
+	requireReachesNothing(t, srv, a, "the successor")
+}
+
 // TestUpdateSwitchesBetweenLinksAndPermissions: Infobip refuses platform
 // links together with permissions or scopes; switching from one to the
 // other works under both readings of the PUT.

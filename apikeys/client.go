@@ -124,7 +124,9 @@ func (c *Client) Get(ctx context.Context, id string) (*APIKey, error) {
 // field of Infobip's update schema. Whatever req leaves zero keeps its
 // value either way: renaming a key never drops its allowedIPs, scopes,
 // permissions, platform links or validity, and never moves it to another
-// account or enables or disables it.
+// account or enables or disables it. A key whose scope list is empty,
+// which reaches no endpoint, is sent with "scopeGuids":[], so that no
+// update can open it to every endpoint.
 //
 // Between the read and the write, a change that someone else makes to the
 // same key is overwritten with the value read: Infobip offers no ETag or
@@ -192,8 +194,10 @@ func (c *Client) update(ctx context.Context, op, id string, req UpdateRequest) (
 
 // wholeKey returns the body of a PUT that makes cur what req asks: every
 // field of Infobip's update schema, from req where req sets it and from cur
-// otherwise. Only what cur lacks, and req does not set, is left out; a
-// list is sent empty only to clear it.
+// otherwise. Only what cur lacks, and req does not set, is left out. A list
+// goes out as it was read, an empty one as []: a PUT that replaces the key
+// may read an absent scopeGuids as a key never scoped, which may reach
+// every endpoint, where [] reaches none.
 //
 // accountId goes along too: the update schema says an absent accountId is
 // set to the caller's account, which would move a sub-account's key.
@@ -201,7 +205,9 @@ func (c *Client) update(ctx context.Context, op, id string, req UpdateRequest) (
 // Infobip refuses platform links together with permissions or scopes, so
 // linking a key (req.Platform not empty) leaves out its current
 // permissions and scopes, and giving a linked key permissions or scopes
-// removes its links (an empty platform list).
+// removes its links (an empty platform list). A key scoped to nothing
+// keeps its empty list when linked: Infobip refuses only scopes, and
+// dropping the list could open every endpoint to the key.
 func wholeKey(cur *APIKey, enabledKnown bool, req UpdateRequest) updateWire {
 	w := updateWire{
 		AccountID:   cmp.Or(req.AccountID, cur.AccountID),
@@ -225,23 +231,23 @@ func wholeKey(cur *APIKey, enabledKnown bool, req UpdateRequest) updateWire {
 	}
 	switch {
 	case len(req.Platform) > 0:
-		w.Permissions, w.ScopeGUIDs = req.Permissions, req.ScopeGUIDs
+		w.Permissions = req.Permissions
+		if len(w.ScopeGUIDs) > 0 {
+			w.ScopeGUIDs = nil
+		}
 	case req.Platform == nil && len(cur.Platform) > 0 && (len(req.Permissions) > 0 || len(req.ScopeGUIDs) > 0):
 		w.Platform = []Platform{}
 	}
 	return w
 }
 
-// pick returns asked if it is set (an empty list included), else cur if it
-// has items, else nil: nothing to send.
+// pick returns asked if it is set (an empty list included), else cur as
+// it was read: nil (absent) or a list, empty or not.
 func pick[T any](asked, cur []T) []T {
-	switch {
-	case asked != nil:
+	if asked != nil {
 		return asked
-	case len(cur) > 0:
-		return cur
 	}
-	return nil
+	return cur
 }
 
 // List returns one page of the keys f selects.

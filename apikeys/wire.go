@@ -33,6 +33,8 @@ func sendable(ps []Platform) []Platform {
 	return out
 }
 
+// createWire leaves out empty lists but scopeGuids, where an empty list
+// means "no endpoint at all" and an absent one Infobip's default.
 type createWire struct {
 	AccountID   string       `json:"accountId,omitempty"`
 	Name        string       `json:"name"`
@@ -41,7 +43,7 @@ type createWire struct {
 	ValidTo     wireTime     `json:"validTo,omitzero"`
 	Permissions []Permission `json:"permissions,omitempty"`
 	Platform    []Platform   `json:"platform,omitempty"`
-	ScopeGUIDs  []string     `json:"scopeGuids,omitempty"`
+	ScopeGUIDs  []string     `json:"scopeGuids,omitzero"`
 }
 
 // updateWire sends nil slices not at all and empty ones as [].
@@ -57,7 +59,8 @@ type updateWire struct {
 	ScopeGUIDs  []string     `json:"scopeGuids,omitzero"`
 }
 
-// keyWire is an APIKey on the wire.
+// keyWire is an APIKey on the wire. Its scopeGuids is written as read: a
+// key scoped to nothing ([]) must not read as one never scoped (absent).
 type keyWire struct {
 	ID           string       `json:"id"`
 	APIKeySecret string       `json:"apiKeySecret,omitempty"`
@@ -69,7 +72,7 @@ type keyWire struct {
 	Enabled      bool         `json:"enabled"`
 	Permissions  []Permission `json:"permissions,omitempty"`
 	Platform     []Platform   `json:"platform,omitempty"`
-	ScopeGUIDs   []string     `json:"scopeGuids,omitempty"`
+	ScopeGUIDs   []string     `json:"scopeGuids,omitzero"`
 }
 
 // MarshalJSON encodes k in Infobip's format, leaving the secret out.

@@ -1,6 +1,11 @@
 // Rotate-key replaces an Infobip API key: it creates a new key, checks that
 // the new key works, and only then revokes the old one.
 //
+// The check calls GET /account/1/balance with the new key. Any answer but
+// 401 (or a 5xx, which tells nothing) shows that Infobip knows the key: a
+// 403 passes, as a key whose scopes exclude the balance (one that may only
+// send SMS, say) gets it there.
+//
 // With no IB_* variables set it runs offline, against the fake Infobip
 // server of package authtest, and rotates the fake's own key:
 //
@@ -67,7 +72,9 @@ type options struct {
 
 const usage = `Usage: rotate-key [-list] [-name NAME] [-secret-file FILE [-revoke OLD_ID]]
 
-Creates a new Infobip API key, checks that it works, then revokes OLD_ID.
+Creates a new Infobip API key, checks that it works (GET /account/1/balance
+answers anything but 401 or 5xx; a 403 from a key whose scopes exclude the
+balance passes), then revokes OLD_ID.
 Without IB_BASE_URL it runs offline against a fake Infobip server, where
 -revoke is refused (the fake's own key is rotated).
 
@@ -217,12 +224,12 @@ func offline(ctx context.Context, w io.Writer, o options, sf *secretFile) error 
 	if err != nil {
 		return err
 	}
-	status, err := call(ctx, srv.URL, old, srv.Client())
+	code, status, err := call(ctx, srv.URL, old, srv.Client())
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "the old key now calls GET %s: %s\n", checkPath, status)
-	if status != "401 Unauthorized" {
+	if code != http.StatusUnauthorized {
 		return fmt.Errorf("the revoked old key still gets %s from GET %s", status, checkPath)
 	}
 	return check(ctx, w, "the new key", srv.URL, fresh, srv.Client())
@@ -294,37 +301,41 @@ func rotate(ctx context.Context, w io.Writer, keys *apikeys.Client, baseURL stri
 	return k, nil
 }
 
-// check calls checkPath with a and fails unless the answer is 200.
+// check calls checkPath with a and fails unless Infobip knows the key.
+// Only a 401 says that it does not; a 5xx says nothing either way. Any
+// other answer passes, 403 included: a key whose scopes exclude the
+// balance, such as one that may only send SMS, is refused there with 403
+// once Infobip has recognised it.
 func check(ctx context.Context, w io.Writer, who, baseURL string, a auth.Authenticator, base *http.Client) error {
-	status, err := call(ctx, baseURL, a, base)
+	code, status, err := call(ctx, baseURL, a, base)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "%s calls GET %s: %s\n", who, checkPath, status)
-	if status != "200 OK" {
+	if code == http.StatusUnauthorized || code >= 500 {
 		return fmt.Errorf("%s does not work: GET %s answered %s", who, checkPath, status)
 	}
 	return nil
 }
 
 // call sends GET checkPath authenticated with a, through a new client
-// over base, and returns the status, whatever it is.
-func call(ctx context.Context, baseURL string, a auth.Authenticator, base *http.Client) (string, error) {
+// over base, and returns the status code and line, whatever they are.
+func call(ctx context.Context, baseURL string, a auth.Authenticator, base *http.Client) (int, string, error) {
 	c, err := auth.NewClient(baseURL, a, base)
 	if err != nil {
-		return "", err
+		return 0, "", err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+checkPath, nil)
 	if err != nil {
-		return "", err
+		return 0, "", err
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return "", err
+		return 0, "", err
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	return resp.Status, nil
+	return resp.StatusCode, resp.Status, nil
 }
 
 // list prints the keys, without their secrets.

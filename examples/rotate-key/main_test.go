@@ -147,13 +147,13 @@ func TestLiveRevokeNeedsSecretFile(t *testing.T) {
 	require.Zero(t, srv.Count(authtest.RouteUpdateAPIKey))
 }
 
-// TestLiveNewKeyFailsCheck: a new key that does not work is revoked again,
-// the secret written right after Create is removed with it, and the old
-// key is left as it is.
+// TestLiveNewKeyFailsCheck: a new key that Infobip does not know (401),
+// or whose check tells nothing (5xx), is revoked again, the secret written
+// right after Create is removed with it, and the old key is left as it is.
 func TestLiveNewKeyFailsCheck(t *testing.T) {
 	for _, fault := range []authtest.Fault{
-		{Status: http.StatusForbidden, Body: `{"errorCode":"E403","description":"Insufficient permissions"}`, Times: 1},
-		{Status: http.StatusUnauthorized, Body: `{"errorCode":"E401","description":"Unauthorized"}`, Times: 1},
+		{Status: http.StatusUnauthorized, Body: `{"requestError":{"serviceException":{"messageId":"UNAUTHORIZED","text":"Invalid login details"}}}`, Times: 1},
+		{Status: http.StatusServiceUnavailable, Body: `<html>down</html>`, Times: 1},
 	} {
 		t.Run(http.StatusText(fault.Status), func(t *testing.T) {
 			srv, path, out, err := rotateLive(t, authtest.RouteBalance, fault)
@@ -172,6 +172,65 @@ func TestLiveNewKeyFailsCheck(t *testing.T) {
 			require.Equal(t, http.StatusOK, appStatus(t, srv, authtest.APIKey))
 		})
 	}
+}
+
+// TestLiveNewKeyForbiddenPassesCheck: a 403 on the balance shows that
+// Infobip knows the new key (its scopes exclude the balance): the
+// rotation goes on and the old key is revoked.
+func TestLiveNewKeyForbiddenPassesCheck(t *testing.T) {
+	srv, path, out, err := rotateLive(t, authtest.RouteBalance, authtest.Fault{Status: http.StatusForbidden,
+		Body: `{"requestError":{"serviceException":{"messageId":"FORBIDDEN","text":"Forbidden"}}}`, Times: 1})
+	require.NoError(t, err, out)
+	require.Contains(t, out, "the new key calls GET /account/1/balance: 403 Forbidden")
+	require.Contains(t, out, "revoked the old key "+authtest.APIKeyID)
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, appStatus(t, srv, strings.TrimSpace(string(b))))
+	require.Equal(t, http.StatusUnauthorized, appStatus(t, srv, authtest.APIKey))
+}
+
+// TestLiveRotateSMSOnlyKey: a key that may only send SMS is rotated: the
+// check's 403 on the balance is no failure, the new key sends SMS and
+// still cannot read the balance, and the old key is revoked.
+func TestLiveRotateSMSOnlyKey(t *testing.T) {
+	srv := exampletest.Live(t, exampletest.BasicVars)
+	basic, err := auth.NewBasic(authtest.Username, authtest.Password)
+	require.NoError(t, err)
+	keys, err := apikeys.New(srv.URL, basic, srv.Client())
+	require.NoError(t, err)
+	ctx := context.Background()
+	old, err := keys.Create(ctx, apikeys.CreateRequest{Name: "sms", ScopeGUIDs: []string{"sms:message:send"}})
+	require.NoError(t, err)
+
+	path := filepath.Join(t.TempDir(), "new.key")
+	var out bytes.Buffer
+	require.NoError(t, run(ctx, &out, options{secretFile: path, revokeID: old.ID}), out.String())
+	require.Contains(t, out.String(), "the new key calls GET /account/1/balance: 403 Forbidden")
+	require.Contains(t, out.String(), "revoked the old key "+old.ID)
+
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	secret := strings.TrimSpace(string(b))
+	require.Equal(t, []string{"sms:message:send"}, keyBySecret(t, keys, secret).ScopeGUIDs)
+	require.Equal(t, http.StatusOK, smsStatus(t, srv, secret))
+	require.Equal(t, http.StatusForbidden, appStatus(t, srv, secret))
+	oldSecret := old.Secret.Reveal()
+	require.Equal(t, http.StatusUnauthorized, smsStatus(t, srv, oldSecret))
+	require.NotContains(t, out.String(), secret)
+}
+
+// smsStatus sends an SMS with the App key key and returns the status.
+func smsStatus(t *testing.T, srv *authtest.Server, key string) int {
+	t.Helper()
+	a, err := auth.NewAPIKey(key)
+	require.NoError(t, err)
+	c, err := auth.NewClient(srv.URL, a, srv.Client())
+	require.NoError(t, err)
+	resp, err := c.Post(srv.URL+"/sms/3/messages", "application/json",
+		strings.NewReader(`{"messages":[{"destinations":[{"to":"41793026727"}],"content":{"text":"hi"}}]}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // rotateLive rotates the fake account's key live with Basic credentials,
@@ -261,8 +320,7 @@ func TestLiveRotateKeepsReach(t *testing.T) {
 			AllowedIPs:  []string{"127.0.0.1", "203.0.113.0/24"},
 			ValidTo:     srv.Now().Add(30 * 24 * time.Hour),
 			Permissions: []apikeys.Permission{apikeys.Permission2FAClient},
-			// The check reads the balance, which needs account management.
-			ScopeGUIDs: []string{"sms:message:send", "2fa:manage", "account-management:manage"},
+			ScopeGUIDs:  []string{"sms:message:send", "2fa:manage", "account-management:manage"},
 		}},
 		{"platform", apikeys.CreateRequest{
 			Name:       "linked",
