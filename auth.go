@@ -158,7 +158,6 @@ import (
 	"log/slog"
 	"reflect"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -186,49 +185,6 @@ type Renewer interface {
 
 // ErrClosed is returned by an authenticator that has been closed.
 var ErrClosed = tokencache.ErrClosed
-
-// Schemes reported in [RefreshEvent.Scheme].
-const (
-	SchemeIBSSO  = "IBSSO"  // a session from [NewIBSSO]
-	SchemeBearer = "Bearer" // a token from [NewOAuth] or [NewBearer]
-)
-
-// Reasons reported in [RefreshEvent.Reason].
-const (
-	// ReasonInitial: the first fetch, for the first request.
-	ReasonInitial = tokencache.ReasonInitial
-	// ReasonExpired: the token reached its expiry (less a small margin)
-	// and requests wait for the new one.
-	ReasonExpired = tokencache.ReasonExpired
-	// ReasonIdle: the session was unused for its idle limit (less a
-	// margin); it is destroyed and replaced before the request.
-	ReasonIdle = tokencache.ReasonIdle
-	// ReasonProactive: the token entered its refresh window; requests go
-	// on with it while this fetch runs in the background.
-	ReasonProactive = tokencache.ReasonProactive
-	// ReasonRenew: the API answered 401 (see [Renewer]), or an earlier
-	// fetch failed and there is no credential to serve.
-	ReasonRenew = tokencache.ReasonRenew
-)
-
-// RefreshEvent describes one attempt to obtain a session or token, reported
-// to the OnRefresh hook of [IBSSOConfig] and [OAuthConfig].
-type RefreshEvent struct {
-	// Scheme is [SchemeIBSSO] or [SchemeBearer].
-	Scheme string
-	// Reason says why the fetch ran: one of the Reason constants, such as
-	// [ReasonInitial].
-	Reason string
-	// Start is when the fetch began, by the configured clock.
-	Start time.Time
-	// Duration is how long the fetch took in real time.
-	Duration time.Duration
-	// Expiry is when the new credential expires; zero for IBSSO sessions,
-	// which expire only when unused, or when Err is set.
-	Expiry time.Time
-	// Err is the fetch's error, nil on success. It never holds a secret.
-	Err error
-}
 
 // checkAuthenticator refuses an authenticator that would fail or panic at
 // the first request: nil, a nil pointer, or one of ours not made by its

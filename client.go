@@ -51,24 +51,6 @@ type fetcher interface {
 	adoptClient(c *http.Client)
 }
 
-type authenticatorKey struct{}
-
-// WithAuthenticator returns a copy of ctx that carries a. A [Transport] (or
-// a client from [NewClient]) authenticates a request whose context carries
-// an authenticator with that one instead of its own, under the same rules:
-// only for its base URL's origin, and a renewal after a 401 goes to the
-// authenticator that signed the request. One client can so serve many end
-// users, each with their own [Session]. A nil a leaves ctx as it is.
-func WithAuthenticator(ctx context.Context, a Authenticator) context.Context {
-	if a == nil {
-		return ctx
-	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	return context.WithValue(ctx, authenticatorKey{}, a)
-}
-
 // Close releases what a holds, if anything: it calls a's Close method when
 // a has one (an [IBSSO] destroys its session, a [Bearer] stops refreshing,
 // a [Session] logs out) and returns nil otherwise ([APIKey], [Basic], nil).

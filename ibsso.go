@@ -18,6 +18,10 @@ import (
 	"github.com/ibkit/auth/internal/tokencache"
 )
 
+// SchemeIBSSO is the [RefreshEvent.Scheme] of the session fetches of an
+// [IBSSO].
+const SchemeIBSSO = "IBSSO"
+
 const (
 	sessionPath = "/auth/1/session"
 	// defaultIdleTimeout is how long Infobip keeps an unused session.
@@ -137,7 +141,7 @@ func NewIBSSO(cfg IBSSOConfig) (*IBSSO, error) {
 		Idle:          s.idle,
 		FetchTimeout:  s.fetchTimeout,
 		RetryAfter:    retryAfter,
-		OnFetch:       reportTo(cfg.OnRefresh, cfg.Logger, SchemeIBSSO),
+		OnFetch:       reportTo(cfg.OnRefresh, cfg.Logger, SchemeIBSSO, "auth: session created"),
 		Shared:        sharing(cfg.Store, SchemeIBSSO, o, cfg.Username, cfg.Unsafe, idle),
 	})
 	return s, nil
@@ -190,6 +194,32 @@ func (s *IBSSO) Close(ctx context.Context) error {
 		}
 	}
 	return err
+}
+
+// Destroy destroys the session for every replica that shares it through
+// [IBSSOConfig.Store] (DELETE /auth/1/session), removes it from the store,
+// and closes s like [IBSSO.Close]. Replicas still running create a new
+// session when they next need one. Without a store it is Close.
+func (s *IBSSO) Destroy(ctx context.Context) error {
+	if err := s.ready(); err != nil {
+		return err
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	t, err := s.cache.Close(ctx)
+	shared, serr := s.cache.Unshare(ctx)
+	if serr != nil {
+		serr = fmt.Errorf("auth: destroy IBSSO session: store: %w", serr)
+	}
+	errs := []error{err, serr}
+	if shared != nil {
+		errs = append(errs, s.destroy(ctx, shared))
+	}
+	if t != nil && (shared == nil || shared.Value != t.Value) {
+		errs = append(errs, s.destroy(ctx, t))
+	}
+	return errors.Join(errs...)
 }
 
 // TokenSource returns the session as an oauth2.TokenSource, for libraries

@@ -19,6 +19,10 @@ import (
 	"github.com/ibkit/auth/internal/tokencache"
 )
 
+// SchemeBearer is the [RefreshEvent.Scheme] of the token fetches of a
+// [Bearer].
+const SchemeBearer = "Bearer"
+
 const tokenPath = "/auth/1/oauth2/token"
 
 // OAuthConfig configures [NewOAuth]. Zero values mean the defaults given.
@@ -197,7 +201,7 @@ func newBearer(fetch func(context.Context, *tokencache.Token) (*tokencache.Token
 		RefreshBefore: o.RefreshBefore,
 		FetchTimeout:  o.FetchTimeout,
 		RetryAfter:    retryAfter,
-		OnFetch:       reportTo(o.OnRefresh, o.Logger, SchemeBearer),
+		OnFetch:       reportTo(o.OnRefresh, o.Logger, SchemeBearer, "auth: token fetched"),
 		Shared:        shared,
 	})}
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -382,3 +383,34 @@ func (t *Transport) Format(f fmt.State, verb rune) { formatAs(f, verb, t.String(
 
 // LogValue is String.
 func (t *Transport) LogValue() slog.Value { return slog.StringValue(t.String()) }
+
+// unwrapTransport returns what a Transport of ours sends with, so that
+// credentials never stack: a session or token request, or a second
+// Transport, must not go through one that sets its own Authorization.
+func unwrapTransport(rt http.RoundTripper) http.RoundTripper {
+	for {
+		t, ok := rt.(*Transport)
+		if !ok || t.base == nil {
+			return rt
+		}
+		rt = t.base
+	}
+}
+
+type authenticatorKey struct{}
+
+// WithAuthenticator returns a copy of ctx that carries a. A [Transport] (or
+// a client from [NewClient]) authenticates a request whose context carries
+// an authenticator with that one instead of its own, under the same rules:
+// only for its base URL's origin, and a renewal after a 401 goes to the
+// authenticator that signed the request. One client can so serve many end
+// users, each with their own [Session]. A nil a leaves ctx as it is.
+func WithAuthenticator(ctx context.Context, a Authenticator) context.Context {
+	if a == nil {
+		return ctx
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return context.WithValue(ctx, authenticatorKey{}, a)
+}
