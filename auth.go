@@ -91,9 +91,10 @@
 // request fetches it (single flight). Each caller waits for that fetch only
 // as long as its own context allows; the fetch itself runs detached, with
 // its own timeout (FetchTimeout, default 30 s), so one cancelled caller does
-// not fail the others. Session and token requests use the config's
-// HTTPClient, or else the client of the first [NewClient] the
-// authenticator is given, so that its TLS roots and proxy apply.
+// not fail the others. Session and token requests, [Login] included, use
+// the config's HTTPClient (http.DefaultClient when nil), so that your TLS
+// roots, proxy and client certificates apply to them. A [NewClient] lends
+// them nothing.
 //
 // An OAuth token is refreshed in the background shortly before it expires
 // (see [OAuthConfig.RefreshBefore]) while requests keep using it, so under

@@ -12,12 +12,9 @@ import (
 // kept. base itself is never modified, so wrapping http.DefaultClient is
 // safe: other code that uses it keeps sending no credentials.
 //
-// An [IBSSO] or [Bearer] made without an HTTPClient of its own sends its
-// session or token requests through the client NewClient builds on (base,
-// with redirects never followed), so a private CA, a proxy or mTLS set up
-// there serves those requests too. Only the first NewClient an
-// authenticator is given does this; an authenticator that has already
-// fetched keeps its client.
+// The session and token requests of an [IBSSO] or [Bearer] do not go
+// through the new client: they use the HTTPClient of its config. Give it the
+// same base when a private CA, a proxy or mTLS is needed to reach Infobip.
 //
 // The base URL rules are those of [NewTransport]. a may be nil for a client
 // that serves only requests carrying their own authenticator
@@ -36,19 +33,8 @@ func NewClient(baseURL string, a Authenticator, base *http.Client) (*http.Client
 	if err != nil {
 		return nil, err
 	}
-	if f, ok := a.(fetcher); ok {
-		f.adoptClient(&c) // only a client that works: c before its Transport is ours
-	}
 	c.Transport = t
 	return &c, nil
-}
-
-// fetcher is an authenticator of ours that sends requests of its own.
-type fetcher interface {
-	// adoptClient makes c's transport (a copy of c) the one for the
-	// authenticator's own requests, unless it was configured with one or
-	// has sent a request already.
-	adoptClient(c *http.Client)
 }
 
 // Close releases what a holds, if anything: it calls a's Close method when

@@ -91,7 +91,7 @@ type envOptions struct {
 // WithHTTPClient sets the client for IBSSO session and OAuth token
 // requests (the HTTPClient of [IBSSOConfig] and [OAuthConfig]): give the
 // client whose TLS roots, proxy or certificates reach Infobip. Without it,
-// the first [NewClient] the authenticator is given lends its client.
+// they use http.DefaultClient.
 func WithHTTPClient(c *http.Client) EnvOption { return func(o *envOptions) { o.client = c } }
 
 // WithClock sets the clock every expiry decision uses (the Now of the

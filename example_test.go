@@ -144,12 +144,13 @@ func ExampleNewClient() {
 	defer srv.Close()
 	existing := srv.Client() // your client: its TLS roots, timeout and proxy
 
-	a, err := auth.NewOAuth(auth.OAuthConfig{BaseURL: srv.URL, ClientID: authtest.ClientID, ClientSecret: authtest.ClientSecret})
+	a, err := auth.NewOAuth(auth.OAuthConfig{BaseURL: srv.URL, ClientID: authtest.ClientID, ClientSecret: authtest.ClientSecret,
+		HTTPClient: existing}) // token requests trust your roots too
 	if err != nil {
 		panic(err)
 	}
-	defer auth.Close(context.Background(), a)
-	c, err := auth.NewClient(srv.URL, a, existing) // token requests use existing's TLS roots too
+	defer a.Close(context.Background())
+	c, err := auth.NewClient(srv.URL, a, existing)
 	if err != nil {
 		panic(err)
 	}

@@ -7,18 +7,17 @@ package auth
 import (
 	"errors"
 	"net/http"
-	"sync"
 	"time"
 )
 
-// noRedirects returns a copy of c (or of a default client) that never
-// follows redirects: requests carrying passwords or tokens go to the
-// configured host or nowhere.
+// noRedirects returns a copy of c (of http.DefaultClient when c is nil)
+// that never follows redirects: requests carrying passwords or tokens go to
+// the configured host or nowhere.
 func noRedirects(c *http.Client) *http.Client {
-	var cp http.Client
-	if c != nil {
-		cp = *c
+	if c == nil {
+		c = http.DefaultClient
 	}
+	cp := *c
 	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	cp.Transport = unwrapTransport(cp.Transport)
 	return &cp
@@ -37,35 +36,6 @@ func retryAfter(err error) time.Duration {
 		return min(e.RetryAfter, maxRetryAfter)
 	}
 	return 0
-}
-
-// fetchClient is the client an authenticator sends its own session or
-// token requests with. One configured without HTTPClient may adopt the
-// client of the first NewClient it is given, until it sends a request.
-type fetchClient struct {
-	mu        sync.Mutex
-	client    *http.Client
-	adoptable bool
-}
-
-func newFetchClient(configured *http.Client) *fetchClient {
-	return &fetchClient{client: noRedirects(configured), adoptable: configured == nil}
-}
-
-// get returns the client; from then on, none is adopted.
-func (f *fetchClient) get() *http.Client {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.adoptable = false
-	return f.client
-}
-
-func (f *fetchClient) adopt(c *http.Client) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.adoptable {
-		f.client, f.adoptable = noRedirects(c), false
-	}
 }
 
 // defaultFetchTimeout bounds one session or token request when the config

@@ -42,11 +42,10 @@ type IBSSOConfig struct {
 	// Unsafe asks Infobip for a session not bound to the client's IP address.
 	Unsafe bool
 
-	// HTTPClient sends the session requests (create and destroy); it is
+	// HTTPClient sends the session requests (create and destroy): give the
+	// client whose TLS roots, proxy or certificates reach Infobip. It is
 	// copied at construction, and redirects are never followed, so the
-	// password cannot travel to another host. Default: the client of the
-	// first [NewClient] this IBSSO is given, else one with
-	// http.DefaultTransport.
+	// password cannot travel to another host. Default: http.DefaultClient.
 	HTTPClient *http.Client
 	// IdleTimeout is how long Infobip keeps an unused session. Default 60
 	// minutes. A session unused for IdleTimeout minus a margin (2 minutes, or
@@ -83,7 +82,7 @@ type IBSSO struct {
 	endpoint     string
 	body         []byte // the JSON create request, built once
 	password     string // only to scrub it from echoed error pages
-	http         *fetchClient
+	client       *http.Client
 	logger       *slog.Logger
 	fetchTimeout time.Duration
 	idle         time.Duration // the idle limit less the margin
@@ -124,7 +123,7 @@ func NewIBSSO(cfg IBSSOConfig) (*IBSSO, error) {
 		endpoint:     base + sessionPath,
 		body:         body,
 		password:     cfg.Password,
-		http:         newFetchClient(cfg.HTTPClient),
+		client:       noRedirects(cfg.HTTPClient),
 		logger:       cfg.Logger,
 		fetchTimeout: cmp.Or(max(cfg.FetchTimeout, 0), defaultFetchTimeout),
 		idle:         idle - min(2*time.Minute, idle/10),
@@ -242,9 +241,8 @@ func (s *IBSSO) ready() error {
 	return nil
 }
 
-func (s *IBSSO) baseURL() string            { return s.base }
-func (s *IBSSO) log() *slog.Logger          { return s.logger }
-func (s *IBSSO) adoptClient(c *http.Client) { s.http.adopt(c) }
+func (s *IBSSO) baseURL() string   { return s.base }
+func (s *IBSSO) log() *slog.Logger { return s.logger }
 
 func (s *IBSSO) create(ctx context.Context, stale *tokencache.Token) (*tokencache.Token, error) {
 	if stale != nil {
@@ -255,7 +253,7 @@ func (s *IBSSO) create(ctx context.Context, stale *tokencache.Token) (*tokencach
 		s.destroy(dctx, stale)
 		cancel()
 	}
-	token, err := createSession(ctx, s.http.get(), s.endpoint, s.body, s.password, s.now)
+	token, err := createSession(ctx, s.client, s.endpoint, s.body, s.password, s.now)
 	if err != nil {
 		return nil, err
 	}
@@ -263,7 +261,7 @@ func (s *IBSSO) create(ctx context.Context, stale *tokencache.Token) (*tokencach
 }
 
 func (s *IBSSO) destroy(ctx context.Context, t *tokencache.Token) error {
-	return destroySession(ctx, s.http.get(), s.endpoint, t.Header, s.fetchTimeout, s.now)
+	return destroySession(ctx, s.client, s.endpoint, t.Header, s.fetchTimeout, s.now)
 }
 
 // createSession sends POST /auth/1/session with body, the JSON login, and

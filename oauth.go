@@ -38,10 +38,10 @@ type OAuthConfig struct {
 	// form parameters to BaseURL + /auth/1/oauth2/token.
 	ClientID, ClientSecret string
 
-	// HTTPClient sends the token requests; it is copied at construction,
-	// and redirects are never followed, so the secret cannot travel to
-	// another host. Default: the client of the first [NewClient] this
-	// Bearer is given, else one with http.DefaultTransport.
+	// HTTPClient sends the token requests: give the client whose TLS
+	// roots, proxy or certificates reach Infobip. It is copied at
+	// construction, and redirects are never followed, so the secret cannot
+	// travel to another host. Default: http.DefaultClient.
 	HTTPClient *http.Client
 	// RefreshBefore is how long before a token expires a background refresh
 	// starts, while requests keep using the current token. Default: the
@@ -96,8 +96,7 @@ type BearerOptions struct {
 type Bearer struct {
 	redacts[Bearer]
 	cache  *tokencache.Cache
-	base   string       // canonical base URL; "" for NewBearer
-	http   *fetchClient // nil for NewBearer
+	base   string // canonical base URL; "" for NewBearer
 	logger *slog.Logger
 }
 
@@ -126,7 +125,7 @@ func NewOAuth(cfg OAuthConfig) (*Bearer, error) {
 		// a failed request first.
 		AuthStyle: oauth2.AuthStyleInParams,
 	}
-	fc := newFetchClient(cfg.HTTPClient)
+	client := noRedirects(cfg.HTTPClient)
 	now := cfg.Now
 	if now == nil {
 		now = time.Now
@@ -134,7 +133,7 @@ func NewOAuth(cfg OAuthConfig) (*Bearer, error) {
 	fetch := func(ctx context.Context, _ *tokencache.Token) (*tokencache.Token, error) {
 		// A fresh Config.Token per fetch: our cache, not x/oauth2's
 		// ReuseTokenSource, decides when to fetch.
-		tok, err := cc.Token(context.WithValue(ctx, oauth2.HTTPClient, fc.get()))
+		tok, err := cc.Token(context.WithValue(ctx, oauth2.HTTPClient, client))
 		if err != nil {
 			return nil, tokenError(err, now(), cfg.ClientSecret)
 		}
@@ -142,7 +141,7 @@ func NewOAuth(cfg OAuthConfig) (*Bearer, error) {
 	}
 	shared := sharing(cfg.Store, SchemeBearer, o, cfg.ClientID, false, 0)
 	b := newBearer(fetch, BearerOptions{cfg.RefreshBefore, cfg.FetchTimeout, now, cfg.OnRefresh, cfg.Logger}, shared)
-	b.base, b.http = base, fc
+	b.base = base
 	return b, nil
 }
 
@@ -262,12 +261,6 @@ func (b *Bearer) ready() error {
 
 func (b *Bearer) baseURL() string   { return b.base }
 func (b *Bearer) log() *slog.Logger { return b.logger }
-
-func (b *Bearer) adoptClient(c *http.Client) {
-	if b.http != nil {
-		b.http.adopt(c)
-	}
-}
 
 // maxLifetime bounds expires_in; anything longer is a broken response.
 const maxLifetime = 366 * 24 * time.Hour

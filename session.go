@@ -17,9 +17,10 @@ type LoginConfig struct {
 	// BaseURL is the account's API base URL, e.g. https://xxxxx.api.infobip.com.
 	BaseURL string
 	// HTTPClient sends the session requests, create ([Login]) and destroy
-	// ([Session.Logout]); it is copied, and redirects are never followed,
-	// so the password cannot travel to another host. Default: a client with
-	// http.DefaultTransport.
+	// ([Session.Logout]): give the client whose TLS roots, proxy or
+	// certificates reach Infobip. It is copied, and redirects are never
+	// followed, so the password cannot travel to another host. Default:
+	// http.DefaultClient.
 	HTTPClient *http.Client
 	// Unsafe asks Infobip for a session not bound to the client's IP
 	// address.

@@ -48,8 +48,6 @@ func run(w io.Writer) (err error) {
 	// minutes). Closing a session never created sends nothing.
 	defer func() { err = errors.Join(err, auth.Close(ctx, session)) }()
 
-	// The session is created through this client's transport, as it has
-	// no HTTPClient of its own.
 	client, err := auth.NewClient(acct.BaseURL, session, &http.Client{Timeout: 30 * time.Second})
 	if err != nil {
 		return err

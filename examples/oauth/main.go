@@ -53,8 +53,6 @@ func run(w io.Writer) (err error) {
 	// Stop the background refresh on the way out.
 	defer func() { err = errors.Join(err, auth.Close(ctx, bearer)) }()
 
-	// Tokens are fetched through this client's transport, as the Bearer
-	// has no HTTPClient of its own.
 	client, err := auth.NewClient(acct.BaseURL, bearer, &http.Client{Timeout: 30 * time.Second})
 	if err != nil {
 		return err
