@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 )
 
@@ -42,3 +43,9 @@ func (k *APIKey) ready() error {
 	}
 	return nil
 }
+
+// An APIKey belongs to no base URL, logs nothing, and can do nothing about
+// a 401: the Transport hands it back.
+func (*APIKey) baseURL() string       { return "" }
+func (*APIKey) logger() *slog.Logger  { return nil }
+func (*APIKey) rejected(string) error { return nil }

@@ -184,6 +184,29 @@ type Renewer interface {
 	Renew(ctx context.Context, rejected string) error
 }
 
+// ours is what a [Transport] may ask of an authenticator beyond
+// Authorization. Only this package's authenticators implement it (its
+// methods are unexported); the Transport treats any other Authenticator as
+// offering none of it.
+type ours interface {
+	Authenticator
+	// ready returns the error of a value not made by its constructor, or
+	// nil: a Transport refuses such an authenticator before any request.
+	ready() error
+	// baseURL returns the canonical base URL its session or token belongs
+	// to, or "" if it serves any (a key, a password, a token source): a
+	// Transport for another base URL refuses it.
+	baseURL() string
+	// logger returns the config's Logger (nil if none): a Transport made
+	// over it reports there the requests it sends without credentials.
+	logger() *slog.Logger
+	// rejected tells it the API answered 401 to a request that carried
+	// header. It returns the error that request fails with when it could
+	// be sent again, instead of a renewal (a Session, which never logs in
+	// again, knows it is over), or nil.
+	rejected(header string) error
+}
+
 // ErrClosed is returned by an authenticator that has been closed.
 var ErrClosed = tokencache.ErrClosed
 
@@ -197,8 +220,8 @@ func checkAuthenticator(a Authenticator) error {
 	if v := reflect.ValueOf(a); v.Kind() == reflect.Pointer && v.IsNil() {
 		return fmt.Errorf("authenticator is a nil %T", a)
 	}
-	if r, ok := a.(interface{ ready() error }); ok {
-		return r.ready()
+	if o, ok := a.(ours); ok {
+		return o.ready()
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"log/slog"
 	"strings"
 )
 
@@ -46,3 +47,9 @@ func (b *Basic) ready() error {
 	}
 	return nil
 }
+
+// A Basic belongs to no base URL, logs nothing, and can do nothing about
+// a 401: the Transport hands it back.
+func (*Basic) baseURL() string       { return "" }
+func (*Basic) logger() *slog.Logger  { return nil }
+func (*Basic) rejected(string) error { return nil }

@@ -83,7 +83,7 @@ type IBSSO struct {
 	body         []byte // the JSON create request, built once
 	password     string // only to scrub it from echoed error pages
 	client       *http.Client
-	logger       *slog.Logger
+	log          *slog.Logger
 	fetchTimeout time.Duration
 	idle         time.Duration // the idle limit less the margin
 	now          func() time.Time
@@ -124,7 +124,7 @@ func NewIBSSO(cfg IBSSOConfig) (*IBSSO, error) {
 		body:         body,
 		password:     cfg.Password,
 		client:       noRedirects(cfg.HTTPClient),
-		logger:       cfg.Logger,
+		log:          cfg.Logger,
 		fetchTimeout: cmp.Or(max(cfg.FetchTimeout, 0), defaultFetchTimeout),
 		idle:         idle - min(2*time.Minute, idle/10),
 		now:          cfg.Now,
@@ -241,8 +241,11 @@ func (s *IBSSO) ready() error {
 	return nil
 }
 
-func (s *IBSSO) baseURL() string   { return s.base }
-func (s *IBSSO) log() *slog.Logger { return s.logger }
+func (s *IBSSO) baseURL() string      { return s.base }
+func (s *IBSSO) logger() *slog.Logger { return s.log }
+
+// rejected leaves the 401 to Renew, which replaces the session.
+func (s *IBSSO) rejected(string) error { return nil }
 
 func (s *IBSSO) create(ctx context.Context, stale *tokencache.Token) (*tokencache.Token, error) {
 	if stale != nil {

@@ -95,9 +95,9 @@ type BearerOptions struct {
 // safe for concurrent use; [Bearer.Close] stops it.
 type Bearer struct {
 	redacts[Bearer]
-	cache  *tokencache.Cache
-	base   string // canonical base URL; "" for NewBearer
-	logger *slog.Logger
+	cache *tokencache.Cache
+	base  string // canonical base URL; "" for NewBearer
+	log   *slog.Logger
 }
 
 // NewOAuth returns a [Bearer] that obtains tokens from Infobip with the
@@ -194,7 +194,7 @@ func tokenWithin(ctx context.Context, ts oauth2.TokenSource) (*oauth2.Token, err
 }
 
 func newBearer(fetch func(context.Context, *tokencache.Token) (*tokencache.Token, error), o BearerOptions, shared *tokencache.Shared) *Bearer {
-	return &Bearer{logger: o.Logger, cache: tokencache.New(tokencache.Config{
+	return &Bearer{log: o.Logger, cache: tokencache.New(tokencache.Config{
 		Fetch:         fetch,
 		Now:           o.Now,
 		RefreshBefore: o.RefreshBefore,
@@ -259,8 +259,11 @@ func (b *Bearer) ready() error {
 	return nil
 }
 
-func (b *Bearer) baseURL() string   { return b.base }
-func (b *Bearer) log() *slog.Logger { return b.logger }
+func (b *Bearer) baseURL() string      { return b.base }
+func (b *Bearer) logger() *slog.Logger { return b.log }
+
+// rejected leaves the 401 to Renew, which fetches a new token.
+func (b *Bearer) rejected(string) error { return nil }
 
 // maxLifetime bounds expires_in; anything longer is a broken response.
 const maxLifetime = 366 * 24 * time.Hour

@@ -263,6 +263,13 @@ func (s *Session) baseURL() string {
 	return s.p.env.base
 }
 
+func (s *Session) logger() *slog.Logger {
+	if s.ready() != nil {
+		return nil
+	}
+	return s.p.env.logger
+}
+
 func (s *Session) ready() error {
 	if s == nil || s.p == nil {
 		return notMade("Session", "Login or ResumeSession")
@@ -282,12 +289,17 @@ func (s *sessionState) expired() error {
 	return errSessionLoggedOut
 }
 
-// expire marks the session rejected: a Transport calls it for a 401 it
-// cannot retry, since telling a Session costs no request.
-func (s *Session) expire(rejected string) {
-	if s.ready() == nil && rejected == s.p.header {
+// rejected marks the session rejected if header is its own, and returns
+// its error: a Session never logs in again, so the request that got the
+// 401 fails with [ErrSessionExpired] rather than being sent again.
+func (s *Session) rejected(header string) error {
+	if err := s.ready(); err != nil {
+		return err
+	}
+	if header == s.p.header {
 		s.p.state.CompareAndSwap(sessionLive, sessionRejected)
 	}
+	return s.p.expired()
 }
 
 // Renew is how a [Transport] tells the session that Infobip answered 401
@@ -296,11 +308,7 @@ func (s *Session) expire(rejected string) {
 // [ErrSessionExpired]. A rejected header that is not this session's
 // changes nothing.
 func (s *Session) Renew(_ context.Context, rejected string) error {
-	if err := s.ready(); err != nil {
-		return err
-	}
-	s.expire(rejected)
-	return s.p.expired()
+	return s.rejected(rejected)
 }
 
 // Token returns the session token, for the application to store (server

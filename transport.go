@@ -63,8 +63,9 @@ func NewTransport(baseURL string, a Authenticator, base http.RoundTripper) (*Tra
 	if err != nil {
 		return nil, err
 	}
-	if b, ok := a.(interface{ baseURL() string }); ok && b.baseURL() != "" && b.baseURL() != canonical {
-		return nil, fmt.Errorf("auth: NewTransport: base URL %s is not the authenticator's (%s): its session or token is for that account", canonical, b.baseURL())
+	known, _ := a.(ours)
+	if known != nil && known.baseURL() != "" && known.baseURL() != canonical {
+		return nil, fmt.Errorf("auth: NewTransport: base URL %s is not the authenticator's (%s): its session or token is for that account", canonical, known.baseURL())
 	}
 	if base = unwrapTransport(base); base == nil {
 		base = http.DefaultTransport
@@ -72,8 +73,8 @@ func NewTransport(baseURL string, a Authenticator, base http.RoundTripper) (*Tra
 	t := &Transport{base: base, auth: a, scheme: o.scheme, host: canonical[len(o.scheme)+3:], baseURL: canonical}
 	t.renewer, _ = a.(Renewer)
 	t.origins.Store(&[]origin{o})
-	if l, ok := a.(interface{ log() *slog.Logger }); ok {
-		t.logger.Store(l.log())
+	if known != nil {
+		t.logger.Store(known.logger())
 	}
 	return t, nil
 }
@@ -162,8 +163,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !ok {
 		// No retry; an authenticator that can learn of the rejection
 		// without a request (a Session) is told all the same.
-		if x, ok := renewer.(interface{ expire(rejected string) }); ok {
-			x.expire(header)
+		if o, ok := a.(ours); ok {
+			o.rejected(header)
 		}
 		return resp, nil
 	}
@@ -196,8 +197,8 @@ func (t *Transport) checkOwn(a Authenticator) error {
 	if err := checkAuthenticator(a); err != nil {
 		return wrap("request's authenticator", err)
 	}
-	if b, ok := a.(interface{ baseURL() string }); ok && b.baseURL() != "" && b.baseURL() != t.baseURL {
-		return fmt.Errorf("auth: request's authenticator is for base URL %s, not %s: its session or token is for that account", b.baseURL(), t.baseURL)
+	if o, ok := a.(ours); ok && o.baseURL() != "" && o.baseURL() != t.baseURL {
+		return fmt.Errorf("auth: request's authenticator is for base URL %s, not %s: its session or token is for that account", o.baseURL(), t.baseURL)
 	}
 	return nil
 }
