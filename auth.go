@@ -36,11 +36,10 @@
 // case folding, by full-width letters, by its IDNA form or by a trailing
 // dot is another host. Every other request, including a redirect that
 // http.Client follows to another host or to plain http, is passed to the
-// base transport untouched; with a logger ([Transport.SetLogger], or the
-// authenticator's Logger) each one is reported at debug level, so a 401
-// that looks like a wrong key can be traced to a base URL spelled
-// differently (localhost against 127.0.0.1, or a missing scheme that
-// became https).
+// base transport untouched; with a Logger in the authenticator's config
+// each one is reported at debug level, so a 401 that looks like a wrong
+// key can be traced to a base URL spelled differently (localhost against
+// 127.0.0.1, or a missing scheme that became https).
 //
 // Base URLs are origins, https://host[:port]: a URL without a scheme gets
 // https://, plain http:// is refused except for loopback hosts (tests), and

@@ -184,6 +184,31 @@ func TestLoggerExplainsWithheldCredentialsAndFetches(t *testing.T) {
 	}
 }
 
+// A Transport made over a Session logs through the LoginConfig's Logger:
+// the sign-in, and why a request went out without credentials.
+func TestSessionLoggerExplainsWithheldCredentials(t *testing.T) {
+	srv := setup(t)
+	var buf testkit.SyncBuffer
+	cfg := loginConfig(srv)
+	cfg.Logger = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s, err := auth.Login(context.Background(), cfg, authtest.Username, authtest.Password)
+	require.NoError(t, err)
+	tr, err := auth.NewTransport(srv.URL, s, nil)
+	require.NoError(t, err)
+	localhost := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
+	resp, err := (&http.Client{Transport: tr}).Get(localhost + "/account/1/balance")
+	require.NoError(t, err)
+	readAll(t, resp)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+
+	out := buf.String()
+	require.Contains(t, out, `"msg":"auth: login"`)
+	require.Contains(t, out, `"msg":"auth: credentials withheld: the request's origin is not the base URL's"`)
+	require.Contains(t, out, `"origin":"`+localhost+`"`)
+	require.NotContains(t, out, s.Token())
+	require.NotContains(t, out, authtest.Password)
+}
+
 func TestTransportRefusesAnotherAccountsAuthenticator(t *testing.T) {
 	srv := setup(t)
 	other := setup(t)

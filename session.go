@@ -34,7 +34,9 @@ type LoginConfig struct {
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Logger, if set, records each login and logout (info; warn when it
-	// failed). Records never hold a password or token.
+	// failed) and, through a Transport made over a Session, each request
+	// sent without credentials (debug). Records never hold a password or
+	// token.
 	Logger *slog.Logger
 }
 

@@ -28,7 +28,10 @@ type Transport struct {
 	base    http.RoundTripper
 	auth    Authenticator // nil: only requests with their own (WithAuthenticator)
 	renewer Renewer       // auth, when it can renew; else nil
-	logger  atomic.Pointer[slog.Logger]
+	// logger is the authenticator's: it hears of each request sent
+	// without credentials (its origin is not the base URL's) at debug
+	// level, the cause of a 401 that would otherwise look like a wrong key.
+	logger *slog.Logger
 
 	// Fast match: the base URL's scheme and host exactly as requests built
 	// from it spell them, and the two joined, computed once.
@@ -74,7 +77,7 @@ func NewTransport(baseURL string, a Authenticator, base http.RoundTripper) (*Tra
 	t.renewer, _ = a.(Renewer)
 	t.origins.Store(&[]origin{o})
 	if known != nil {
-		t.logger.Store(known.logger())
+		t.logger = known.logger()
 	}
 	return t, nil
 }
@@ -86,19 +89,6 @@ func (t *Transport) BaseURL() string {
 		return ""
 	}
 	return t.baseURL
-}
-
-// SetLogger makes t report, at debug level, each request for which it
-// withholds credentials because its origin is not the base URL's (or an
-// allowed one): the cause of a 401 that would otherwise look like a wrong
-// key. Records carry the request's method and origin, never a header or a
-// path. nil stops the reports. A Transport made over an authenticator that
-// has a Logger starts with that one. It is safe to call while requests are
-// in flight.
-func (t *Transport) SetLogger(l *slog.Logger) {
-	if t != nil {
-		t.logger.Store(l)
-	}
 }
 
 // AllowOrigin lets t add credentials to requests for another origin
@@ -131,8 +121,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, errors.New("auth: Transport was not made with NewTransport")
 	}
 	if req.URL == nil || !t.trusted(req) {
-		if l := t.logger.Load(); l != nil && req.URL != nil {
-			t.logWithheld(l, req)
+		if t.logger != nil && req.URL != nil {
+			t.logWithheld(req)
 		}
 		return t.base.RoundTrip(req)
 	}
@@ -203,12 +193,14 @@ func (t *Transport) checkOwn(a Authenticator) error {
 	return nil
 }
 
-func (t *Transport) logWithheld(l *slog.Logger, req *http.Request) {
+// logWithheld reports a request sent without credentials. Records carry
+// its method and origin, never a header or a path.
+func (t *Transport) logWithheld(req *http.Request) {
 	ctx := req.Context()
-	if !l.Enabled(ctx, slog.LevelDebug) {
+	if !t.logger.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
-	l.LogAttrs(ctx, slog.LevelDebug, "auth: credentials withheld: the request's origin is not the base URL's",
+	t.logger.LogAttrs(ctx, slog.LevelDebug, "auth: credentials withheld: the request's origin is not the base URL's",
 		slog.String("method", req.Method),
 		slog.String("origin", clean(req.URL.Scheme+"://"+req.URL.Host, maxExcerpt)),
 		slog.String("base_url", t.BaseURL()))

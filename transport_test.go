@@ -937,7 +937,6 @@ func TestNothingPanicsOnBadInput(t *testing.T) {
 	try("zero Transport CloseIdle", func() { (&auth.Transport{}).CloseIdleConnections() })
 	try("nil Transport String", func() { var n *auth.Transport; _ = n.String() })
 	try("nil Transport BaseURL", func() { var n *auth.Transport; _ = n.BaseURL() })
-	try("nil Transport SetLogger", func() { var n *auth.Transport; n.SetLogger(nil) })
 	for _, a := range []auth.Authenticator{(*auth.Session)(nil), (*auth.IBSSO)(nil), (*auth.Bearer)(nil), (*auth.APIKey)(nil), (*auth.Basic)(nil), &auth.Session{}, &auth.IBSSO{}, &auth.Bearer{}} {
 		try(fmt.Sprintf("WithAuthenticator(%T)", a), func() {
 			req, _ := http.NewRequestWithContext(auth.WithAuthenticator(context.Background(), a), "GET", "https://api.example.com/x", nil)
