@@ -928,6 +928,27 @@ func TestRenewsSessionOn401(t *testing.T) {
 	require.False(t, got.Enabled)
 }
 
+// An end user's Session that Infobip rejects ends the call with
+// auth.ErrSessionExpired, and the Session knows it is over: it never logs
+// in again.
+func TestSessionRejectedEndsTheCall(t *testing.T) {
+	srv := authtest.NewServer()
+	defer srv.Close()
+	s, err := auth.Login(context.Background(), auth.LoginConfig{BaseURL: srv.URL, Now: srv.Now}, authtest.Username, authtest.Password)
+	require.NoError(t, err)
+	keys, err := apikeys.New(srv.URL, s, nil)
+	require.NoError(t, err)
+	_, err = keys.List(context.Background(), apikeys.Filter{})
+	require.NoError(t, err)
+
+	srv.Revoke(s.Token())
+	_, err = keys.List(context.Background(), apikeys.Filter{})
+	require.ErrorIs(t, err, auth.ErrSessionExpired)
+	_, err = s.Authorization(context.Background())
+	require.ErrorIs(t, err, auth.ErrSessionExpired)
+	require.Equal(t, 1, srv.Count(authtest.RouteCreateSession))
+}
+
 func TestOAuthManages(t *testing.T) {
 	srv := authtest.NewServer()
 	defer srv.Close()

@@ -54,14 +54,11 @@ func New(baseURL string, a auth.Authenticator, httpClient *http.Client) (*Client
 	if _, ok := hc.Transport.(*auth.Transport); ok {
 		return nil, errors.New("apikeys: New: httpClient already authenticates (its Transport is an *auth.Transport); pass a client without it, and the authenticator as a")
 	}
-	// The first Transport checks baseURL and a as auth does (a nil
-	// pointer, another account's session); the one used guards against
-	// App keys.
-	checked, err := auth.NewTransport(baseURL, a, hc.Transport)
-	if err != nil {
-		return nil, err
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
 	}
-	t, err := auth.NewTransport(checked.BaseURL(), guard(a), hc.Transport)
+	t, err := auth.NewTransport(baseURL, a, appGuard{base})
 	if err != nil {
 		return nil, err
 	}
