@@ -71,6 +71,11 @@
 // together cause one renewal. If renewal fails, RoundTrip returns its error
 // (an [*Error] when Infobip refused) and no response.
 //
+// A [Session] is no Renewer: it never logs in again. A 401 to a request it
+// signed marks it expired, and where the request could have been sent
+// again, RoundTrip returns an error that errors.Is [ErrSessionExpired]
+// instead of the response.
+//
 // No other status is retried: 429 and 5xx answers from the API are the
 // caller's to handle, with [ParseError] to read them.
 //

@@ -304,15 +304,6 @@ func (s *Session) rejected(header string) error {
 	return s.p.expired()
 }
 
-// Renew is how a [Transport] tells the session that Infobip answered 401
-// to a request that carried rejected. A Session never logs in again: it
-// marks itself expired and returns an error that errors.Is
-// [ErrSessionExpired]. A rejected header that is not this session's
-// changes nothing.
-func (s *Session) Renew(_ context.Context, rejected string) error {
-	return s.rejected(rejected)
-}
-
 // Token returns the session token, for the application to store (server
 // side only: it is a secret, as good as the password until the session
 // ends) and give to [ResumeSession] later.

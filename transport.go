@@ -146,24 +146,32 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	resp, err := t.send(req, header, req.Body)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized || renewer == nil {
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
+	}
+	// An authenticator that learns of the rejection without a request (a
+	// Session, which never logs in again) is told; its error ends a request
+	// that could be retried.
+	var over error
+	if o, ok := a.(ours); ok {
+		over = o.rejected(header)
+	}
+	if over == nil && renewer == nil {
+		return resp, nil
 	}
 	body, ok := replayBody(req)
 	if !ok {
-		// No retry; an authenticator that can learn of the rejection
-		// without a request (a Session) is told all the same.
-		if o, ok := a.(ours); ok {
-			o.rejected(header)
-		}
 		return resp, nil
 	}
-	// Free the connection before renewing: the renewal may need it.
-	bufferBody(resp)
-	if err := renewer.Renew(ctx, header); err != nil {
+	if over == nil {
+		// Free the connection before renewing: the renewal may need it.
+		bufferBody(resp)
+		over = renewer.Renew(ctx, header)
+	}
+	if over != nil {
 		closeBody(body)
 		discard(resp)
-		return nil, wrap("renewing credentials after 401", err)
+		return nil, wrap("renewing credentials after 401", over)
 	}
 	fresh, err := a.Authorization(ctx)
 	if err != nil {
