@@ -16,12 +16,11 @@
 // without modifying it:
 //
 //	a, err := auth.NewOAuth(auth.OAuthConfig{BaseURL: baseURL, ClientID: id, ClientSecret: secret})
+//	defer a.Close(ctx) // stops the background refresh
 //	client, err := auth.NewClient(baseURL, a, existing) // existing may be nil, or http.DefaultClient
-//	defer auth.Close(ctx, a)
 //
 // [NewTransport] gives the http.RoundTripper alone. [FromEnv] builds the
-// authenticator from IB_* environment variables; [Close] releases whatever
-// it returned.
+// authenticator from IB_* environment variables.
 //
 // This documentation is the reference for the rules below; the README
 // summarises them, and the type documentation adds only what is specific to
@@ -123,9 +122,9 @@
 // OnRefresh reports every fetch as a [RefreshEvent]; Logger records it.
 //
 // Close what holds a session or a background refresh: [IBSSO.Close]
-// destroys the session, [Bearer.Close] stops refreshing, [Session.Logout]
-// ends an end user's session, and [Close] does the right one for any
-// [Authenticator].
+// destroys the session ([IBSSO.Destroy] ends one a fleet shares),
+// [Bearer.Close] stops refreshing, and [Session.Logout] ends an end user's
+// session. An [APIKey] or [Basic] holds nothing to release.
 //
 // # Fleets
 //

@@ -1,9 +1,6 @@
 package auth
 
-import (
-	"context"
-	"net/http"
-)
+import "net/http"
 
 // NewClient returns a new http.Client that authenticates requests for
 // baseURL with a: a copy of *base (http.Client's zero value when base is
@@ -35,18 +32,4 @@ func NewClient(baseURL string, a Authenticator, base *http.Client) (*http.Client
 	}
 	c.Transport = t
 	return &c, nil
-}
-
-// Close releases what a holds, if anything: it calls a's Close method when
-// a has one (an [IBSSO] destroys its session, a [Bearer] stops refreshing,
-// a [Session] logs out) and returns nil otherwise ([APIKey], [Basic], nil).
-// It is the one way to close whatever [FromEnv] returned.
-func Close(ctx context.Context, a Authenticator) error {
-	switch c := a.(type) {
-	case interface{ Close(context.Context) error }:
-		return c.Close(ctx)
-	case interface{ Logout(context.Context) error }:
-		return c.Logout(ctx)
-	}
-	return nil
 }

@@ -38,7 +38,19 @@ import (
 // Options set what the variables cannot: the client for session and token
 // requests ([WithHTTPClient]), the clock ([WithClock]), the refresh hook
 // ([WithOnRefresh]) and a logger ([WithLogger]). They matter only for IBSSO
-// and OAuth. Release what FromEnv returned with [Close].
+// and OAuth.
+//
+// An IBSSO or OAuth authenticator holds a session or a background refresh:
+// close it when done, as its Close method does for [IBSSO] and [Bearer]. A
+// key or password has no Close and holds nothing:
+//
+//	baseURL, a, err := auth.FromEnv()
+//	if err != nil {
+//		return err
+//	}
+//	if c, ok := a.(interface{ Close(context.Context) error }); ok {
+//		defer c.Close(ctx)
+//	}
 func FromEnv(opts ...EnvOption) (baseURL string, a Authenticator, err error) {
 	var o envOptions
 	for _, opt := range opts {

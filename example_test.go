@@ -218,7 +218,10 @@ func ExampleFromEnv() {
 	if err != nil {
 		panic(err)
 	}
-	defer auth.Close(context.Background(), a)
+	// IBSSO and OAuth hold a session or a refresh; a key holds nothing.
+	if c, ok := a.(interface{ Close(context.Context) error }); ok {
+		defer c.Close(context.Background())
+	}
 	c, err := auth.NewClient(baseURL, a, nil)
 	if err != nil {
 		panic(err)

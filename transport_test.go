@@ -945,7 +945,14 @@ func TestNothingPanicsOnBadInput(t *testing.T) {
 				t.Errorf("%T: err=%v", a, err)
 			}
 		})
-		try(fmt.Sprintf("auth.Close(%T)", a), func() { auth.Close(context.Background(), a) })
+		try(fmt.Sprintf("Close(%T)", a), func() {
+			switch c := a.(type) {
+			case interface{ Close(context.Context) error }:
+				c.Close(context.Background())
+			case interface{ Logout(context.Context) error }:
+				c.Logout(context.Background())
+			}
+		})
 		try(fmt.Sprintf("Renew(%T)", a), func() {
 			if r, ok := a.(auth.Renewer); ok {
 				r.Renew(context.Background(), "x")
@@ -965,7 +972,6 @@ func TestNothingPanicsOnBadInput(t *testing.T) {
 	try("Session.Logout(nil)", func() { s.Logout(nilCtx) })
 	try("IBSSO.Close(nil)", func() { ib.Close(nilCtx) })
 	try("Bearer.Close(nil)", func() { be.Close(nilCtx) })
-	try("auth.Close(nil,nil)", func() { auth.Close(nilCtx, nil) })
 	try("WithAuthenticator(nil ctx)", func() { auth.WithAuthenticator(nilCtx, s) })
 	try("ParseError(resp nil body)", func() { auth.ParseError(&http.Response{}) })
 }

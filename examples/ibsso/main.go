@@ -46,7 +46,7 @@ func run(w io.Writer) (err error) {
 	defer acct.Close()
 	// Destroy the session on the way out (Infobip keeps it 60 idle
 	// minutes). Closing a session never created sends nothing.
-	defer func() { err = errors.Join(err, auth.Close(ctx, session)) }()
+	defer func() { err = errors.Join(err, session.Close(ctx)) }()
 
 	client, err := auth.NewClient(acct.BaseURL, session, &http.Client{Timeout: 30 * time.Second})
 	if err != nil {

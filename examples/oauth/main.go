@@ -51,7 +51,7 @@ func run(w io.Writer) (err error) {
 	}
 	defer acct.Close()
 	// Stop the background refresh on the way out.
-	defer func() { err = errors.Join(err, auth.Close(ctx, bearer)) }()
+	defer func() { err = errors.Join(err, bearer.Close(ctx)) }()
 
 	client, err := auth.NewClient(acct.BaseURL, bearer, &http.Client{Timeout: 30 * time.Second})
 	if err != nil {

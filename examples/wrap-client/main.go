@@ -49,8 +49,8 @@ func run(w io.Writer, srv *authtest.Server) (err error) {
 	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		return err
 	}
+	defer func() { err = errors.Join(err, session.Close(ctx), bearer.Close(ctx)) }() // the session is destroyed
 	for _, a := range []auth.Authenticator{key, basic, session, bearer} {
-		defer func() { err = errors.Join(err, auth.Close(ctx, a)) }() // the session is destroyed
 
 		// A new client over existing's transport; existing is not modified.
 		client, err := auth.NewClient(srv.URL, a, existing)
