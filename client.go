@@ -21,12 +21,7 @@ func NewClient(baseURL string, a Authenticator, base *http.Client) (*http.Client
 	if base != nil {
 		c = *base
 	}
-	if a != nil {
-		if err := checkAuthenticator(a); err != nil {
-			return nil, wrap("NewClient", err)
-		}
-	}
-	t, err := NewTransport(baseURL, a, c.Transport)
+	t, err := newTransport("NewClient", baseURL, a, c.Transport)
 	if err != nil {
 		return nil, err
 	}

@@ -230,6 +230,33 @@ func TestTransportRefusesAnotherAccountsAuthenticator(t *testing.T) {
 	require.NoError(t, err, "the same origin, spelled with a slash")
 }
 
+// NewClient's errors name NewClient, NewTransport's NewTransport, whatever
+// is refused: the base URL, the authenticator, or the two together.
+func TestConstructorErrorsNameTheirOperation(t *testing.T) {
+	srv := setup(t)
+	other := setup(t)
+	b, _ := newOAuth(t, srv)
+	for _, tc := range []struct {
+		name    string
+		baseURL string
+		a       auth.Authenticator
+		want    string
+	}{
+		{"empty base URL", "", b, "base URL is empty"},
+		{"base URL with a path", srv.URL + "/sms", b, "base URL on "},
+		{"nil pointer", srv.URL, (*auth.APIKey)(nil), "authenticator is a nil *auth.APIKey"},
+		{"not made", srv.URL, &auth.Bearer{}, "Bearer was not made with NewOAuth or NewBearer"},
+		{"another account's", other.URL, b, "base URL " + other.URL + " is not the authenticator's (" + srv.URL + ")"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := auth.NewClient(tc.baseURL, tc.a, nil)
+			require.ErrorContains(t, err, "auth: NewClient: "+tc.want)
+			_, err = auth.NewTransport(tc.baseURL, tc.a, nil)
+			require.ErrorContains(t, err, "auth: NewTransport: "+tc.want)
+		})
+	}
+}
+
 // A request's own authenticator wins over the Transport's; a Transport
 // without one refuses a request that brings none, before sending it.
 func TestWithAuthenticator(t *testing.T) {

@@ -179,7 +179,7 @@ func ExampleNewTransport() {
 	fmt.Println(err)
 	// Output:
 	// true
-	// auth: base URL on "https://api.infobip.com" has a path, query or fragment (not shown); it must be an origin only (scheme and host, e.g. https://xxxxx.api.infobip.com)
+	// auth: NewTransport: base URL on "https://api.infobip.com" has a path, query or fragment (not shown); it must be an origin only (scheme and host, e.g. https://xxxxx.api.infobip.com)
 }
 
 func ExampleTransport_AllowOrigin() {

@@ -57,18 +57,24 @@ type Transport struct {
 // [Bearer] made for another base URL is refused too: its session or token
 // belongs to that account.
 func NewTransport(baseURL string, a Authenticator, base http.RoundTripper) (*Transport, error) {
+	return newTransport("NewTransport", baseURL, a, base)
+}
+
+// newTransport is NewTransport for op, the exported function whose errors
+// these are.
+func newTransport(op, baseURL string, a Authenticator, base http.RoundTripper) (*Transport, error) {
 	if a != nil {
 		if err := checkAuthenticator(a); err != nil {
-			return nil, wrap("NewTransport", err)
+			return nil, wrap(op, err)
 		}
 	}
 	o, canonical, err := parseBaseURL(baseURL)
 	if err != nil {
-		return nil, err
+		return nil, wrap(op, err)
 	}
 	known, _ := a.(ours)
 	if known != nil && known.baseURL() != "" && known.baseURL() != canonical {
-		return nil, fmt.Errorf("auth: NewTransport: base URL %s is not the authenticator's (%s): its session or token is for that account", canonical, known.baseURL())
+		return nil, fmt.Errorf("auth: %s: base URL %s is not the authenticator's (%s): its session or token is for that account", op, canonical, known.baseURL())
 	}
 	if base = unwrapTransport(base); base == nil {
 		base = http.DefaultTransport
