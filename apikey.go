@@ -10,9 +10,12 @@ import (
 // APIKey authenticates with an Infobip API key: "Authorization: App <key>".
 // It is safe for concurrent use and prints itself redacted.
 type APIKey struct {
-	redacts[APIKey]
 	header string
 }
+
+// Format prints "auth.APIKey{[redacted]}" for every verb, %#v and %+v
+// included, so that printing a key never shows a secret.
+func (APIKey) Format(f fmt.State, verb rune) { formatAs(f, verb, "auth.APIKey{"+redacted+"}") }
 
 // NewAPIKey returns an [APIKey] for key, as shown in Infobip's web interface
 // (32 hex digits, a dash and a UUID; the shape is not checked). It refuses an

@@ -259,31 +259,6 @@ func checkCredential(field, value string, allowInnerSpace bool) error {
 // redacted is what stands where a secret was.
 const redacted = "[redacted]"
 
-// redacts, embedded first in every type that holds a secret, makes it
-// print as "auth.T{[redacted]}" with every fmt verb (%#v and %+v included),
-// in slog and in JSON, value and pointer alike: fmt, slog and
-// encoding/json never walk into the fields. One embedded type instead of
-// five methods per type.
-type redacts[T any] struct{}
-
-func (redacts[T]) text() string { return reflect.TypeFor[T]().String() + "{" + redacted + "}" }
-
-// String returns "auth.T{[redacted]}".
-func (r redacts[T]) String() string { return r.text() }
-
-// GoString returns "auth.T{[redacted]}".
-func (r redacts[T]) GoString() string { return r.text() }
-
-// Format prints "auth.T{[redacted]}" for every verb.
-func (r redacts[T]) Format(f fmt.State, verb rune) { formatAs(f, verb, r.text()) }
-
-// LogValue keeps the secrets out of slog output.
-func (r redacts[T]) LogValue() slog.Value { return slog.StringValue(r.text()) }
-
-// MarshalJSON encodes "auth.T{[redacted]}": slog's JSON handler marshals
-// values nested in slices and structs without asking LogValue.
-func (r redacts[T]) MarshalJSON() ([]byte, error) { return json.Marshal(r.text()) }
-
 // formatAs implements fmt.Formatter for types that must print as a fixed
 // text: every verb, %#v and %+v included, prints text (quoted for %q), so
 // fmt never walks into fields that hold secrets.
@@ -294,3 +269,9 @@ func formatAs(f fmt.State, verb rune, safe string) {
 	}
 	io.WriteString(f, safe)
 }
+
+// redactedJSON encodes text, a value's redacted form, as a JSON string: for
+// the types that hold a secret in an exported field, which encoding/json
+// (and slog's JSON handler, for values nested in slices and structs) would
+// otherwise show.
+func redactedJSON(text string) ([]byte, error) { return json.Marshal(text) }

@@ -30,8 +30,6 @@ const (
 
 // IBSSOConfig configures [NewIBSSO]. Zero values mean the defaults given.
 type IBSSOConfig struct {
-	redacts[IBSSOConfig]
-
 	// BaseURL is the account's API base URL, e.g.
 	// https://xxxxx.api.infobip.com: session requests go to BaseURL + /auth/1/session, and a
 	// [Transport] or [NewClient] given this authenticator must use the same
@@ -72,12 +70,23 @@ type IBSSOConfig struct {
 	Store Store
 }
 
+// Format prints "auth.IBSSOConfig{[redacted]}" for every verb, %#v and %+v
+// included, so that printing the config never shows a secret.
+func (IBSSOConfig) Format(f fmt.State, verb rune) {
+	formatAs(f, verb, "auth.IBSSOConfig{"+redacted+"}")
+}
+
+// MarshalJSON encodes the string "auth.IBSSOConfig{[redacted]}", so that
+// encoding/json, and slog's JSON handler, never show the password.
+func (IBSSOConfig) MarshalJSON() ([]byte, error) {
+	return redactedJSON("auth.IBSSOConfig{" + redacted + "}")
+}
+
 // IBSSO authenticates with Infobip session tokens: "Authorization: IBSSO
 // <token>". It creates a session on first use, reuses it, replaces it when
 // it has been idle too long or the API rejects it, and destroys it on
 // [IBSSO.Close]. It is a [Renewer] and safe for concurrent use.
 type IBSSO struct {
-	redacts[IBSSO]
 	base         string // canonical base URL
 	endpoint     string
 	body         []byte // the JSON create request, built once
@@ -89,6 +98,10 @@ type IBSSO struct {
 	now          func() time.Time
 	cache        *tokencache.Cache
 }
+
+// Format prints "auth.IBSSO{[redacted]}" for every verb, %#v and %+v
+// included, so that printing an IBSSO never shows a secret.
+func (IBSSO) Format(f fmt.State, verb rune) { formatAs(f, verb, "auth.IBSSO{"+redacted+"}") }
 
 // NewIBSSO returns an [IBSSO] authenticator. It makes no request until the
 // first call to Authorization.

@@ -27,8 +27,6 @@ const tokenPath = "/auth/1/oauth2/token"
 
 // OAuthConfig configures [NewOAuth]. Zero values mean the defaults given.
 type OAuthConfig struct {
-	redacts[OAuthConfig]
-
 	// BaseURL is the account's API base URL, e.g.
 	// https://xxxxx.api.infobip.com: token requests go to BaseURL + /auth/1/oauth2/token, and a
 	// [Transport] or [NewClient] given this authenticator must use the same
@@ -70,6 +68,18 @@ type OAuthConfig struct {
 	Store Store
 }
 
+// Format prints "auth.OAuthConfig{[redacted]}" for every verb, %#v and %+v
+// included, so that printing the config never shows a secret.
+func (OAuthConfig) Format(f fmt.State, verb rune) {
+	formatAs(f, verb, "auth.OAuthConfig{"+redacted+"}")
+}
+
+// MarshalJSON encodes the string "auth.OAuthConfig{[redacted]}", so that
+// encoding/json, and slog's JSON handler, never show the client secret.
+func (OAuthConfig) MarshalJSON() ([]byte, error) {
+	return redactedJSON("auth.OAuthConfig{" + redacted + "}")
+}
+
 // BearerOptions configures [NewBearer]. Zero values mean the defaults
 // given.
 type BearerOptions struct {
@@ -94,11 +104,14 @@ type BearerOptions struct {
 // expires, and replaces it when the API rejects it. It is a [Renewer] and
 // safe for concurrent use; [Bearer.Close] stops it.
 type Bearer struct {
-	redacts[Bearer]
 	cache *tokencache.Cache
 	base  string // canonical base URL; "" for NewBearer
 	log   *slog.Logger
 }
+
+// Format prints "auth.Bearer{[redacted]}" for every verb, %#v and %+v
+// included, so that printing a Bearer never shows a secret.
+func (Bearer) Format(f fmt.State, verb rune) { formatAs(f, verb, "auth.Bearer{"+redacted+"}") }
 
 // NewOAuth returns a [Bearer] that obtains tokens from Infobip with the
 // client credentials grant. It makes no request until the first call to

@@ -61,12 +61,15 @@ var (
 // concurrent use, and prints itself redacted. Give it to requests with
 // [WithAuthenticator], so that one client serves all users.
 type Session struct {
-	redacts[Session]
-	// The state lives behind a pointer so that Session's value methods
-	// (String and the like, which keep fmt out of its fields) copy no
+	// The state lives behind a pointer so that Format, a value method so
+	// that fmt never walks into a Session value's fields, copies no
 	// atomics.
 	p *sessionState
 }
+
+// Format prints "auth.Session{[redacted]}" for every verb, %#v and %+v
+// included, so that printing a session never shows a secret.
+func (Session) Format(f fmt.State, verb rune) { formatAs(f, verb, "auth.Session{"+redacted+"}") }
 
 type sessionState struct {
 	env    *sessionEnv

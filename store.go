@@ -69,8 +69,6 @@ var ErrLeaseHeld = tokencache.ErrLeaseHeld
 // Value is a secret: a StoredToken prints and logs itself redacted, and a
 // Store should encrypt it at rest.
 type StoredToken struct {
-	redacts[StoredToken]
-
 	// Scheme is "Bearer" (OAuth) or "IBSSO".
 	Scheme string
 	// Value is the token itself, sent as "Authorization: <Scheme> <Value>".
@@ -87,6 +85,18 @@ type StoredToken struct {
 	// the fleet may replace the next (see "Running many replicas" in the
 	// README).
 	Renewals int
+}
+
+// Format prints "auth.StoredToken{[redacted]}" for every verb, %#v and %+v
+// included, so that printing a stored token never shows a secret.
+func (StoredToken) Format(f fmt.State, verb rune) {
+	formatAs(f, verb, "auth.StoredToken{"+redacted+"}")
+}
+
+// MarshalJSON encodes the string "auth.StoredToken{[redacted]}", so that
+// encoding/json, and slog's JSON handler, never show the token.
+func (StoredToken) MarshalJSON() ([]byte, error) {
+	return redactedJSON("auth.StoredToken{" + redacted + "}")
 }
 
 // storeKey derives the store key for an identity. The scheme keeps tokens

@@ -381,15 +381,9 @@ func discard(resp *http.Response) {
 // String describes t by its base URL; it never shows credentials.
 func (t *Transport) String() string { return "auth.Transport{" + t.BaseURL() + "}" }
 
-// GoString is String.
-func (t *Transport) GoString() string { return t.String() }
-
 // Format prints String for every verb, so that printing a Transport never
 // walks into its authenticator or base transport.
 func (t *Transport) Format(f fmt.State, verb rune) { formatAs(f, verb, t.String()) }
-
-// LogValue is String.
-func (t *Transport) LogValue() slog.Value { return slog.StringValue(t.String()) }
 
 // unwrapTransport returns what a Transport of ours sends with, so that
 // credentials never stack: a session or token request, or a second
