@@ -18,3 +18,9 @@ func EchoForms() []EchoForm {
 
 // ShowsSecret reports the first form in which out shows secret.
 var ShowsSecret = showsSecret
+
+// SharedSettings counts the LoginConfig settings that Sessions share.
+func SharedSettings() (n int) {
+	sharedSettings.Range(func(any, any) bool { n++; return true })
+	return n
+}

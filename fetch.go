@@ -41,3 +41,12 @@ func retryAfter(err error) time.Duration {
 // defaultFetchTimeout bounds one session or token request when the config
 // leaves FetchTimeout zero.
 const defaultFetchTimeout = 30 * time.Second
+
+// fetchTimeout reads a config's FetchTimeout: d, or defaultFetchTimeout
+// when d is not positive.
+func fetchTimeout(d time.Duration) time.Duration {
+	if d <= 0 {
+		return defaultFetchTimeout
+	}
+	return d
+}

@@ -87,16 +87,13 @@ func (IBSSOConfig) MarshalJSON() ([]byte, error) {
 // it has been idle too long or the API rejects it, and destroys it on
 // [IBSSO.Close]. It is a [Renewer] and safe for concurrent use.
 type IBSSO struct {
-	base         string // canonical base URL
-	endpoint     string
-	body         []byte // the JSON create request, built once
-	password     string // only to scrub it from echoed error pages
-	client       *http.Client
-	log          *slog.Logger
-	fetchTimeout time.Duration
-	idle         time.Duration // the idle limit less the margin
-	now          func() time.Time
-	cache        *tokencache.Cache
+	base     string // canonical base URL
+	sessions sessionEndpoint
+	body     []byte // the JSON create request, built once
+	password string // only to scrub it from echoed error pages
+	log      *slog.Logger
+	idle     time.Duration // how long a session may go unused
+	cache    *tokencache.Cache
 }
 
 // Format prints "auth.IBSSO{[redacted]}" for every verb, %#v and %+v
@@ -116,12 +113,9 @@ func NewIBSSO(cfg IBSSOConfig) (*IBSSO, error) {
 	if err := checkCredential("password", cfg.Password, true); err != nil {
 		return nil, err
 	}
-	if cfg.IdleTimeout < 0 {
-		return nil, errors.New("auth: IdleTimeout is negative")
-	}
-	idle := cfg.IdleTimeout
-	if idle == 0 {
-		idle = defaultIdleTimeout
+	limit, idle, err := idleLimits(cfg.IdleTimeout)
+	if err != nil {
+		return nil, err
 	}
 	body, err := json.Marshal(struct {
 		Username string `json:"username"`
@@ -132,29 +126,23 @@ func NewIBSSO(cfg IBSSOConfig) (*IBSSO, error) {
 		return nil, fmt.Errorf("auth: encoding session request: %w", err)
 	}
 	s := &IBSSO{
-		base:         base,
-		endpoint:     base + sessionPath,
-		body:         body,
-		password:     cfg.Password,
-		client:       noRedirects(cfg.HTTPClient),
-		log:          cfg.Logger,
-		fetchTimeout: cmp.Or(max(cfg.FetchTimeout, 0), defaultFetchTimeout),
-		idle:         idle - min(2*time.Minute, idle/10),
-		now:          cfg.Now,
-	}
-	if s.now == nil {
-		s.now = time.Now
+		base:     base,
+		sessions: newSessionEndpoint(base, cfg.HTTPClient, cfg.FetchTimeout, cfg.Now),
+		body:     body,
+		password: cfg.Password,
+		log:      cfg.Logger,
+		idle:     idle,
 	}
 	s.cache = tokencache.New(tokencache.Config{
 		Fetch:         s.create,
 		Discard:       func(ctx context.Context, t *tokencache.Token) { s.destroy(ctx, t) },
-		Now:           s.now,
+		Now:           s.sessions.now,
 		RefreshBefore: -1,
 		Idle:          s.idle,
-		FetchTimeout:  s.fetchTimeout,
+		FetchTimeout:  s.sessions.timeout,
 		RetryAfter:    retryAfter,
 		OnFetch:       reportTo(cfg.OnRefresh, cfg.Logger, SchemeIBSSO, "auth: session created"),
-		Shared:        sharing(cfg.Store, SchemeIBSSO, o, cfg.Username, cfg.Unsafe, idle),
+		Shared:        sharing(cfg.Store, SchemeIBSSO, o, cfg.Username, cfg.Unsafe, limit),
 	})
 	return s, nil
 }
@@ -244,7 +232,7 @@ func (s *IBSSO) TokenSource() oauth2.TokenSource {
 	if err := s.ready(); err != nil {
 		return failingTokenSource{err}
 	}
-	return cacheTokenSource{s.cache, "IBSSO", func() time.Time { return s.now().Add(min(time.Minute, s.idle/2)) }}
+	return cacheTokenSource{s.cache, "IBSSO", func() time.Time { return s.sessions.now().Add(min(time.Minute, s.idle/2)) }}
 }
 
 func (s *IBSSO) ready() error {
@@ -265,11 +253,11 @@ func (s *IBSSO) create(ctx context.Context, stale *tokencache.Token) (*tokencach
 		// Infobip wants a live session destroyed before a new one is made.
 		// Best effort, and in at most half the fetch's time: if it is
 		// already gone, creating still works.
-		dctx, cancel := context.WithTimeout(ctx, s.fetchTimeout/2)
+		dctx, cancel := context.WithTimeout(ctx, s.sessions.timeout/2)
 		s.destroy(dctx, stale)
 		cancel()
 	}
-	token, err := createSession(ctx, s.client, s.endpoint, s.body, s.password, s.now)
+	token, err := s.sessions.create(ctx, s.body, s.password)
 	if err != nil {
 		return nil, err
 	}
@@ -277,7 +265,51 @@ func (s *IBSSO) create(ctx context.Context, stale *tokencache.Token) (*tokencach
 }
 
 func (s *IBSSO) destroy(ctx context.Context, t *tokencache.Token) error {
-	return destroySession(ctx, s.client, s.endpoint, t.Header, s.fetchTimeout, s.now)
+	return s.sessions.destroy(ctx, t.Header)
+}
+
+// idleLimits reads a config's IdleTimeout. limit is how long Infobip keeps
+// an unused session (60 minutes when d is zero); usable is how long one
+// may go unused here: the limit less a margin, 2 minutes or a tenth of the
+// limit if smaller, so that no request sets out with a session about to
+// end.
+func idleLimits(d time.Duration) (limit, usable time.Duration, err error) {
+	if d < 0 {
+		return 0, 0, errors.New("auth: IdleTimeout is negative")
+	}
+	limit = cmp.Or(d, defaultIdleTimeout)
+	return limit, limit - min(2*time.Minute, limit/10), nil
+}
+
+// sessionEndpoint sends Infobip's session requests, create and destroy,
+// for an IBSSO and for the Sessions of a LoginConfig alike.
+type sessionEndpoint struct {
+	url     string        // the base URL + /auth/1/session
+	client  *http.Client  // follows no redirect
+	timeout time.Duration // bounds each request
+	now     func() time.Time
+}
+
+// newSessionEndpoint returns the endpoint of base as a config sets it up:
+// its HTTPClient, FetchTimeout and Now, each defaulted when zero.
+func newSessionEndpoint(base string, client *http.Client, timeout time.Duration, now func() time.Time) sessionEndpoint {
+	if now == nil {
+		now = time.Now
+	}
+	return sessionEndpoint{url: base + sessionPath, client: noRedirects(client), timeout: fetchTimeout(timeout), now: now}
+}
+
+// create creates a session with body, the JSON login, and returns its
+// token. password is scrubbed from error answers.
+func (e *sessionEndpoint) create(ctx context.Context, body []byte, password string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.timeout)
+	defer cancel()
+	return createSession(ctx, e.client, e.url, body, password, e.now)
+}
+
+// destroy destroys the session whose Authorization header is header.
+func (e *sessionEndpoint) destroy(ctx context.Context, header string) error {
+	return destroySession(ctx, e.client, e.url, header, e.timeout, e.now)
 }
 
 // createSession sends POST /auth/1/session with body, the JSON login, and

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -250,4 +252,51 @@ func TestSession401OnAnUnreplayableBodyExpiresIt(t *testing.T) {
 	if _, err := s.Authorization(context.Background()); !errors.Is(err, auth.ErrSessionExpired) {
 		t.Errorf("after a 401 from Infobip the Session is still live (err=%v)", err)
 	}
+}
+
+// The Sessions of one LoginConfig share its settings (base URL, client,
+// clock, limits, logger): a live Session holds its token and its state,
+// and a pointer to those.
+func TestSessionsOfOneLoginConfigShareTheirSettings(t *testing.T) {
+	const n = 2000
+	cfg := auth.LoginConfig{BaseURL: "https://api.infobip.com", HTTPClient: &http.Client{}, Logger: slog.Default()}
+	c, err := measureSessions(n, resumeFake(cfg, n))
+	require.NoError(t, err)
+	t.Logf("%.0f bytes per live session", c.live)
+	require.Less(t, c.live, 128.0, "bytes per live session")
+}
+
+// Settings are shared only between equal LoginConfigs, and go with their
+// last Session: LoginConfigs made per request (a logger per request, say)
+// leave nothing behind.
+func TestSessionSettingsGoWithTheirSessions(t *testing.T) {
+	a := setup(t)
+	b := setup(t)
+	sa, err := auth.ResumeSession(auth.LoginConfig{BaseURL: a.URL}, "token-of-a")
+	require.NoError(t, err)
+	sb, err := auth.ResumeSession(auth.LoginConfig{BaseURL: b.URL}, "token-of-b")
+	require.NoError(t, err)
+	_, err = auth.NewTransport(b.URL, sb, nil)
+	require.NoError(t, err)
+	_, err = auth.NewTransport(b.URL, sa, nil)
+	require.ErrorContains(t, err, "is not the authenticator's ("+a.URL+")")
+
+	before := auth.SharedSettings()
+	sessions := make([]*auth.Session, 100)
+	for i := range sessions {
+		cfg := auth.LoginConfig{BaseURL: a.URL, Logger: slog.New(slog.DiscardHandler)}
+		sessions[i], err = auth.ResumeSession(cfg, fakeToken(i))
+		require.NoError(t, err)
+	}
+	require.Equal(t, before+len(sessions), auth.SharedSettings())
+	runtime.KeepAlive(sessions)
+	sessions = nil
+	// Cleanups run after a collection, on a goroutine of their own.
+	for i := 0; auth.SharedSettings() > before && i < 1000; i++ {
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+	require.Equal(t, before, auth.SharedSettings())
+	runtime.KeepAlive(sa)
+	runtime.KeepAlive(sb)
 }
