@@ -417,6 +417,34 @@ func TestPerRequestSessionOfAnotherAccountIsRefused(t *testing.T) {
 	// compare: NewTransport refuses an IBSSO for another base URL
 }
 
+// Login and Logout go through LoginConfig.HTTPClient, so a private CA
+// trusted there serves them; without it they use http.DefaultClient, and
+// nothing else.
+func TestLoginThroughYourTLSRoots(t *testing.T) {
+	srv := authtest.NewTLSServer()
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+	_, err := auth.Login(ctx, auth.LoginConfig{BaseURL: srv.URL}, authtest.Username, authtest.Password)
+	require.ErrorContains(t, err, "certificate")
+	require.Zero(t, srv.Count(authtest.RouteCreateSession))
+
+	s, err := auth.Login(ctx, auth.LoginConfig{BaseURL: srv.URL, HTTPClient: srv.Client()}, authtest.Username, authtest.Password)
+	require.NoError(t, err)
+	require.NoError(t, s.Logout(ctx))
+	require.Zero(t, srv.ActiveSessions())
+
+	// nil is http.DefaultClient, whatever its Transport: here one that
+	// trusts the server. (A clock of its own keeps this LoginConfig's
+	// settings apart from the first one's.)
+	saved := http.DefaultClient.Transport
+	http.DefaultClient.Transport = srv.Client().Transport
+	t.Cleanup(func() { http.DefaultClient.Transport = saved })
+	s, err = auth.Login(ctx, auth.LoginConfig{BaseURL: srv.URL, Now: srv.Now}, authtest.Username, authtest.Password)
+	require.NoError(t, err)
+	require.NoError(t, s.Logout(ctx))
+	require.Zero(t, srv.ActiveSessions())
+}
+
 func TestLoginThroughTheSharedClient(t *testing.T) {
 	srv := authtest.NewServer()
 	defer srv.Close()

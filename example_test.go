@@ -288,14 +288,18 @@ func ExampleError() {
 }
 
 func ExampleLogin() {
-	srv := authtest.NewServer()
+	srv := authtest.NewTLSServer() // a server with its own CA, as behind a corporate proxy
 	defer srv.Close()
+	existing := srv.Client() // your client: its TLS roots, timeout and proxy
+
 	// One client for every user; each request carries its user's session.
-	client, err := auth.NewClient(srv.URL, nil, nil)
+	client, err := auth.NewClient(srv.URL, nil, existing)
 	if err != nil {
 		panic(err)
 	}
-	s, err := auth.Login(context.Background(), auth.LoginConfig{BaseURL: srv.URL}, authtest.Username, authtest.Password)
+	// The sign-in goes through your client too, so it trusts your roots.
+	cfg := auth.LoginConfig{BaseURL: srv.URL, HTTPClient: existing}
+	s, err := auth.Login(context.Background(), cfg, authtest.Username, authtest.Password)
 	if err != nil {
 		panic(err)
 	}
