@@ -233,7 +233,7 @@ func offline(ctx context.Context, w io.Writer, o options, sf *secretFile) error 
 
 // rotate creates the new key, with the reach of o.revokeID if set, stores
 // its secret in sf if given, checks the key, and revokes o.revokeID if set.
-func rotate(ctx context.Context, w io.Writer, keys *apikeys.Client, baseURL string, base *http.Client, o options, sf *secretFile) (*apikeys.APIKey, error) {
+func rotate(ctx context.Context, w io.Writer, keys *apikeys.Client, baseURL string, base *http.Client, o options, sf *secretFile) (*apikeys.Key, error) {
 	req := apikeys.CreateRequest{Name: o.name}
 	if o.revokeID != "" {
 		old, err := keys.Get(ctx, o.revokeID)
