@@ -112,12 +112,21 @@ func TestSessionLogoutFailureCanBeRetried(t *testing.T) {
 	require.Equal(t, 2, srv.Count(authtest.RouteDestroySession))
 }
 
-// A session Infobip has ended already (idle) logs out without error.
+// A session Infobip has ended already (idle) logs out without error: the
+// DELETE is sent all the same, with the session's header, and Infobip's
+// 401 for a session it no longer knows counts as done.
 func TestSessionLogoutAfterIdle(t *testing.T) {
 	srv := setup(t)
 	s := login(t, srv, authtest.Username, authtest.Password)
 	srv.Advance(2 * time.Hour)
+	require.Zero(t, srv.ActiveSessions(), "Infobip ended the session")
 	require.NoError(t, s.Logout(context.Background()))
+	require.Equal(t, 1, srv.Count(authtest.RouteDestroySession))
+	require.Equal(t, "IBSSO "+s.Token(), lastAuthorization(t, srv, authtest.RouteDestroySession))
+	_, err := s.Authorization(context.Background())
+	require.ErrorContains(t, err, "logged out")
+	require.NoError(t, s.Logout(context.Background()), "done once, done for good")
+	require.Equal(t, 1, srv.Count(authtest.RouteDestroySession))
 }
 
 func TestResumeSession(t *testing.T) {

@@ -900,17 +900,21 @@ type closeTrack struct {
 
 func (c *closeTrack) Close() error { c.closed.Store(true); return nil }
 
+// A base that breaks its contract, answering (nil, nil): RoundTrip fails
+// with an error that says so, and the request body is closed all the same.
 func TestTransportClosesTheBodyWhenTheBaseReturnsNothing(t *testing.T) {
-	k, _ := auth.NewAPIKey("k")
-	tr, _ := auth.NewTransport("https://api.example.com", k, funcBase(func(*http.Request) (*http.Response, error) { return nil, nil }))
+	k, err := auth.NewAPIKey("k")
+	require.NoError(t, err)
+	tr, err := auth.NewTransport("https://api.example.com", k, funcBase(func(*http.Request) (*http.Response, error) { return nil, nil }))
+	require.NoError(t, err)
 	body := &closeTrack{Reader: strings.NewReader("x")}
-	req, _ := http.NewRequest("POST", "https://api.example.com/x", nil)
+	req, err := http.NewRequest(http.MethodPost, "https://api.example.com/x", nil)
+	require.NoError(t, err)
 	req.Body = body
-	_, err := tr.RoundTrip(req)
-	t.Logf("err=%v", err)
-	if !body.closed.Load() {
-		t.Error("request body not closed when base returned (nil, nil)")
-	}
+	resp, err := tr.RoundTrip(req)
+	require.Nil(t, resp)
+	require.EqualError(t, err, "auth: the base RoundTripper returned neither a response nor an error")
+	require.True(t, body.closed.Load(), "request body not closed when the base returned (nil, nil)")
 }
 
 // Nil requests, contexts, Transports and authenticators give errors, never
