@@ -94,10 +94,10 @@
 // request fetches it (single flight). Each caller waits for that fetch only
 // as long as its own context allows; the fetch itself runs detached, with
 // its own timeout (FetchTimeout, default 30 s), so one cancelled caller does
-// not fail the others. Session and token requests, [Login] included, use
-// the config's HTTPClient (http.DefaultClient when nil), so that your TLS
-// roots, proxy and client certificates apply to them. A [NewClient] lends
-// them nothing.
+// not fail the others. Session and token requests, [Login] included, go
+// through the config's HTTPClient (http.DefaultClient when nil), not
+// through the client given to [NewClient]: set it wherever your TLS roots,
+// proxy or client certificates are needed to reach Infobip.
 //
 // An OAuth token is refreshed in the background shortly before it expires
 // (see [OAuthConfig.RefreshBefore]) while requests keep using it, so under
