@@ -3,15 +3,19 @@ package auth
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 )
 
 // APIKey authenticates with an Infobip API key: "Authorization: App <key>".
 // It is safe for concurrent use and prints itself redacted.
 type APIKey struct {
-	redacts[APIKey]
 	header string
 }
+
+// Format prints "auth.APIKey{[redacted]}" for every verb, %#v and %+v
+// included, so that printing a key never shows a secret.
+func (APIKey) Format(f fmt.State, verb rune) { formatAs(f, verb, "auth.APIKey{"+redacted+"}") }
 
 // NewAPIKey returns an [APIKey] for key, as shown in Infobip's web interface
 // (32 hex digits, a dash and a UUID; the shape is not checked). It refuses an
@@ -42,3 +46,9 @@ func (k *APIKey) ready() error {
 	}
 	return nil
 }
+
+// An APIKey belongs to no base URL, logs nothing, and can do nothing about
+// a 401: the Transport hands it back.
+func (*APIKey) baseURL() string       { return "" }
+func (*APIKey) logger() *slog.Logger  { return nil }
+func (*APIKey) rejected(string) error { return nil }

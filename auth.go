@@ -16,12 +16,11 @@
 // without modifying it:
 //
 //	a, err := auth.NewOAuth(auth.OAuthConfig{BaseURL: baseURL, ClientID: id, ClientSecret: secret})
+//	defer a.Close(ctx) // stops the background refresh
 //	client, err := auth.NewClient(baseURL, a, existing) // existing may be nil, or http.DefaultClient
-//	defer auth.Close(ctx, a)
 //
 // [NewTransport] gives the http.RoundTripper alone. [FromEnv] builds the
-// authenticator from IB_* environment variables; [Close] releases whatever
-// it returned.
+// authenticator from IB_* environment variables.
 //
 // This documentation is the reference for the rules below; the README
 // summarises them, and the type documentation adds only what is specific to
@@ -36,11 +35,10 @@
 // case folding, by full-width letters, by its IDNA form or by a trailing
 // dot is another host. Every other request, including a redirect that
 // http.Client follows to another host or to plain http, is passed to the
-// base transport untouched; with a logger ([Transport.SetLogger], or the
-// authenticator's Logger) each one is reported at debug level, so a 401
-// that looks like a wrong key can be traced to a base URL spelled
-// differently (localhost against 127.0.0.1, or a missing scheme that
-// became https).
+// base transport untouched; with a Logger in the authenticator's config
+// each one is reported at debug level, so a 401 that looks like a wrong
+// key can be traced to a base URL spelled differently (localhost against
+// 127.0.0.1, or a missing scheme that became https).
 //
 // Base URLs are origins, https://host[:port]: a URL without a scheme gets
 // https://, plain http:// is refused except for loopback hosts (tests), and
@@ -72,6 +70,11 @@
 // together cause one renewal. If renewal fails, RoundTrip returns its error
 // (an [*Error] when Infobip refused) and no response.
 //
+// A [Session] is no Renewer: it never logs in again. A 401 to a request it
+// signed marks it expired, and where the request could have been sent
+// again, RoundTrip returns an error that errors.Is [ErrSessionExpired]
+// instead of the response.
+//
 // No other status is retried: 429 and 5xx answers from the API are the
 // caller's to handle, with [ParseError] to read them.
 //
@@ -91,9 +94,10 @@
 // request fetches it (single flight). Each caller waits for that fetch only
 // as long as its own context allows; the fetch itself runs detached, with
 // its own timeout (FetchTimeout, default 30 s), so one cancelled caller does
-// not fail the others. Session and token requests use the config's
-// HTTPClient, or else the client of the first [NewClient] the
-// authenticator is given, so that its TLS roots and proxy apply.
+// not fail the others. Session and token requests, [Login] included, go
+// through the config's HTTPClient (http.DefaultClient when nil), not
+// through the client given to [NewClient]: set it wherever your TLS roots,
+// proxy or client certificates are needed to reach Infobip.
 //
 // An OAuth token is refreshed in the background shortly before it expires
 // (see [OAuthConfig.RefreshBefore]) while requests keep using it, so under
@@ -118,9 +122,9 @@
 // OnRefresh reports every fetch as a [RefreshEvent]; Logger records it.
 //
 // Close what holds a session or a background refresh: [IBSSO.Close]
-// destroys the session, [Bearer.Close] stops refreshing, [Session.Logout]
-// ends an end user's session, and [Close] does the right one for any
-// [Authenticator].
+// destroys the session ([IBSSO.Destroy] ends one a fleet shares),
+// [Bearer.Close] stops refreshing, and [Session.Logout] ends an end user's
+// session. An [APIKey] or [Basic] holds nothing to release.
 //
 // # Fleets
 //
@@ -158,7 +162,6 @@ import (
 	"log/slog"
 	"reflect"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -184,51 +187,31 @@ type Renewer interface {
 	Renew(ctx context.Context, rejected string) error
 }
 
+// ours is what a [Transport] may ask of an authenticator beyond
+// Authorization. Only this package's authenticators implement it (its
+// methods are unexported); the Transport treats any other Authenticator as
+// offering none of it.
+type ours interface {
+	Authenticator
+	// ready returns the error of a value not made by its constructor, or
+	// nil: a Transport refuses such an authenticator before any request.
+	ready() error
+	// baseURL returns the canonical base URL its session or token belongs
+	// to, or "" if it serves any (a key, a password, a token source): a
+	// Transport for another base URL refuses it.
+	baseURL() string
+	// logger returns the config's Logger (nil if none): a Transport made
+	// over it reports there the requests it sends without credentials.
+	logger() *slog.Logger
+	// rejected tells it the API answered 401 to a request that carried
+	// header. It returns the error that request fails with when it could
+	// be sent again, instead of a renewal (a Session, which never logs in
+	// again, knows it is over), or nil.
+	rejected(header string) error
+}
+
 // ErrClosed is returned by an authenticator that has been closed.
 var ErrClosed = tokencache.ErrClosed
-
-// Schemes reported in [RefreshEvent.Scheme].
-const (
-	SchemeIBSSO  = "IBSSO"  // a session from [NewIBSSO]
-	SchemeBearer = "Bearer" // a token from [NewOAuth] or [NewBearer]
-)
-
-// Reasons reported in [RefreshEvent.Reason].
-const (
-	// ReasonInitial: the first fetch, for the first request.
-	ReasonInitial = tokencache.ReasonInitial
-	// ReasonExpired: the token reached its expiry (less a small margin)
-	// and requests wait for the new one.
-	ReasonExpired = tokencache.ReasonExpired
-	// ReasonIdle: the session was unused for its idle limit (less a
-	// margin); it is destroyed and replaced before the request.
-	ReasonIdle = tokencache.ReasonIdle
-	// ReasonProactive: the token entered its refresh window; requests go
-	// on with it while this fetch runs in the background.
-	ReasonProactive = tokencache.ReasonProactive
-	// ReasonRenew: the API answered 401 (see [Renewer]), or an earlier
-	// fetch failed and there is no credential to serve.
-	ReasonRenew = tokencache.ReasonRenew
-)
-
-// RefreshEvent describes one attempt to obtain a session or token, reported
-// to the OnRefresh hook of [IBSSOConfig] and [OAuthConfig].
-type RefreshEvent struct {
-	// Scheme is [SchemeIBSSO] or [SchemeBearer].
-	Scheme string
-	// Reason says why the fetch ran: one of the Reason constants, such as
-	// [ReasonInitial].
-	Reason string
-	// Start is when the fetch began, by the configured clock.
-	Start time.Time
-	// Duration is how long the fetch took in real time.
-	Duration time.Duration
-	// Expiry is when the new credential expires; zero for IBSSO sessions,
-	// which expire only when unused, or when Err is set.
-	Expiry time.Time
-	// Err is the fetch's error, nil on success. It never holds a secret.
-	Err error
-}
 
 // checkAuthenticator refuses an authenticator that would fail or panic at
 // the first request: nil, a nil pointer, or one of ours not made by its
@@ -240,8 +223,8 @@ func checkAuthenticator(a Authenticator) error {
 	if v := reflect.ValueOf(a); v.Kind() == reflect.Pointer && v.IsNil() {
 		return fmt.Errorf("authenticator is a nil %T", a)
 	}
-	if r, ok := a.(interface{ ready() error }); ok {
-		return r.ready()
+	if o, ok := a.(ours); ok {
+		return o.ready()
 	}
 	return nil
 }
@@ -276,31 +259,6 @@ func checkCredential(field, value string, allowInnerSpace bool) error {
 // redacted is what stands where a secret was.
 const redacted = "[redacted]"
 
-// redacts, embedded first in every type that holds a secret, makes it
-// print as "auth.T{[redacted]}" with every fmt verb (%#v and %+v included),
-// in slog and in JSON, value and pointer alike: fmt, slog and
-// encoding/json never walk into the fields. One embedded type instead of
-// five methods per type.
-type redacts[T any] struct{}
-
-func (redacts[T]) text() string { return reflect.TypeFor[T]().String() + "{" + redacted + "}" }
-
-// String returns "auth.T{[redacted]}".
-func (r redacts[T]) String() string { return r.text() }
-
-// GoString returns "auth.T{[redacted]}".
-func (r redacts[T]) GoString() string { return r.text() }
-
-// Format prints "auth.T{[redacted]}" for every verb.
-func (r redacts[T]) Format(f fmt.State, verb rune) { formatAs(f, verb, r.text()) }
-
-// LogValue keeps the secrets out of slog output.
-func (r redacts[T]) LogValue() slog.Value { return slog.StringValue(r.text()) }
-
-// MarshalJSON encodes "auth.T{[redacted]}": slog's JSON handler marshals
-// values nested in slices and structs without asking LogValue.
-func (r redacts[T]) MarshalJSON() ([]byte, error) { return json.Marshal(r.text()) }
-
 // formatAs implements fmt.Formatter for types that must print as a fixed
 // text: every verb, %#v and %+v included, prints text (quoted for %q), so
 // fmt never walks into fields that hold secrets.
@@ -311,3 +269,9 @@ func formatAs(f fmt.State, verb rune, safe string) {
 	}
 	io.WriteString(f, safe)
 }
+
+// redactedJSON encodes text, a value's redacted form, as a JSON string: for
+// the types that hold a secret in an exported field, which encoding/json
+// (and slog's JSON handler, for values nested in slices and structs) would
+// otherwise show.
+func redactedJSON(text string) ([]byte, error) { return json.Marshal(text) }

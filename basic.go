@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"log/slog"
 	"strings"
 )
 
@@ -11,9 +12,12 @@ import (
 // authentication (RFC 7617). The header is computed once, at construction.
 // It is safe for concurrent use and prints itself redacted.
 type Basic struct {
-	redacts[Basic]
 	header string
 }
+
+// Format prints "auth.Basic{[redacted]}" for every verb, %#v and %+v
+// included, so that printing a password never shows a secret.
+func (Basic) Format(f fmt.State, verb rune) { formatAs(f, verb, "auth.Basic{"+redacted+"}") }
 
 // NewBasic returns a [Basic] authenticator. The username may not contain ':'
 // (RFC 7617 cannot carry it); neither value may be empty or contain control
@@ -46,3 +50,9 @@ func (b *Basic) ready() error {
 	}
 	return nil
 }
+
+// A Basic belongs to no base URL, logs nothing, and can do nothing about
+// a 401: the Transport hands it back.
+func (*Basic) baseURL() string       { return "" }
+func (*Basic) logger() *slog.Logger  { return nil }
+func (*Basic) rejected(string) error { return nil }

@@ -61,32 +61,33 @@ func TestNewClientOverDefaultClient(t *testing.T) {
 	require.Empty(t, reqs[len(reqs)-1].Header.Get("Authorization"))
 }
 
-// A TLS server with its own CA: the user's client trusts it, and the
-// session and token requests go through that client too, whether the
-// authenticator came from NewClient or FromEnv with an option.
+// A TLS server with its own CA: the user's client trusts it. Session and
+// token requests go through the client the authenticator was configured
+// with (HTTPClient, or WithHTTPClient for FromEnv), never through the one
+// NewClient wraps.
 func TestPrivateCAForAllSchemes(t *testing.T) {
 	srv := authtest.NewTLSServer()
 	t.Cleanup(srv.Close)
-	t.Run("NewClient lends its client to the fetches", func(t *testing.T) {
-		for name, a := range schemes(t, srv, nil) {
+	t.Run("the config's HTTPClient serves the fetches", func(t *testing.T) {
+		for name, a := range schemes(t, srv, srv.Client()) {
 			c, err := auth.NewClient(srv.URL, a, srv.Client())
 			require.NoError(t, err, name)
 			require.Equal(t, http.StatusOK, getBalance(t, c, srv), name)
 		}
 	})
-	t.Run("without it the fetch does not trust the CA (control)", func(t *testing.T) {
-		a := schemes(t, srv, nil)["Bearer"]
-		tr, err := auth.NewTransport(srv.URL, a, srv.Client().Transport)
-		require.NoError(t, err)
-		_, err = (&http.Client{Transport: tr}).Get(srv.URL + "/account/1/balance")
-		require.ErrorContains(t, err, "certificate")
-	})
-	t.Run("an authenticator's own client wins", func(t *testing.T) {
-		a := schemes(t, srv, &http.Client{})["IBSSO"]
-		c, err := auth.NewClient(srv.URL, a, srv.Client())
-		require.NoError(t, err)
-		_, err = c.Get(srv.URL + "/account/1/balance")
-		require.ErrorContains(t, err, "certificate")
+	t.Run("NewClient lends its client to no fetch", func(t *testing.T) {
+		fetches := func() int { return srv.Count(authtest.RouteCreateSession) + srv.Count(authtest.RouteToken) }
+		before := fetches()
+		for name, a := range schemes(t, srv, nil) {
+			if name == "App" || name == "Basic" {
+				continue // they fetch nothing
+			}
+			c, err := auth.NewClient(srv.URL, a, srv.Client())
+			require.NoError(t, err, name)
+			_, err = c.Get(srv.URL + "/account/1/balance")
+			require.ErrorContains(t, err, "certificate", name)
+		}
+		require.Equal(t, before, fetches(), "no session or token request got through")
 	})
 	t.Run("FromEnv with WithHTTPClient", func(t *testing.T) {
 		for _, env := range envSchemes {
@@ -96,11 +97,19 @@ func TestPrivateCAForAllSchemes(t *testing.T) {
 			tr, err := auth.NewTransport(baseURL, a, srv.Client().Transport)
 			require.NoError(t, err)
 			require.Equal(t, http.StatusOK, getBalance(t, &http.Client{Transport: tr}, srv), env[0])
-			require.NoError(t, auth.Close(context.Background(), a))
+			if c, ok := a.(closer); ok {
+				require.NoError(t, c.Close(context.Background()))
+			}
 		}
 	})
 }
 
+// closer is what FromEnv's documentation tests for to close what it
+// returned.
+type closer interface{ Close(context.Context) error }
+
+// What FromEnv returns closes as its documentation shows: IBSSO and OAuth
+// through their Close method; App and Basic have none and hold nothing.
 func TestCloseWhateverFromEnvReturns(t *testing.T) {
 	srv := setup(t)
 	for i, env := range envSchemes {
@@ -111,7 +120,11 @@ func TestCloseWhateverFromEnvReturns(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, getBalance(t, c, srv))
 		before := srv.Count(authtest.RouteDestroySession)
-		require.NoError(t, auth.Close(context.Background(), a))
+		cl, ok := a.(closer)
+		require.Equal(t, i >= 2, ok, "%T", a)
+		if ok {
+			require.NoError(t, cl.Close(context.Background()))
+		}
 		require.Equal(t, 0, srv.ActiveSessions())
 		_, err = a.Authorization(context.Background())
 		switch i {
@@ -124,7 +137,6 @@ func TestCloseWhateverFromEnvReturns(t *testing.T) {
 			require.NoError(t, err)
 		}
 	}
-	require.NoError(t, auth.Close(context.Background(), nil))
 }
 
 func TestBearerClose(t *testing.T) {
@@ -183,6 +195,31 @@ func TestLoggerExplainsWithheldCredentialsAndFetches(t *testing.T) {
 	}
 }
 
+// A Transport made over a Session logs through the LoginConfig's Logger:
+// the sign-in, and why a request went out without credentials.
+func TestSessionLoggerExplainsWithheldCredentials(t *testing.T) {
+	srv := setup(t)
+	var buf testkit.SyncBuffer
+	cfg := loginConfig(srv)
+	cfg.Logger = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s, err := auth.Login(context.Background(), cfg, authtest.Username, authtest.Password)
+	require.NoError(t, err)
+	tr, err := auth.NewTransport(srv.URL, s, nil)
+	require.NoError(t, err)
+	localhost := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
+	resp, err := (&http.Client{Transport: tr}).Get(localhost + "/account/1/balance")
+	require.NoError(t, err)
+	readAll(t, resp)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+
+	out := buf.String()
+	require.Contains(t, out, `"msg":"auth: login"`)
+	require.Contains(t, out, `"msg":"auth: credentials withheld: the request's origin is not the base URL's"`)
+	require.Contains(t, out, `"origin":"`+localhost+`"`)
+	require.NotContains(t, out, s.Token())
+	require.NotContains(t, out, authtest.Password)
+}
+
 func TestTransportRefusesAnotherAccountsAuthenticator(t *testing.T) {
 	srv := setup(t)
 	other := setup(t)
@@ -191,6 +228,33 @@ func TestTransportRefusesAnotherAccountsAuthenticator(t *testing.T) {
 	require.ErrorContains(t, err, "auth: NewTransport: base URL "+other.URL+" is not the authenticator's ("+srv.URL+")")
 	_, err = auth.NewClient(srv.URL+"/", b, nil)
 	require.NoError(t, err, "the same origin, spelled with a slash")
+}
+
+// NewClient's errors name NewClient, NewTransport's NewTransport, whatever
+// is refused: the base URL, the authenticator, or the two together.
+func TestConstructorErrorsNameTheirOperation(t *testing.T) {
+	srv := setup(t)
+	other := setup(t)
+	b, _ := newOAuth(t, srv)
+	for _, tc := range []struct {
+		name    string
+		baseURL string
+		a       auth.Authenticator
+		want    string
+	}{
+		{"empty base URL", "", b, "base URL is empty"},
+		{"base URL with a path", srv.URL + "/sms", b, "base URL on "},
+		{"nil pointer", srv.URL, (*auth.APIKey)(nil), "authenticator is a nil *auth.APIKey"},
+		{"not made", srv.URL, &auth.Bearer{}, "Bearer was not made with NewOAuth or NewBearer"},
+		{"another account's", other.URL, b, "base URL " + other.URL + " is not the authenticator's (" + srv.URL + ")"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := auth.NewClient(tc.baseURL, tc.a, nil)
+			require.ErrorContains(t, err, "auth: NewClient: "+tc.want)
+			_, err = auth.NewTransport(tc.baseURL, tc.a, nil)
+			require.ErrorContains(t, err, "auth: NewTransport: "+tc.want)
+		})
+	}
 }
 
 // A request's own authenticator wins over the Transport's; a Transport
@@ -264,30 +328,6 @@ func TestWithAuthenticatorOfAnotherAccountIsRefused(t *testing.T) {
 		resp.Body.Close()
 	}
 	require.ErrorContains(t, err, "auth: request's authenticator: authenticator is a nil *auth.APIKey")
-}
-
-// Only a NewClient that succeeds lends its client to the authenticator's
-// fetches.
-func TestFailedNewClientLendsNothing(t *testing.T) {
-	srv := setup(t)
-	ibsso, _ := newIBSSO(t, srv)
-	bearer, _ := newOAuth(t, srv)
-	for _, a := range []auth.Authenticator{ibsso, bearer} {
-		var wrongUsed, rightUsed atomic.Int32
-		counting := func(n *atomic.Int32) *http.Client {
-			return &http.Client{Transport: funcBase(func(r *http.Request) (*http.Response, error) {
-				n.Add(1)
-				return http.DefaultTransport.RoundTrip(r)
-			})}
-		}
-		_, err := auth.NewClient("http://127.0.0.1:1", a, counting(&wrongUsed)) // another base URL
-		require.Error(t, err)
-		c, err := auth.NewClient(srv.URL, a, counting(&rightUsed))
-		require.NoError(t, err)
-		require.Equal(t, http.StatusOK, getBalance(t, c, srv))
-		require.Zero(t, wrongUsed.Load(), "%T: the refused client carried the password or secret", a)
-		require.Equal(t, int32(2), rightUsed.Load(), "%T: the session or token request, and the call", a)
-	}
 }
 
 // NewClient over a client whose Transport is a Transport for the same
@@ -377,6 +417,34 @@ func TestPerRequestSessionOfAnotherAccountIsRefused(t *testing.T) {
 	// compare: NewTransport refuses an IBSSO for another base URL
 }
 
+// Login and Logout go through LoginConfig.HTTPClient, so a private CA
+// trusted there serves them; without it they use http.DefaultClient, and
+// nothing else.
+func TestLoginThroughYourTLSRoots(t *testing.T) {
+	srv := authtest.NewTLSServer()
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+	_, err := auth.Login(ctx, auth.LoginConfig{BaseURL: srv.URL}, authtest.Username, authtest.Password)
+	require.ErrorContains(t, err, "certificate")
+	require.Zero(t, srv.Count(authtest.RouteCreateSession))
+
+	s, err := auth.Login(ctx, auth.LoginConfig{BaseURL: srv.URL, HTTPClient: srv.Client()}, authtest.Username, authtest.Password)
+	require.NoError(t, err)
+	require.NoError(t, s.Logout(ctx))
+	require.Zero(t, srv.ActiveSessions())
+
+	// nil is http.DefaultClient, whatever its Transport: here one that
+	// trusts the server. (A clock of its own keeps this LoginConfig's
+	// settings apart from the first one's.)
+	saved := http.DefaultClient.Transport
+	http.DefaultClient.Transport = srv.Client().Transport
+	t.Cleanup(func() { http.DefaultClient.Transport = saved })
+	s, err = auth.Login(ctx, auth.LoginConfig{BaseURL: srv.URL, Now: srv.Now}, authtest.Username, authtest.Password)
+	require.NoError(t, err)
+	require.NoError(t, s.Logout(ctx))
+	require.Zero(t, srv.ActiveSessions())
+}
+
 func TestLoginThroughTheSharedClient(t *testing.T) {
 	srv := authtest.NewServer()
 	defer srv.Close()
@@ -411,8 +479,8 @@ func TestLogoutThroughAnAuthenticatedClientEndsTheSession(t *testing.T) {
 		t.Errorf("Logout reported success but the session is alive on the server")
 	}
 
-	// Same via NewClient adoption for a service-account IBSSO.
-	ib, _ := auth.NewIBSSO(auth.IBSSOConfig{BaseURL: srv.URL, Username: authtest.Username, Password: authtest.Password})
+	// Same for a service-account IBSSO configured with the app's client.
+	ib, _ := auth.NewIBSSO(auth.IBSSOConfig{BaseURL: srv.URL, Username: authtest.Username, Password: authtest.Password, HTTPClient: appClient})
 	c2, err := auth.NewClient(srv.URL, ib, appClient)
 	if err != nil {
 		t.Fatal(err)

@@ -38,7 +38,19 @@ import (
 // Options set what the variables cannot: the client for session and token
 // requests ([WithHTTPClient]), the clock ([WithClock]), the refresh hook
 // ([WithOnRefresh]) and a logger ([WithLogger]). They matter only for IBSSO
-// and OAuth. Release what FromEnv returned with [Close].
+// and OAuth.
+//
+// An IBSSO or OAuth authenticator holds a session or a background refresh:
+// close it when done, as its Close method does for [IBSSO] and [Bearer]. A
+// key or password has no Close and holds nothing:
+//
+//	baseURL, a, err := auth.FromEnv()
+//	if err != nil {
+//		return err
+//	}
+//	if c, ok := a.(interface{ Close(context.Context) error }); ok {
+//		defer c.Close(ctx)
+//	}
 func FromEnv(opts ...EnvOption) (baseURL string, a Authenticator, err error) {
 	var o envOptions
 	for _, opt := range opts {
@@ -88,20 +100,23 @@ type envOptions struct {
 	logger    *slog.Logger
 }
 
-// WithHTTPClient sets the client for IBSSO session and OAuth token
-// requests (the HTTPClient of [IBSSOConfig] and [OAuthConfig]): give the
+// WithHTTPClient is FromEnv's way to set the HTTPClient of [IBSSOConfig]
+// and [OAuthConfig], which sends the session and token requests: give the
 // client whose TLS roots, proxy or certificates reach Infobip. Without it,
-// the first [NewClient] the authenticator is given lends its client.
+// they use http.DefaultClient.
 func WithHTTPClient(c *http.Client) EnvOption { return func(o *envOptions) { o.client = c } }
 
-// WithClock sets the clock every expiry decision uses (the Now of the
-// configs); tests pass [github.com/ibkit/auth/authtest.Server.Now].
+// WithClock is FromEnv's way to set the Now of [IBSSOConfig] and
+// [OAuthConfig], the clock every expiry decision uses; tests pass
+// [github.com/ibkit/auth/authtest.Server.Now].
 func WithClock(now func() time.Time) EnvOption { return func(o *envOptions) { o.now = now } }
 
-// WithOnRefresh sets the hook told of every session or token fetch.
+// WithOnRefresh is FromEnv's way to set the OnRefresh hook of
+// [IBSSOConfig] and [OAuthConfig], told of every session or token fetch.
 func WithOnRefresh(f func(RefreshEvent)) EnvOption { return func(o *envOptions) { o.onRefresh = f } }
 
-// WithLogger sets the logger of the authenticator (see [OAuthConfig.Logger]).
+// WithLogger is FromEnv's way to set the Logger of [IBSSOConfig] and
+// [OAuthConfig] (see [OAuthConfig.Logger]).
 func WithLogger(l *slog.Logger) EnvOption { return func(o *envOptions) { o.logger = l } }
 
 const (

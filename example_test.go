@@ -144,12 +144,13 @@ func ExampleNewClient() {
 	defer srv.Close()
 	existing := srv.Client() // your client: its TLS roots, timeout and proxy
 
-	a, err := auth.NewOAuth(auth.OAuthConfig{BaseURL: srv.URL, ClientID: authtest.ClientID, ClientSecret: authtest.ClientSecret})
+	a, err := auth.NewOAuth(auth.OAuthConfig{BaseURL: srv.URL, ClientID: authtest.ClientID, ClientSecret: authtest.ClientSecret,
+		HTTPClient: existing}) // token requests trust your roots too
 	if err != nil {
 		panic(err)
 	}
-	defer auth.Close(context.Background(), a)
-	c, err := auth.NewClient(srv.URL, a, existing) // token requests use existing's TLS roots too
+	defer a.Close(context.Background())
+	c, err := auth.NewClient(srv.URL, a, existing)
 	if err != nil {
 		panic(err)
 	}
@@ -178,7 +179,7 @@ func ExampleNewTransport() {
 	fmt.Println(err)
 	// Output:
 	// true
-	// auth: base URL on "https://api.infobip.com" has a path, query or fragment (not shown); it must be an origin only (scheme and host, e.g. https://xxxxx.api.infobip.com)
+	// auth: NewTransport: base URL on "https://api.infobip.com" has a path, query or fragment (not shown); it must be an origin only (scheme and host, e.g. https://xxxxx.api.infobip.com)
 }
 
 func ExampleTransport_AllowOrigin() {
@@ -217,7 +218,10 @@ func ExampleFromEnv() {
 	if err != nil {
 		panic(err)
 	}
-	defer auth.Close(context.Background(), a)
+	// IBSSO and OAuth hold a session or a refresh; a key holds nothing.
+	if c, ok := a.(interface{ Close(context.Context) error }); ok {
+		defer c.Close(context.Background())
+	}
 	c, err := auth.NewClient(baseURL, a, nil)
 	if err != nil {
 		panic(err)
@@ -284,14 +288,18 @@ func ExampleError() {
 }
 
 func ExampleLogin() {
-	srv := authtest.NewServer()
+	srv := authtest.NewTLSServer() // a server with its own CA, as behind a corporate proxy
 	defer srv.Close()
+	existing := srv.Client() // your client: its TLS roots, timeout and proxy
+
 	// One client for every user; each request carries its user's session.
-	client, err := auth.NewClient(srv.URL, nil, nil)
+	client, err := auth.NewClient(srv.URL, nil, existing)
 	if err != nil {
 		panic(err)
 	}
-	s, err := auth.Login(context.Background(), auth.LoginConfig{BaseURL: srv.URL}, authtest.Username, authtest.Password)
+	// The sign-in goes through your client too, so it trusts your roots.
+	cfg := auth.LoginConfig{BaseURL: srv.URL, HTTPClient: existing}
+	s, err := auth.Login(context.Background(), cfg, authtest.Username, authtest.Password)
 	if err != nil {
 		panic(err)
 	}

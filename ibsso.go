@@ -18,6 +18,10 @@ import (
 	"github.com/ibkit/auth/internal/tokencache"
 )
 
+// SchemeIBSSO is the [RefreshEvent.Scheme] of the session fetches of an
+// [IBSSO].
+const SchemeIBSSO = "IBSSO"
+
 const (
 	sessionPath = "/auth/1/session"
 	// defaultIdleTimeout is how long Infobip keeps an unused session.
@@ -26,8 +30,6 @@ const (
 
 // IBSSOConfig configures [NewIBSSO]. Zero values mean the defaults given.
 type IBSSOConfig struct {
-	redacts[IBSSOConfig]
-
 	// BaseURL is the account's API base URL, e.g.
 	// https://xxxxx.api.infobip.com: session requests go to BaseURL + /auth/1/session, and a
 	// [Transport] or [NewClient] given this authenticator must use the same
@@ -38,11 +40,10 @@ type IBSSOConfig struct {
 	// Unsafe asks Infobip for a session not bound to the client's IP address.
 	Unsafe bool
 
-	// HTTPClient sends the session requests (create and destroy); it is
+	// HTTPClient sends the session requests (create and destroy): give the
+	// client whose TLS roots, proxy or certificates reach Infobip. It is
 	// copied at construction, and redirects are never followed, so the
-	// password cannot travel to another host. Default: the client of the
-	// first [NewClient] this IBSSO is given, else one with
-	// http.DefaultTransport.
+	// password cannot travel to another host. Default: http.DefaultClient.
 	HTTPClient *http.Client
 	// IdleTimeout is how long Infobip keeps an unused session. Default 60
 	// minutes. A session unused for IdleTimeout minus a margin (2 minutes, or
@@ -69,23 +70,35 @@ type IBSSOConfig struct {
 	Store Store
 }
 
+// Format prints "auth.IBSSOConfig{[redacted]}" for every verb, %#v and %+v
+// included, so that printing the config never shows a secret.
+func (IBSSOConfig) Format(f fmt.State, verb rune) {
+	formatAs(f, verb, "auth.IBSSOConfig{"+redacted+"}")
+}
+
+// MarshalJSON encodes the string "auth.IBSSOConfig{[redacted]}", so that
+// encoding/json, and slog's JSON handler, never show the password.
+func (IBSSOConfig) MarshalJSON() ([]byte, error) {
+	return redactedJSON("auth.IBSSOConfig{" + redacted + "}")
+}
+
 // IBSSO authenticates with Infobip session tokens: "Authorization: IBSSO
 // <token>". It creates a session on first use, reuses it, replaces it when
 // it has been idle too long or the API rejects it, and destroys it on
 // [IBSSO.Close]. It is a [Renewer] and safe for concurrent use.
 type IBSSO struct {
-	redacts[IBSSO]
-	base         string // canonical base URL
-	endpoint     string
-	body         []byte // the JSON create request, built once
-	password     string // only to scrub it from echoed error pages
-	http         *fetchClient
-	logger       *slog.Logger
-	fetchTimeout time.Duration
-	idle         time.Duration // the idle limit less the margin
-	now          func() time.Time
-	cache        *tokencache.Cache
+	base     string // canonical base URL
+	sessions sessionEndpoint
+	body     []byte // the JSON create request, built once
+	password string // only to scrub it from echoed error pages
+	log      *slog.Logger
+	idle     time.Duration // how long a session may go unused
+	cache    *tokencache.Cache
 }
+
+// Format prints "auth.IBSSO{[redacted]}" for every verb, %#v and %+v
+// included, so that printing an IBSSO never shows a secret.
+func (IBSSO) Format(f fmt.State, verb rune) { formatAs(f, verb, "auth.IBSSO{"+redacted+"}") }
 
 // NewIBSSO returns an [IBSSO] authenticator. It makes no request until the
 // first call to Authorization.
@@ -100,12 +113,9 @@ func NewIBSSO(cfg IBSSOConfig) (*IBSSO, error) {
 	if err := checkCredential("password", cfg.Password, true); err != nil {
 		return nil, err
 	}
-	if cfg.IdleTimeout < 0 {
-		return nil, errors.New("auth: IdleTimeout is negative")
-	}
-	idle := cfg.IdleTimeout
-	if idle == 0 {
-		idle = defaultIdleTimeout
+	limit, idle, err := idleLimits(cfg.IdleTimeout)
+	if err != nil {
+		return nil, err
 	}
 	body, err := json.Marshal(struct {
 		Username string `json:"username"`
@@ -116,29 +126,23 @@ func NewIBSSO(cfg IBSSOConfig) (*IBSSO, error) {
 		return nil, fmt.Errorf("auth: encoding session request: %w", err)
 	}
 	s := &IBSSO{
-		base:         base,
-		endpoint:     base + sessionPath,
-		body:         body,
-		password:     cfg.Password,
-		http:         newFetchClient(cfg.HTTPClient),
-		logger:       cfg.Logger,
-		fetchTimeout: cmp.Or(max(cfg.FetchTimeout, 0), defaultFetchTimeout),
-		idle:         idle - min(2*time.Minute, idle/10),
-		now:          cfg.Now,
-	}
-	if s.now == nil {
-		s.now = time.Now
+		base:     base,
+		sessions: newSessionEndpoint(base, cfg.HTTPClient, cfg.FetchTimeout, cfg.Now),
+		body:     body,
+		password: cfg.Password,
+		log:      cfg.Logger,
+		idle:     idle,
 	}
 	s.cache = tokencache.New(tokencache.Config{
 		Fetch:         s.create,
 		Discard:       func(ctx context.Context, t *tokencache.Token) { s.destroy(ctx, t) },
-		Now:           s.now,
+		Now:           s.sessions.now,
 		RefreshBefore: -1,
 		Idle:          s.idle,
-		FetchTimeout:  s.fetchTimeout,
+		FetchTimeout:  s.sessions.timeout,
 		RetryAfter:    retryAfter,
-		OnFetch:       reportTo(cfg.OnRefresh, cfg.Logger, SchemeIBSSO),
-		Shared:        sharing(cfg.Store, SchemeIBSSO, o, cfg.Username, cfg.Unsafe, idle),
+		OnFetch:       reportTo(cfg.OnRefresh, cfg.Logger, SchemeIBSSO, "auth: session created"),
+		Shared:        sharing(cfg.Store, SchemeIBSSO, o, cfg.Username, cfg.Unsafe, limit),
 	})
 	return s, nil
 }
@@ -192,6 +196,32 @@ func (s *IBSSO) Close(ctx context.Context) error {
 	return err
 }
 
+// Destroy destroys the session for every replica that shares it through
+// [IBSSOConfig.Store] (DELETE /auth/1/session), removes it from the store,
+// and closes s like [IBSSO.Close]. Replicas still running create a new
+// session when they next need one. Without a store it is Close.
+func (s *IBSSO) Destroy(ctx context.Context) error {
+	if err := s.ready(); err != nil {
+		return err
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	t, err := s.cache.Close(ctx)
+	shared, serr := s.cache.Unshare(ctx)
+	if serr != nil {
+		serr = fmt.Errorf("auth: destroy IBSSO session: store: %w", serr)
+	}
+	errs := []error{err, serr}
+	if shared != nil {
+		errs = append(errs, s.destroy(ctx, shared))
+	}
+	if t != nil && (shared == nil || shared.Value != t.Value) {
+		errs = append(errs, s.destroy(ctx, t))
+	}
+	return errors.Join(errs...)
+}
+
 // TokenSource returns the session as an oauth2.TokenSource, for libraries
 // that take one. Tokens have type "IBSSO". A session has no fixed expiry,
 // but each token carries one a minute ahead (by the configured clock), so
@@ -202,7 +232,7 @@ func (s *IBSSO) TokenSource() oauth2.TokenSource {
 	if err := s.ready(); err != nil {
 		return failingTokenSource{err}
 	}
-	return cacheTokenSource{s.cache, "IBSSO", func() time.Time { return s.now().Add(min(time.Minute, s.idle/2)) }}
+	return cacheTokenSource{s.cache, "IBSSO", func() time.Time { return s.sessions.now().Add(min(time.Minute, s.idle/2)) }}
 }
 
 func (s *IBSSO) ready() error {
@@ -212,20 +242,22 @@ func (s *IBSSO) ready() error {
 	return nil
 }
 
-func (s *IBSSO) baseURL() string            { return s.base }
-func (s *IBSSO) log() *slog.Logger          { return s.logger }
-func (s *IBSSO) adoptClient(c *http.Client) { s.http.adopt(c) }
+func (s *IBSSO) baseURL() string      { return s.base }
+func (s *IBSSO) logger() *slog.Logger { return s.log }
+
+// rejected leaves the 401 to Renew, which replaces the session.
+func (s *IBSSO) rejected(string) error { return nil }
 
 func (s *IBSSO) create(ctx context.Context, stale *tokencache.Token) (*tokencache.Token, error) {
 	if stale != nil {
 		// Infobip wants a live session destroyed before a new one is made.
 		// Best effort, and in at most half the fetch's time: if it is
 		// already gone, creating still works.
-		dctx, cancel := context.WithTimeout(ctx, s.fetchTimeout/2)
+		dctx, cancel := context.WithTimeout(ctx, s.sessions.timeout/2)
 		s.destroy(dctx, stale)
 		cancel()
 	}
-	token, err := createSession(ctx, s.http.get(), s.endpoint, s.body, s.password, s.now)
+	token, err := s.sessions.create(ctx, s.body, s.password)
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +265,51 @@ func (s *IBSSO) create(ctx context.Context, stale *tokencache.Token) (*tokencach
 }
 
 func (s *IBSSO) destroy(ctx context.Context, t *tokencache.Token) error {
-	return destroySession(ctx, s.http.get(), s.endpoint, t.Header, s.fetchTimeout, s.now)
+	return s.sessions.destroy(ctx, t.Header)
+}
+
+// idleLimits reads a config's IdleTimeout. limit is how long Infobip keeps
+// an unused session (60 minutes when d is zero); usable is how long one
+// may go unused here: the limit less a margin, 2 minutes or a tenth of the
+// limit if smaller, so that no request sets out with a session about to
+// end.
+func idleLimits(d time.Duration) (limit, usable time.Duration, err error) {
+	if d < 0 {
+		return 0, 0, errors.New("auth: IdleTimeout is negative")
+	}
+	limit = cmp.Or(d, defaultIdleTimeout)
+	return limit, limit - min(2*time.Minute, limit/10), nil
+}
+
+// sessionEndpoint sends Infobip's session requests, create and destroy,
+// for an IBSSO and for the Sessions of a LoginConfig alike.
+type sessionEndpoint struct {
+	url     string        // the base URL + /auth/1/session
+	client  *http.Client  // follows no redirect
+	timeout time.Duration // bounds each request
+	now     func() time.Time
+}
+
+// newSessionEndpoint returns the endpoint of base as a config sets it up:
+// its HTTPClient, FetchTimeout and Now, each defaulted when zero.
+func newSessionEndpoint(base string, client *http.Client, timeout time.Duration, now func() time.Time) sessionEndpoint {
+	if now == nil {
+		now = time.Now
+	}
+	return sessionEndpoint{url: base + sessionPath, client: noRedirects(client), timeout: fetchTimeout(timeout), now: now}
+}
+
+// create creates a session with body, the JSON login, and returns its
+// token. password is scrubbed from error answers.
+func (e *sessionEndpoint) create(ctx context.Context, body []byte, password string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.timeout)
+	defer cancel()
+	return createSession(ctx, e.client, e.url, body, password, e.now)
+}
+
+// destroy destroys the session whose Authorization header is header.
+func (e *sessionEndpoint) destroy(ctx context.Context, header string) error {
+	return destroySession(ctx, e.client, e.url, header, e.timeout, e.now)
 }
 
 // createSession sends POST /auth/1/session with body, the JSON login, and

@@ -19,12 +19,14 @@ import (
 	"github.com/ibkit/auth/internal/tokencache"
 )
 
+// SchemeBearer is the [RefreshEvent.Scheme] of the token fetches of a
+// [Bearer].
+const SchemeBearer = "Bearer"
+
 const tokenPath = "/auth/1/oauth2/token"
 
 // OAuthConfig configures [NewOAuth]. Zero values mean the defaults given.
 type OAuthConfig struct {
-	redacts[OAuthConfig]
-
 	// BaseURL is the account's API base URL, e.g.
 	// https://xxxxx.api.infobip.com: token requests go to BaseURL + /auth/1/oauth2/token, and a
 	// [Transport] or [NewClient] given this authenticator must use the same
@@ -34,10 +36,10 @@ type OAuthConfig struct {
 	// form parameters to BaseURL + /auth/1/oauth2/token.
 	ClientID, ClientSecret string
 
-	// HTTPClient sends the token requests; it is copied at construction,
-	// and redirects are never followed, so the secret cannot travel to
-	// another host. Default: the client of the first [NewClient] this
-	// Bearer is given, else one with http.DefaultTransport.
+	// HTTPClient sends the token requests: give the client whose TLS
+	// roots, proxy or certificates reach Infobip. It is copied at
+	// construction, and redirects are never followed, so the secret cannot
+	// travel to another host. Default: http.DefaultClient.
 	HTTPClient *http.Client
 	// RefreshBefore is how long before a token expires a background refresh
 	// starts, while requests keep using the current token. Default: the
@@ -66,6 +68,18 @@ type OAuthConfig struct {
 	Store Store
 }
 
+// Format prints "auth.OAuthConfig{[redacted]}" for every verb, %#v and %+v
+// included, so that printing the config never shows a secret.
+func (OAuthConfig) Format(f fmt.State, verb rune) {
+	formatAs(f, verb, "auth.OAuthConfig{"+redacted+"}")
+}
+
+// MarshalJSON encodes the string "auth.OAuthConfig{[redacted]}", so that
+// encoding/json, and slog's JSON handler, never show the client secret.
+func (OAuthConfig) MarshalJSON() ([]byte, error) {
+	return redactedJSON("auth.OAuthConfig{" + redacted + "}")
+}
+
 // BearerOptions configures [NewBearer]. Zero values mean the defaults
 // given.
 type BearerOptions struct {
@@ -90,12 +104,14 @@ type BearerOptions struct {
 // expires, and replaces it when the API rejects it. It is a [Renewer] and
 // safe for concurrent use; [Bearer.Close] stops it.
 type Bearer struct {
-	redacts[Bearer]
-	cache  *tokencache.Cache
-	base   string       // canonical base URL; "" for NewBearer
-	http   *fetchClient // nil for NewBearer
-	logger *slog.Logger
+	cache *tokencache.Cache
+	base  string // canonical base URL; "" for NewBearer
+	log   *slog.Logger
 }
+
+// Format prints "auth.Bearer{[redacted]}" for every verb, %#v and %+v
+// included, so that printing a Bearer never shows a secret.
+func (Bearer) Format(f fmt.State, verb rune) { formatAs(f, verb, "auth.Bearer{"+redacted+"}") }
 
 // NewOAuth returns a [Bearer] that obtains tokens from Infobip with the
 // client credentials grant. It makes no request until the first call to
@@ -122,7 +138,7 @@ func NewOAuth(cfg OAuthConfig) (*Bearer, error) {
 		// a failed request first.
 		AuthStyle: oauth2.AuthStyleInParams,
 	}
-	fc := newFetchClient(cfg.HTTPClient)
+	client := noRedirects(cfg.HTTPClient)
 	now := cfg.Now
 	if now == nil {
 		now = time.Now
@@ -130,7 +146,7 @@ func NewOAuth(cfg OAuthConfig) (*Bearer, error) {
 	fetch := func(ctx context.Context, _ *tokencache.Token) (*tokencache.Token, error) {
 		// A fresh Config.Token per fetch: our cache, not x/oauth2's
 		// ReuseTokenSource, decides when to fetch.
-		tok, err := cc.Token(context.WithValue(ctx, oauth2.HTTPClient, fc.get()))
+		tok, err := cc.Token(context.WithValue(ctx, oauth2.HTTPClient, client))
 		if err != nil {
 			return nil, tokenError(err, now(), cfg.ClientSecret)
 		}
@@ -138,7 +154,7 @@ func NewOAuth(cfg OAuthConfig) (*Bearer, error) {
 	}
 	shared := sharing(cfg.Store, SchemeBearer, o, cfg.ClientID, false, 0)
 	b := newBearer(fetch, BearerOptions{cfg.RefreshBefore, cfg.FetchTimeout, now, cfg.OnRefresh, cfg.Logger}, shared)
-	b.base, b.http = base, fc
+	b.base = base
 	return b, nil
 }
 
@@ -191,13 +207,13 @@ func tokenWithin(ctx context.Context, ts oauth2.TokenSource) (*oauth2.Token, err
 }
 
 func newBearer(fetch func(context.Context, *tokencache.Token) (*tokencache.Token, error), o BearerOptions, shared *tokencache.Shared) *Bearer {
-	return &Bearer{logger: o.Logger, cache: tokencache.New(tokencache.Config{
+	return &Bearer{log: o.Logger, cache: tokencache.New(tokencache.Config{
 		Fetch:         fetch,
 		Now:           o.Now,
 		RefreshBefore: o.RefreshBefore,
 		FetchTimeout:  o.FetchTimeout,
 		RetryAfter:    retryAfter,
-		OnFetch:       reportTo(o.OnRefresh, o.Logger, SchemeBearer),
+		OnFetch:       reportTo(o.OnRefresh, o.Logger, SchemeBearer, "auth: token fetched"),
 		Shared:        shared,
 	})}
 }
@@ -256,14 +272,11 @@ func (b *Bearer) ready() error {
 	return nil
 }
 
-func (b *Bearer) baseURL() string   { return b.base }
-func (b *Bearer) log() *slog.Logger { return b.logger }
+func (b *Bearer) baseURL() string      { return b.base }
+func (b *Bearer) logger() *slog.Logger { return b.log }
 
-func (b *Bearer) adoptClient(c *http.Client) {
-	if b.http != nil {
-		b.http.adopt(c)
-	}
-}
+// rejected leaves the 401 to Renew, which fetches a new token.
+func (b *Bearer) rejected(string) error { return nil }
 
 // maxLifetime bounds expires_in; anything longer is a broken response.
 const maxLifetime = 366 * 24 * time.Hour

@@ -6,20 +6,26 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 )
 
 // LoginConfig configures [Login] and [ResumeSession]. Zero values mean the
-// defaults given. One LoginConfig may serve every user of an application.
+// defaults given. One LoginConfig may serve every user of an application:
+// the Sessions of equal LoginConfigs without a clock of their own (Now)
+// share one copy of its settings, made at its first use.
 type LoginConfig struct {
 	// BaseURL is the account's API base URL, e.g. https://xxxxx.api.infobip.com.
 	BaseURL string
 	// HTTPClient sends the session requests, create ([Login]) and destroy
-	// ([Session.Logout]); it is copied, and redirects are never followed,
-	// so the password cannot travel to another host. Default: a client with
-	// http.DefaultTransport.
+	// ([Session.Logout]): give the client whose TLS roots, proxy or
+	// certificates reach Infobip. It is copied at the LoginConfig's first
+	// use, and redirects are never followed, so the password cannot travel
+	// to another host. Default: http.DefaultClient.
 	HTTPClient *http.Client
 	// Unsafe asks Infobip for a session not bound to the client's IP
 	// address.
@@ -33,7 +39,9 @@ type LoginConfig struct {
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Logger, if set, records each login and logout (info; warn when it
-	// failed). Records never hold a password or token.
+	// failed) and, through a Transport made over a Session, each request
+	// sent without credentials (debug). Records never hold a password or
+	// token.
 	Logger *slog.Logger
 }
 
@@ -54,19 +62,22 @@ var (
 // out, been logged out, or been rejected by Infobip, every call fails with
 // an error that errors.Is [ErrSessionExpired].
 //
-// A Session is small (no goroutine, a few hundred bytes), safe for
+// A Session is small (no goroutine, about a hundred bytes), safe for
 // concurrent use, and prints itself redacted. Give it to requests with
 // [WithAuthenticator], so that one client serves all users.
 type Session struct {
-	redacts[Session]
-	// The state lives behind a pointer so that Session's value methods
-	// (String and the like, which keep fmt out of its fields) copy no
+	// The state lives behind a pointer so that Format, a value method so
+	// that fmt never walks into a Session value's fields, copies no
 	// atomics.
 	p *sessionState
 }
 
+// Format prints "auth.Session{[redacted]}" for every verb, %#v and %+v
+// included, so that printing a session never shows a secret.
+func (Session) Format(f fmt.State, verb rune) { formatAs(f, verb, "auth.Session{"+redacted+"}") }
+
 type sessionState struct {
-	env    *sessionEnv
+	set    *sessionSettings
 	header string       // "IBSSO <token>"
 	last   atomic.Int64 // last use, ns since sessionEpoch; unknownUse if not known
 	state  atomic.Int32
@@ -89,47 +100,68 @@ const unknownUse = -1 << 63
 // clock with time.Now, so a wall-clock step moves no idle count.
 var sessionEpoch = time.Now()
 
-// sessionEnv is what the sessions of one Login or ResumeSession call share.
-type sessionEnv struct {
-	base         string // canonical base URL
-	endpoint     string
-	client       *http.Client
-	idle         time.Duration // the idle limit less the margin
-	fetchTimeout time.Duration
-	now          func() time.Time
-	logger       *slog.Logger
-	unsafe       bool
+// sessionSettings is what the Sessions of a LoginConfig share, made once
+// and never changed, so that a Session holds little more than its token.
+type sessionSettings struct {
+	sessions sessionEndpoint
+	base     string        // canonical base URL
+	idle     time.Duration // how long a session may go unused
+	logger   *slog.Logger
+	unsafe   bool
 }
 
-func newSessionEnv(op string, cfg LoginConfig) (*sessionEnv, error) {
+// settingsKey is a LoginConfig without its clock, which cannot be compared:
+// LoginConfigs with equal keys and no clock of their own share settings.
+type settingsKey struct {
+	baseURL            string
+	client             *http.Client
+	logger             *slog.Logger
+	idle, fetchTimeout time.Duration
+	unsafe             bool
+}
+
+// sharedSettings holds the settings of the LoginConfigs in use, weakly:
+// settings go when their last Session does, and their entry with them.
+var sharedSettings sync.Map // settingsKey -> weak.Pointer[sessionSettings]
+
+// settingsOf returns the settings of cfg for op: those already shared by
+// the Sessions of an equal LoginConfig, or new ones.
+func settingsOf(op string, cfg LoginConfig) (*sessionSettings, error) {
+	if cfg.Now != nil {
+		return newSessionSettings(op, cfg)
+	}
+	key := settingsKey{cfg.BaseURL, cfg.HTTPClient, cfg.Logger, cfg.IdleTimeout, cfg.FetchTimeout, cfg.Unsafe}
+	if wp, ok := sharedSettings.Load(key); ok {
+		if s := wp.(weak.Pointer[sessionSettings]).Value(); s != nil {
+			return s, nil
+		}
+	}
+	s, err := newSessionSettings(op, cfg)
+	if err != nil {
+		return nil, err
+	}
+	wp := weak.Make(s)
+	sharedSettings.Store(key, wp)
+	runtime.AddCleanup(s, func(key settingsKey) { sharedSettings.CompareAndDelete(key, wp) }, key)
+	return s, nil
+}
+
+func newSessionSettings(op string, cfg LoginConfig) (*sessionSettings, error) {
 	_, base, err := parseBaseURL(cfg.BaseURL)
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	if cfg.IdleTimeout < 0 {
-		return nil, fmt.Errorf("auth: %s: IdleTimeout is negative", op)
+	_, idle, err := idleLimits(cfg.IdleTimeout)
+	if err != nil {
+		return nil, wrap(op, err)
 	}
-	idle := cfg.IdleTimeout
-	if idle == 0 {
-		idle = defaultIdleTimeout
-	}
-	env := &sessionEnv{
-		base:         base,
-		endpoint:     base + sessionPath,
-		client:       noRedirects(cfg.HTTPClient),
-		idle:         idle - min(2*time.Minute, idle/10),
-		fetchTimeout: defaultFetchTimeout,
-		now:          cfg.Now,
-		logger:       cfg.Logger,
-		unsafe:       cfg.Unsafe,
-	}
-	if cfg.FetchTimeout > 0 {
-		env.fetchTimeout = cfg.FetchTimeout
-	}
-	if env.now == nil {
-		env.now = time.Now
-	}
-	return env, nil
+	return &sessionSettings{
+		sessions: newSessionEndpoint(base, cfg.HTTPClient, cfg.FetchTimeout, cfg.Now),
+		base:     base,
+		idle:     idle,
+		logger:   cfg.Logger,
+		unsafe:   cfg.Unsafe,
+	}, nil
 }
 
 // Login creates an IBSSO session for an end user who typed their Infobip
@@ -142,7 +174,7 @@ func newSessionEnv(op string, cfg LoginConfig) (*sessionEnv, error) {
 // A refusal (wrong password, locked account, too many requests) is an
 // [*Error] whose Description a login page can show.
 func Login(ctx context.Context, cfg LoginConfig, username, password string) (*Session, error) {
-	env, err := newSessionEnv("Login", cfg)
+	set, err := settingsOf("Login", cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -152,22 +184,20 @@ func Login(ctx context.Context, cfg LoginConfig, username, password string) (*Se
 	if err := checkCredential("password", password, true); err != nil {
 		return nil, wrap("Login", err)
 	}
-	body := loginBody(username, password, env.unsafe)
+	body := loginBody(username, password, set.unsafe)
 	defer clear(body)
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	fctx, cancel := context.WithTimeout(ctx, env.fetchTimeout)
-	defer cancel()
 	start := time.Now()
-	token, err := createSession(fctx, env.client, env.endpoint, body, password, env.now)
-	if env.logger != nil {
-		logSession(env.logger, "login", time.Since(start), err)
+	token, err := set.sessions.create(ctx, body, password)
+	if set.logger != nil {
+		logSession(set.logger, "login", time.Since(start), err)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return newSession(env, token, env.now()), nil
+	return newSession(set, token, set.sessions.now()), nil
 }
 
 // ResumeSession returns the [Session] for a token that the application
@@ -175,7 +205,7 @@ func Login(ctx context.Context, cfg LoginConfig, username, password string) (*Se
 // not known, so it is sent as it is until Infobip rejects it (401 through a
 // [Transport]) or, once used, it idles out.
 func ResumeSession(cfg LoginConfig, token string) (*Session, error) {
-	env, err := newSessionEnv("ResumeSession", cfg)
+	set, err := settingsOf("ResumeSession", cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -183,11 +213,11 @@ func ResumeSession(cfg LoginConfig, token string) (*Session, error) {
 	if err := checkCredential("session token", token, false); err != nil {
 		return nil, wrap("ResumeSession", err)
 	}
-	return newSession(env, token, time.Time{}), nil
+	return newSession(set, token, time.Time{}), nil
 }
 
-func newSession(env *sessionEnv, token string, lastUse time.Time) *Session {
-	p := &sessionState{env: env, header: "IBSSO " + token}
+func newSession(set *sessionSettings, token string, lastUse time.Time) *Session {
+	p := &sessionState{set: set, header: "IBSSO " + token}
 	if lastUse.IsZero() {
 		p.last.Store(unknownUse)
 	} else {
@@ -241,15 +271,15 @@ func (s *sessionState) authorization() (string, error) {
 	if err := s.expired(); err != nil {
 		return "", err
 	}
-	n := int64(s.env.now().Sub(sessionEpoch))
+	n := int64(s.set.sessions.now().Sub(sessionEpoch))
 	last := s.last.Load()
-	if last != unknownUse && n-last >= int64(s.env.idle) {
+	if last != unknownUse && n-last >= int64(s.set.idle) {
 		s.state.CompareAndSwap(sessionLive, sessionIdle)
 		return "", s.expired()
 	}
 	// Record the use, at most once a second: a hot session's cache line
 	// stays mostly read.
-	if last == unknownUse || n-last >= int64(min(time.Second, s.env.idle/4)) || n < last {
+	if last == unknownUse || n-last >= int64(min(time.Second, s.set.idle/4)) || n < last {
 		s.last.CompareAndSwap(last, n)
 	}
 	return s.header, nil
@@ -259,7 +289,14 @@ func (s *Session) baseURL() string {
 	if s.ready() != nil {
 		return ""
 	}
-	return s.p.env.base
+	return s.p.set.base
+}
+
+func (s *Session) logger() *slog.Logger {
+	if s.ready() != nil {
+		return nil
+	}
+	return s.p.set.logger
 }
 
 func (s *Session) ready() error {
@@ -281,24 +318,16 @@ func (s *sessionState) expired() error {
 	return errSessionLoggedOut
 }
 
-// expire marks the session rejected: a Transport calls it for a 401 it
-// cannot retry, since telling a Session costs no request.
-func (s *Session) expire(rejected string) {
-	if s.ready() == nil && rejected == s.p.header {
-		s.p.state.CompareAndSwap(sessionLive, sessionRejected)
-	}
-}
-
-// Renew is how a [Transport] tells the session that Infobip answered 401
-// to a request that carried rejected. A Session never logs in again: it
-// marks itself expired and returns an error that errors.Is
-// [ErrSessionExpired]. A rejected header that is not this session's
-// changes nothing.
-func (s *Session) Renew(_ context.Context, rejected string) error {
+// rejected marks the session rejected if header is its own, and returns
+// its error: a Session never logs in again, so the request that got the
+// 401 fails with [ErrSessionExpired] rather than being sent again.
+func (s *Session) rejected(header string) error {
 	if err := s.ready(); err != nil {
 		return err
 	}
-	s.expire(rejected)
+	if header == s.p.header {
+		s.p.state.CompareAndSwap(sessionLive, sessionRejected)
+	}
 	return s.p.expired()
 }
 
@@ -333,9 +362,9 @@ func (s *sessionState) logout(ctx context.Context) error {
 		ctx = context.Background()
 	}
 	start := time.Now()
-	err := destroySession(ctx, s.env.client, s.env.endpoint, s.header, s.env.fetchTimeout, s.env.now)
-	if s.env.logger != nil {
-		logSession(s.env.logger, "logout", time.Since(start), err)
+	err := s.set.sessions.destroy(ctx, s.header)
+	if s.set.logger != nil {
+		logSession(s.set.logger, "logout", time.Since(start), err)
 	}
 	if err != nil {
 		return err

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -72,9 +74,12 @@ func TestSessionRejectedByInfobipExpires(t *testing.T) {
 	require.Equal(t, 1, srv.Count(authtest.RouteBalance), "no retry")
 	require.Equal(t, 1, srv.Count(authtest.RouteCreateSession))
 
-	// A rejection of another header changes nothing.
+	// The rejection of one session changes no other.
 	other := login(t, srv, authtest.Username, authtest.Password)
-	require.NoError(t, other.Renew(context.Background(), "IBSSO "+s.Token()))
+	resp, err := balanceAs(t, c, srv, other)
+	require.NoError(t, err)
+	readAll(t, resp)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
 	_, err = other.Authorization(context.Background())
 	require.NoError(t, err)
 }
@@ -89,8 +94,6 @@ func TestSessionLogout(t *testing.T) {
 	require.ErrorIs(t, err, auth.ErrSessionExpired)
 	require.ErrorContains(t, err, "logged out")
 	require.NoError(t, s.Logout(context.Background()), "idempotent")
-	require.Equal(t, 1, srv.Count(authtest.RouteDestroySession))
-	require.NoError(t, auth.Close(context.Background(), s))
 	require.Equal(t, 1, srv.Count(authtest.RouteDestroySession))
 }
 
@@ -109,12 +112,21 @@ func TestSessionLogoutFailureCanBeRetried(t *testing.T) {
 	require.Equal(t, 2, srv.Count(authtest.RouteDestroySession))
 }
 
-// A session Infobip has ended already (idle) logs out without error.
+// A session Infobip has ended already (idle) logs out without error: the
+// DELETE is sent all the same, with the session's header, and Infobip's
+// 401 for a session it no longer knows counts as done.
 func TestSessionLogoutAfterIdle(t *testing.T) {
 	srv := setup(t)
 	s := login(t, srv, authtest.Username, authtest.Password)
 	srv.Advance(2 * time.Hour)
+	require.Zero(t, srv.ActiveSessions(), "Infobip ended the session")
 	require.NoError(t, s.Logout(context.Background()))
+	require.Equal(t, 1, srv.Count(authtest.RouteDestroySession))
+	require.Equal(t, "IBSSO "+s.Token(), lastAuthorization(t, srv, authtest.RouteDestroySession))
+	_, err := s.Authorization(context.Background())
+	require.ErrorContains(t, err, "logged out")
+	require.NoError(t, s.Logout(context.Background()), "done once, done for good")
+	require.Equal(t, 1, srv.Count(authtest.RouteDestroySession))
 }
 
 func TestResumeSession(t *testing.T) {
@@ -249,4 +261,51 @@ func TestSession401OnAnUnreplayableBodyExpiresIt(t *testing.T) {
 	if _, err := s.Authorization(context.Background()); !errors.Is(err, auth.ErrSessionExpired) {
 		t.Errorf("after a 401 from Infobip the Session is still live (err=%v)", err)
 	}
+}
+
+// The Sessions of one LoginConfig share its settings (base URL, client,
+// clock, limits, logger): a live Session holds its token and its state,
+// and a pointer to those.
+func TestSessionsOfOneLoginConfigShareTheirSettings(t *testing.T) {
+	const n = 2000
+	cfg := auth.LoginConfig{BaseURL: "https://api.infobip.com", HTTPClient: &http.Client{}, Logger: slog.Default()}
+	c, err := measureSessions(n, resumeFake(cfg, n))
+	require.NoError(t, err)
+	t.Logf("%.0f bytes per live session", c.live)
+	require.Less(t, c.live, 128.0, "bytes per live session")
+}
+
+// Settings are shared only between equal LoginConfigs, and go with their
+// last Session: LoginConfigs made per request (a logger per request, say)
+// leave nothing behind.
+func TestSessionSettingsGoWithTheirSessions(t *testing.T) {
+	a := setup(t)
+	b := setup(t)
+	sa, err := auth.ResumeSession(auth.LoginConfig{BaseURL: a.URL}, "token-of-a")
+	require.NoError(t, err)
+	sb, err := auth.ResumeSession(auth.LoginConfig{BaseURL: b.URL}, "token-of-b")
+	require.NoError(t, err)
+	_, err = auth.NewTransport(b.URL, sb, nil)
+	require.NoError(t, err)
+	_, err = auth.NewTransport(b.URL, sa, nil)
+	require.ErrorContains(t, err, "is not the authenticator's ("+a.URL+")")
+
+	before := auth.SharedSettings()
+	sessions := make([]*auth.Session, 100)
+	for i := range sessions {
+		cfg := auth.LoginConfig{BaseURL: a.URL, Logger: slog.New(slog.DiscardHandler)}
+		sessions[i], err = auth.ResumeSession(cfg, fakeToken(i))
+		require.NoError(t, err)
+	}
+	require.Equal(t, before+len(sessions), auth.SharedSettings())
+	runtime.KeepAlive(sessions)
+	sessions = nil
+	// Cleanups run after a collection, on a goroutine of their own.
+	for i := 0; auth.SharedSettings() > before && i < 1000; i++ {
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+	require.Equal(t, before, auth.SharedSettings())
+	runtime.KeepAlive(sa)
+	runtime.KeepAlive(sb)
 }

@@ -73,8 +73,6 @@ var ErrLeaseHeld = tokencache.ErrLeaseHeld
 // Value is a secret: a StoredToken prints and logs itself redacted, and a
 // Store should encrypt it at rest.
 type StoredToken struct {
-	redacts[StoredToken]
-
 	// Scheme is "Bearer" (OAuth) or "IBSSO".
 	Scheme string
 	// Value is the token itself, sent as "Authorization: <Scheme> <Value>".
@@ -93,6 +91,18 @@ type StoredToken struct {
 	Renewals int
 }
 
+// Format prints "auth.StoredToken{[redacted]}" for every verb, %#v and %+v
+// included, so that printing a stored token never shows a secret.
+func (StoredToken) Format(f fmt.State, verb rune) {
+	formatAs(f, verb, "auth.StoredToken{"+redacted+"}")
+}
+
+// MarshalJSON encodes the string "auth.StoredToken{[redacted]}", so that
+// encoding/json, and slog's JSON handler, never show the token.
+func (StoredToken) MarshalJSON() ([]byte, error) {
+	return redactedJSON("auth.StoredToken{" + redacted + "}")
+}
+
 // storeKey derives the store key for an identity. The scheme keeps tokens
 // and sessions apart; unsafe keeps IP-bound and unbound sessions apart.
 func storeKey(scheme string, o origin, identity string, unsafe bool) string {
@@ -102,8 +112,8 @@ func storeKey(scheme string, o origin, identity string, unsafe bool) string {
 }
 
 // sharing returns the cache's sharing configuration for st (nil: none).
-// A positive sessionIdle selects session semantics with that idle limit.
-func sharing(st Store, scheme string, o origin, identity string, unsafe bool, sessionIdle time.Duration) *tokencache.Shared {
+// A positive idle selects session semantics with that idle limit.
+func sharing(st Store, scheme string, o origin, identity string, unsafe bool, idle time.Duration) *tokencache.Shared {
 	if st == nil {
 		return nil
 	}
@@ -111,8 +121,8 @@ func sharing(st Store, scheme string, o origin, identity string, unsafe bool, se
 		Store:   storeAdapter{st, scheme},
 		Key:     storeKey(scheme, o, identity, unsafe),
 		Scheme:  scheme,
-		Session: sessionIdle > 0,
-		IdleTTL: sessionIdle,
+		Session: idle > 0,
+		IdleTTL: idle,
 	}
 }
 
@@ -154,30 +164,4 @@ func (a storeAdapter) Lease(ctx context.Context, key string) (func(context.Conte
 		return nil, errors.New("auth: store returned a nil lease")
 	}
 	return l.Release, nil
-}
-
-// Destroy destroys the session for every replica that shares it through
-// [IBSSOConfig.Store] (DELETE /auth/1/session), removes it from the store,
-// and closes s like [IBSSO.Close]. Replicas still running create a new
-// session when they next need one. Without a store it is Close.
-func (s *IBSSO) Destroy(ctx context.Context) error {
-	if err := s.ready(); err != nil {
-		return err
-	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	t, err := s.cache.Close(ctx)
-	shared, serr := s.cache.Unshare(ctx)
-	if serr != nil {
-		serr = fmt.Errorf("auth: destroy IBSSO session: store: %w", serr)
-	}
-	errs := []error{err, serr}
-	if shared != nil {
-		errs = append(errs, s.destroy(ctx, shared))
-	}
-	if t != nil && (shared == nil || shared.Value != t.Value) {
-		errs = append(errs, s.destroy(ctx, t))
-	}
-	return errors.Join(errs...)
 }

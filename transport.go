@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -27,7 +28,10 @@ type Transport struct {
 	base    http.RoundTripper
 	auth    Authenticator // nil: only requests with their own (WithAuthenticator)
 	renewer Renewer       // auth, when it can renew; else nil
-	logger  atomic.Pointer[slog.Logger]
+	// logger is the authenticator's: it hears of each request sent
+	// without credentials (its origin is not the base URL's) at debug
+	// level, the cause of a 401 that would otherwise look like a wrong key.
+	logger *slog.Logger
 
 	// Fast match: the base URL's scheme and host exactly as requests built
 	// from it spell them, and the two joined, computed once.
@@ -53,17 +57,24 @@ type Transport struct {
 // [Bearer] made for another base URL is refused too: its session or token
 // belongs to that account.
 func NewTransport(baseURL string, a Authenticator, base http.RoundTripper) (*Transport, error) {
+	return newTransport("NewTransport", baseURL, a, base)
+}
+
+// newTransport is NewTransport for op, the exported function whose errors
+// these are.
+func newTransport(op, baseURL string, a Authenticator, base http.RoundTripper) (*Transport, error) {
 	if a != nil {
 		if err := checkAuthenticator(a); err != nil {
-			return nil, wrap("NewTransport", err)
+			return nil, wrap(op, err)
 		}
 	}
 	o, canonical, err := parseBaseURL(baseURL)
 	if err != nil {
-		return nil, err
+		return nil, wrap(op, err)
 	}
-	if b, ok := a.(interface{ baseURL() string }); ok && b.baseURL() != "" && b.baseURL() != canonical {
-		return nil, fmt.Errorf("auth: NewTransport: base URL %s is not the authenticator's (%s): its session or token is for that account", canonical, b.baseURL())
+	known, _ := a.(ours)
+	if known != nil && known.baseURL() != "" && known.baseURL() != canonical {
+		return nil, fmt.Errorf("auth: %s: base URL %s is not the authenticator's (%s): its session or token is for that account", op, canonical, known.baseURL())
 	}
 	if base = unwrapTransport(base); base == nil {
 		base = http.DefaultTransport
@@ -71,8 +82,8 @@ func NewTransport(baseURL string, a Authenticator, base http.RoundTripper) (*Tra
 	t := &Transport{base: base, auth: a, scheme: o.scheme, host: canonical[len(o.scheme)+3:], baseURL: canonical}
 	t.renewer, _ = a.(Renewer)
 	t.origins.Store(&[]origin{o})
-	if l, ok := a.(interface{ log() *slog.Logger }); ok {
-		t.logger.Store(l.log())
+	if known != nil {
+		t.logger = known.logger()
 	}
 	return t, nil
 }
@@ -84,19 +95,6 @@ func (t *Transport) BaseURL() string {
 		return ""
 	}
 	return t.baseURL
-}
-
-// SetLogger makes t report, at debug level, each request for which it
-// withholds credentials because its origin is not the base URL's (or an
-// allowed one): the cause of a 401 that would otherwise look like a wrong
-// key. Records carry the request's method and origin, never a header or a
-// path. nil stops the reports. A Transport made over an authenticator that
-// has a Logger starts with that one. It is safe to call while requests are
-// in flight.
-func (t *Transport) SetLogger(l *slog.Logger) {
-	if t != nil {
-		t.logger.Store(l)
-	}
 }
 
 // AllowOrigin lets t add credentials to requests for another origin
@@ -129,8 +127,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, errors.New("auth: Transport was not made with NewTransport")
 	}
 	if req.URL == nil || !t.trusted(req) {
-		if l := t.logger.Load(); l != nil && req.URL != nil {
-			t.logWithheld(l, req)
+		if t.logger != nil && req.URL != nil {
+			t.logWithheld(req)
 		}
 		return t.base.RoundTrip(req)
 	}
@@ -154,24 +152,32 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	resp, err := t.send(req, header, req.Body)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized || renewer == nil {
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
+	}
+	// An authenticator that learns of the rejection without a request (a
+	// Session, which never logs in again) is told; its error ends a request
+	// that could be retried.
+	var over error
+	if o, ok := a.(ours); ok {
+		over = o.rejected(header)
+	}
+	if over == nil && renewer == nil {
+		return resp, nil
 	}
 	body, ok := replayBody(req)
 	if !ok {
-		// No retry; an authenticator that can learn of the rejection
-		// without a request (a Session) is told all the same.
-		if x, ok := renewer.(interface{ expire(rejected string) }); ok {
-			x.expire(header)
-		}
 		return resp, nil
 	}
-	// Free the connection before renewing: the renewal may need it.
-	bufferBody(resp)
-	if err := renewer.Renew(ctx, header); err != nil {
+	if over == nil {
+		// Free the connection before renewing: the renewal may need it.
+		bufferBody(resp)
+		over = renewer.Renew(ctx, header)
+	}
+	if over != nil {
 		closeBody(body)
 		discard(resp)
-		return nil, wrap("renewing credentials after 401", err)
+		return nil, wrap("renewing credentials after 401", over)
 	}
 	fresh, err := a.Authorization(ctx)
 	if err != nil {
@@ -195,18 +201,20 @@ func (t *Transport) checkOwn(a Authenticator) error {
 	if err := checkAuthenticator(a); err != nil {
 		return wrap("request's authenticator", err)
 	}
-	if b, ok := a.(interface{ baseURL() string }); ok && b.baseURL() != "" && b.baseURL() != t.baseURL {
-		return fmt.Errorf("auth: request's authenticator is for base URL %s, not %s: its session or token is for that account", b.baseURL(), t.baseURL)
+	if o, ok := a.(ours); ok && o.baseURL() != "" && o.baseURL() != t.baseURL {
+		return fmt.Errorf("auth: request's authenticator is for base URL %s, not %s: its session or token is for that account", o.baseURL(), t.baseURL)
 	}
 	return nil
 }
 
-func (t *Transport) logWithheld(l *slog.Logger, req *http.Request) {
+// logWithheld reports a request sent without credentials. Records carry
+// its method and origin, never a header or a path.
+func (t *Transport) logWithheld(req *http.Request) {
 	ctx := req.Context()
-	if !l.Enabled(ctx, slog.LevelDebug) {
+	if !t.logger.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
-	l.LogAttrs(ctx, slog.LevelDebug, "auth: credentials withheld: the request's origin is not the base URL's",
+	t.logger.LogAttrs(ctx, slog.LevelDebug, "auth: credentials withheld: the request's origin is not the base URL's",
 		slog.String("method", req.Method),
 		slog.String("origin", clean(req.URL.Scheme+"://"+req.URL.Host, maxExcerpt)),
 		slog.String("base_url", t.BaseURL()))
@@ -373,12 +381,37 @@ func discard(resp *http.Response) {
 // String describes t by its base URL; it never shows credentials.
 func (t *Transport) String() string { return "auth.Transport{" + t.BaseURL() + "}" }
 
-// GoString is String.
-func (t *Transport) GoString() string { return t.String() }
-
 // Format prints String for every verb, so that printing a Transport never
 // walks into its authenticator or base transport.
 func (t *Transport) Format(f fmt.State, verb rune) { formatAs(f, verb, t.String()) }
 
-// LogValue is String.
-func (t *Transport) LogValue() slog.Value { return slog.StringValue(t.String()) }
+// unwrapTransport returns what a Transport of ours sends with, so that
+// credentials never stack: a session or token request, or a second
+// Transport, must not go through one that sets its own Authorization.
+func unwrapTransport(rt http.RoundTripper) http.RoundTripper {
+	for {
+		t, ok := rt.(*Transport)
+		if !ok || t.base == nil {
+			return rt
+		}
+		rt = t.base
+	}
+}
+
+type authenticatorKey struct{}
+
+// WithAuthenticator returns a copy of ctx that carries a. A [Transport] (or
+// a client from [NewClient]) authenticates a request whose context carries
+// an authenticator with that one instead of its own, under the same rules:
+// only for its base URL's origin, and a renewal after a 401 goes to the
+// authenticator that signed the request. One client can so serve many end
+// users, each with their own [Session]. A nil a leaves ctx as it is.
+func WithAuthenticator(ctx context.Context, a Authenticator) context.Context {
+	if a == nil {
+		return ctx
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return context.WithValue(ctx, authenticatorKey{}, a)
+}

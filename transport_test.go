@@ -900,17 +900,21 @@ type closeTrack struct {
 
 func (c *closeTrack) Close() error { c.closed.Store(true); return nil }
 
+// A base that breaks its contract, answering (nil, nil): RoundTrip fails
+// with an error that says so, and the request body is closed all the same.
 func TestTransportClosesTheBodyWhenTheBaseReturnsNothing(t *testing.T) {
-	k, _ := auth.NewAPIKey("k")
-	tr, _ := auth.NewTransport("https://api.example.com", k, funcBase(func(*http.Request) (*http.Response, error) { return nil, nil }))
+	k, err := auth.NewAPIKey("k")
+	require.NoError(t, err)
+	tr, err := auth.NewTransport("https://api.example.com", k, funcBase(func(*http.Request) (*http.Response, error) { return nil, nil }))
+	require.NoError(t, err)
 	body := &closeTrack{Reader: strings.NewReader("x")}
-	req, _ := http.NewRequest("POST", "https://api.example.com/x", nil)
+	req, err := http.NewRequest(http.MethodPost, "https://api.example.com/x", nil)
+	require.NoError(t, err)
 	req.Body = body
-	_, err := tr.RoundTrip(req)
-	t.Logf("err=%v", err)
-	if !body.closed.Load() {
-		t.Error("request body not closed when base returned (nil, nil)")
-	}
+	resp, err := tr.RoundTrip(req)
+	require.Nil(t, resp)
+	require.EqualError(t, err, "auth: the base RoundTripper returned neither a response nor an error")
+	require.True(t, body.closed.Load(), "request body not closed when the base returned (nil, nil)")
 }
 
 // Nil requests, contexts, Transports and authenticators give errors, never
@@ -937,7 +941,6 @@ func TestNothingPanicsOnBadInput(t *testing.T) {
 	try("zero Transport CloseIdle", func() { (&auth.Transport{}).CloseIdleConnections() })
 	try("nil Transport String", func() { var n *auth.Transport; _ = n.String() })
 	try("nil Transport BaseURL", func() { var n *auth.Transport; _ = n.BaseURL() })
-	try("nil Transport SetLogger", func() { var n *auth.Transport; n.SetLogger(nil) })
 	for _, a := range []auth.Authenticator{(*auth.Session)(nil), (*auth.IBSSO)(nil), (*auth.Bearer)(nil), (*auth.APIKey)(nil), (*auth.Basic)(nil), &auth.Session{}, &auth.IBSSO{}, &auth.Bearer{}} {
 		try(fmt.Sprintf("WithAuthenticator(%T)", a), func() {
 			req, _ := http.NewRequestWithContext(auth.WithAuthenticator(context.Background(), a), "GET", "https://api.example.com/x", nil)
@@ -946,7 +949,14 @@ func TestNothingPanicsOnBadInput(t *testing.T) {
 				t.Errorf("%T: err=%v", a, err)
 			}
 		})
-		try(fmt.Sprintf("auth.Close(%T)", a), func() { auth.Close(context.Background(), a) })
+		try(fmt.Sprintf("Close(%T)", a), func() {
+			switch c := a.(type) {
+			case interface{ Close(context.Context) error }:
+				c.Close(context.Background())
+			case interface{ Logout(context.Context) error }:
+				c.Logout(context.Background())
+			}
+		})
 		try(fmt.Sprintf("Renew(%T)", a), func() {
 			if r, ok := a.(auth.Renewer); ok {
 				r.Renew(context.Background(), "x")
@@ -966,7 +976,6 @@ func TestNothingPanicsOnBadInput(t *testing.T) {
 	try("Session.Logout(nil)", func() { s.Logout(nilCtx) })
 	try("IBSSO.Close(nil)", func() { ib.Close(nilCtx) })
 	try("Bearer.Close(nil)", func() { be.Close(nilCtx) })
-	try("auth.Close(nil,nil)", func() { auth.Close(nilCtx, nil) })
 	try("WithAuthenticator(nil ctx)", func() { auth.WithAuthenticator(nilCtx, s) })
 	try("ParseError(resp nil body)", func() { auth.ParseError(&http.Response{}) })
 }

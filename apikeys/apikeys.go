@@ -131,11 +131,11 @@ type Platform struct {
 	Action        Action `json:"action,omitempty"`
 }
 
-// APIKey is an Infobip API key as the management endpoints describe it.
+// Key is an Infobip API key as the management endpoints describe it.
 //
 // Its JSON encoding is Infobip's, without the secret: apiKeySecret is left
-// out when an APIKey is marshalled, and read when it is unmarshalled.
-type APIKey struct {
+// out when a Key is marshalled, and read when it is unmarshalled.
+type Key struct {
 	// ID identifies the key on the management endpoints.
 	ID string
 	// Secret is the key itself (apiKeySecret), redacted when printed.
@@ -170,7 +170,7 @@ type APIKey struct {
 // new key's ValidTo is now plus that length, and its ValidFrom is left to
 // Infobip (the creation time), so that it works at once. Without both
 // bounds Infobip's default applies.
-func (k APIKey) Successor(name string, now time.Time) CreateRequest {
+func (k Key) Successor(name string, now time.Time) CreateRequest {
 	req := CreateRequest{
 		AccountID:   k.AccountID,
 		Name:        name,
@@ -264,8 +264,8 @@ type Filter struct {
 
 // Page is one page of keys.
 type Page struct {
-	APIKeys []APIKey `json:"apiKeys"`
-	Paging  Paging   `json:"paging"`
+	Keys   []Key  `json:"apiKeys"`
+	Paging Paging `json:"paging"`
 }
 
 // Paging describes a [Page] as Infobip answered it.

@@ -207,14 +207,14 @@ func TestListPages(t *testing.T) {
 
 	first, err := keys.List(ctx, apikeys.Filter{Size: 10})
 	require.NoError(t, err)
-	require.Len(t, first.APIKeys, 10)
+	require.Len(t, first.Keys, 10)
 	require.Equal(t, apikeys.Paging{Page: 0, PageSize: 10, OrderDirection: "asc", TotalCount: 26, TotalPages: 3}, first.Paging)
 	require.Equal(t, "size=10", srv.Requests(authtest.RouteListAPIKeys)[0].Query)
-	require.Equal(t, authtest.APIKeyID, first.APIKeys[0].ID, "the seed key comes first by id")
+	require.Equal(t, authtest.APIKeyID, first.Keys[0].ID, "the seed key comes first by id")
 
 	last, err := keys.List(ctx, apikeys.Filter{Size: 10, Page: 2})
 	require.NoError(t, err)
-	require.Len(t, last.APIKeys, 6)
+	require.Len(t, last.Keys, 6)
 	require.Equal(t, 2, last.Paging.Page)
 
 	before := srv.Count(authtest.RouteListAPIKeys)
@@ -263,22 +263,22 @@ func TestListFilters(t *testing.T) {
 	}
 	beta, err := keys.List(ctx, apikeys.Filter{Name: "beta"})
 	require.NoError(t, err)
-	require.Len(t, beta.APIKeys, 1)
-	require.Equal(t, "beta", beta.APIKeys[0].Name)
-	require.NoError(t, keys.Revoke(ctx, beta.APIKeys[0].ID))
+	require.Len(t, beta.Keys, 1)
+	require.Equal(t, "beta", beta.Keys[0].Name)
+	require.NoError(t, keys.Revoke(ctx, beta.Keys[0].ID))
 
 	revoked, err := keys.List(ctx, apikeys.Filter{Enabled: new(false)})
 	require.NoError(t, err)
-	require.Len(t, revoked.APIKeys, 1)
-	require.Equal(t, "beta", revoked.APIKeys[0].Name)
+	require.Len(t, revoked.Keys, 1)
+	require.Equal(t, "beta", revoked.Keys[0].Name)
 	enabled, err := keys.List(ctx, apikeys.Filter{Enabled: new(true)})
 	require.NoError(t, err)
-	require.Len(t, enabled.APIKeys, 3) // the seed key, alpha and gamma
+	require.Len(t, enabled.Keys, 3) // the seed key, alpha and gamma
 
 	desc, err := keys.List(ctx, apikeys.Filter{OrderBy: "name", Descending: true, Page: 1, Size: 2,
 		AccountID: "1B5C0DE0A11CE0000000000000000001"})
 	require.NoError(t, err)
-	require.Equal(t, []string{"beta", "alpha"}, names(desc.APIKeys))
+	require.Equal(t, []string{"beta", "alpha"}, names(desc.Keys))
 	require.Equal(t, "desc", desc.Paging.OrderDirection)
 	q, err := url.ParseQuery(srv.Requests(authtest.RouteListAPIKeys)[3].Query)
 	require.NoError(t, err)
@@ -288,7 +288,7 @@ func TestListFilters(t *testing.T) {
 	}, q)
 }
 
-func names(ks []apikeys.APIKey) []string {
+func names(ks []apikeys.Key) []string {
 	var out []string
 	for _, k := range ks {
 		out = append(out, k.Name)
@@ -346,7 +346,7 @@ func updateModes(t *testing.T, f func(t *testing.T, srv *authtest.Server, keys *
 
 // requireSameKey asserts that got is want but for the fields a test
 // changed on purpose: name and enabled.
-func requireSameKey(t *testing.T, want, got *apikeys.APIKey) {
+func requireSameKey(t *testing.T, want, got *apikeys.Key) {
 	t.Helper()
 	require.Equal(t, want.ID, got.ID)
 	require.Equal(t, want.AccountID, got.AccountID)
@@ -443,7 +443,7 @@ func TestUpdateNeverWidensAKeyScopedToNothing(t *testing.T) {
 		_, err = keys.Update(ctx, cleared.ID, apikeys.UpdateRequest{ScopeGUIDs: []string{}})
 		require.NoError(t, err)
 
-		for _, k := range []*apikeys.APIKey{created, cleared} {
+		for _, k := range []*apikeys.Key{created, cleared} {
 			a, err := k.Secret.Authenticator()
 			require.NoError(t, err)
 			requireReachesNothing(t, srv, a, k.Name+" as made")
@@ -489,7 +489,7 @@ func TestKeyScopedToNothingStaysSo(t *testing.T) {
 	b, err := json.Marshal(old)
 	require.NoError(t, err)
 	require.Contains(t, string(b), `"scopeGuids":[]`)
-	var back apikeys.APIKey
+	var back apikeys.Key
 	require.NoError(t, json.Unmarshal(b, &back))
 	require.Equal(t, []string{}, back.ScopeGUIDs)
 
@@ -882,8 +882,8 @@ func TestSecretRedaction(t *testing.T) {
 	}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%10.3s", "%T %v"} {
 		for _, v := range []any{
-			k.Secret, &k.Secret, *k, k, []apikeys.APIKey{*k}, []*apikeys.APIKey{k},
-			map[string]any{"k": k, "v": *k}, struct{ K *apikeys.APIKey }{k},
+			k.Secret, &k.Secret, *k, k, []apikeys.Key{*k}, []*apikeys.Key{k},
+			map[string]any{"k": k, "v": *k}, struct{ K *apikeys.Key }{k},
 			map[string]any{"wrapped": &struct{ S apikeys.Secret }{k.Secret}},
 		} {
 			out := fmt.Sprintf(verb, v)
@@ -900,7 +900,7 @@ func TestSecretRedaction(t *testing.T) {
 	var buf bytes.Buffer
 	for _, h := range []slog.Handler{slog.NewTextHandler(&buf, nil), slog.NewJSONHandler(&buf, nil)} {
 		log := slog.New(h)
-		log.Info("created", "secret", k.Secret, "key", k, "value", *k, slog.Any("list", []apikeys.APIKey{*k}))
+		log.Info("created", "secret", k.Secret, "key", k, "value", *k, slog.Any("list", []apikeys.Key{*k}))
 		log.Info("group", slog.Group("g", "s", k.Secret))
 	}
 	leaks(t, buf.String())
@@ -917,7 +917,7 @@ func TestSecretRedaction(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "[redacted]", string(txt))
 
-	// An APIKey marshals in Infobip's format without the secret, and reads
+	// An Key marshals in Infobip's format without the secret, and reads
 	// back without it.
 	b, err = json.Marshal(k)
 	require.NoError(t, err)
@@ -925,7 +925,7 @@ func TestSecretRedaction(t *testing.T) {
 	require.NotContains(t, string(b), "apiKeySecret")
 	require.Contains(t, string(b), `"name":"redact-me"`)
 	require.Contains(t, string(b), `"validFrom":"2026-01-01T00:00:00"`)
-	var back apikeys.APIKey
+	var back apikeys.Key
 	require.NoError(t, json.Unmarshal(b, &back))
 	require.True(t, back.Secret.IsZero())
 	back.Secret = k.Secret
@@ -944,7 +944,7 @@ func TestSecretZeroAndMatches(t *testing.T) {
 	require.False(t, zero.Matches(""))
 	require.Equal(t, "[redacted]", zero.String())
 
-	var k apikeys.APIKey
+	var k apikeys.Key
 	require.NoError(t, json.Unmarshal([]byte(`{"id":"1","apiKeySecret":"abc-def","name":"n"}`), &k))
 	require.True(t, k.Secret.Matches("abc-def"))
 	require.False(t, k.Secret.Matches("abc-deg"))
@@ -972,14 +972,14 @@ func TestReadsInfobipDateForms(t *testing.T) {
 		"2024-09-01T10:00:00.000+0000",
 		"2024-09-01T06:00:00.000-04:00",
 	} {
-		var k apikeys.APIKey
+		var k apikeys.Key
 		require.NoError(t, json.Unmarshal([]byte(`{"validFrom":"`+v+`","validTo":null}`), &k), v)
 		require.True(t, k.ValidFrom.Equal(want), "%s: %v", v, k.ValidFrom)
 		require.Equal(t, time.UTC, k.ValidFrom.Location())
 		require.True(t, k.ValidTo.IsZero())
 	}
 	for _, v := range []string{`"2024-09-01"`, `"yesterday"`, `12`, `""`, `true`} {
-		var k apikeys.APIKey
+		var k apikeys.Key
 		err := json.Unmarshal([]byte(`{"validTo":`+v+`}`), &k)
 		require.Error(t, err, v)
 	}
@@ -1022,6 +1022,27 @@ func TestRenewsSessionOn401(t *testing.T) {
 	require.False(t, got.Enabled)
 }
 
+// An end user's Session that Infobip rejects ends the call with
+// auth.ErrSessionExpired, and the Session knows it is over: it never logs
+// in again.
+func TestSessionRejectedEndsTheCall(t *testing.T) {
+	srv := authtest.NewServer()
+	defer srv.Close()
+	s, err := auth.Login(context.Background(), auth.LoginConfig{BaseURL: srv.URL, Now: srv.Now}, authtest.Username, authtest.Password)
+	require.NoError(t, err)
+	keys, err := apikeys.New(srv.URL, s, nil)
+	require.NoError(t, err)
+	_, err = keys.List(context.Background(), apikeys.Filter{})
+	require.NoError(t, err)
+
+	srv.Revoke(s.Token())
+	_, err = keys.List(context.Background(), apikeys.Filter{})
+	require.ErrorIs(t, err, auth.ErrSessionExpired)
+	_, err = s.Authorization(context.Background())
+	require.ErrorIs(t, err, auth.ErrSessionExpired)
+	require.Equal(t, 1, srv.Count(authtest.RouteCreateSession))
+}
+
 func TestOAuthManages(t *testing.T) {
 	srv := authtest.NewServer()
 	defer srv.Close()
@@ -1032,7 +1053,7 @@ func TestOAuthManages(t *testing.T) {
 	require.NoError(t, err)
 	p, err := keys.List(context.Background(), apikeys.Filter{})
 	require.NoError(t, err)
-	require.Len(t, p.APIKeys, 1)
+	require.Len(t, p.Keys, 1)
 	require.True(t, strings.HasPrefix(srv.Requests(authtest.RouteListAPIKeys)[0].Header.Get("Authorization"), "Bearer "))
 }
 
@@ -1301,8 +1322,8 @@ func TestListWithoutAPIKeys(t *testing.T) {
 		srv.Fail(authtest.RouteListAPIKeys, authtest.Fault{Status: http.StatusOK, Body: body, Times: 1})
 		p, err := keys.List(context.Background(), apikeys.Filter{})
 		require.NoError(t, err, body)
-		require.NotNil(t, p.APIKeys, "an empty page, not a missing one")
-		require.Empty(t, p.APIKeys)
+		require.NotNil(t, p.Keys, "an empty page, not a missing one")
+		require.Empty(t, p.Keys)
 		require.Equal(t, 100, p.Paging.PageSize)
 		require.Equal(t, "asc", p.Paging.OrderDirection)
 
@@ -1388,7 +1409,7 @@ func TestValidFromRoundsUp(t *testing.T) {
 
 func TestSuccessorKeepsTheReach(t *testing.T) {
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
-	old := apikeys.APIKey{
+	old := apikeys.Key{
 		ID: "old", Name: "billing", AccountID: "acc-1",
 		AllowedIPs:  []string{"203.0.113.0/24"},
 		Permissions: []apikeys.Permission{apikeys.PermissionPublicAPI},
@@ -1407,6 +1428,6 @@ func TestSuccessorKeepsTheReach(t *testing.T) {
 	req.AllowedIPs[0] = "changed"
 	require.Equal(t, "203.0.113.0/24", old.AllowedIPs[0], "the request owns its slices")
 
-	open := apikeys.APIKey{Name: "x", ValidTo: now.Add(time.Hour)}
+	open := apikeys.Key{Name: "x", ValidTo: now.Add(time.Hour)}
 	require.True(t, open.Successor("y", now).ValidTo.IsZero(), "without both bounds, Infobip's default")
 }

@@ -54,14 +54,11 @@ func New(baseURL string, a auth.Authenticator, httpClient *http.Client) (*Client
 	if _, ok := hc.Transport.(*auth.Transport); ok {
 		return nil, errors.New("apikeys: New: httpClient already authenticates (its Transport is an *auth.Transport); pass a client without it, and the authenticator as a")
 	}
-	// The first Transport checks baseURL and a as auth does (a nil
-	// pointer, another account's session); the one used guards against
-	// App keys.
-	checked, err := auth.NewTransport(baseURL, a, hc.Transport)
-	if err != nil {
-		return nil, err
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
 	}
-	t, err := auth.NewTransport(checked.BaseURL(), guard(a), hc.Transport)
+	t, err := auth.NewTransport(baseURL, a, appGuard{base})
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +69,7 @@ func New(baseURL string, a auth.Authenticator, httpClient *http.Client) (*Client
 // Create creates an API key and returns it with its [Secret]. Infobip
 // allows 40 creations a day; beyond, the error is an [*auth.Error] with
 // StatusCode 429.
-func (c *Client) Create(ctx context.Context, req CreateRequest) (*APIKey, error) {
+func (c *Client) Create(ctx context.Context, req CreateRequest) (*Key, error) {
 	const op = "create API key"
 	if err := req.check(); err != nil {
 		return nil, fmt.Errorf("apikeys: %s: %w", op, err)
@@ -103,7 +100,7 @@ func (c *Client) Create(ctx context.Context, req CreateRequest) (*APIKey, error)
 
 // Get returns the key with the given id. An unknown id gives an
 // [*auth.Error] with StatusCode 404.
-func (c *Client) Get(ctx context.Context, id string) (*APIKey, error) {
+func (c *Client) Get(ctx context.Context, id string) (*Key, error) {
 	const op = "get API key"
 	if err := checkID(id); err != nil {
 		return nil, fmt.Errorf("apikeys: %s: %w", op, err)
@@ -134,7 +131,7 @@ func (c *Client) Get(ctx context.Context, id string) (*APIKey, error) {
 //
 // An answer without the key (an empty body, null, or no id) is an error,
 // even though the update may have been applied.
-func (c *Client) Update(ctx context.Context, id string, req UpdateRequest) (*APIKey, error) {
+func (c *Client) Update(ctx context.Context, id string, req UpdateRequest) (*Key, error) {
 	const op = "update API key"
 	b, err := c.update(ctx, op, id, req)
 	if err != nil {
@@ -208,7 +205,7 @@ func (c *Client) update(ctx context.Context, op, id string, req UpdateRequest) (
 // removes its links (an empty platform list). A key scoped to nothing
 // keeps its empty list when linked: Infobip refuses only scopes, and
 // dropping the list could open every endpoint to the key.
-func wholeKey(cur *APIKey, enabledKnown bool, req UpdateRequest) updateWire {
+func wholeKey(cur *Key, enabledKnown bool, req UpdateRequest) updateWire {
 	w := updateWire{
 		AccountID:   cmp.Or(req.AccountID, cur.AccountID),
 		Name:        cmp.Or(req.Name, cur.Name),
@@ -266,8 +263,8 @@ func (c *Client) List(ctx context.Context, f Filter) (*Page, error) {
 		return nil, err
 	}
 	var w struct {
-		APIKeys []*APIKey `json:"apiKeys"`
-		Paging  *Paging   `json:"paging"`
+		Keys   []*Key  `json:"apiKeys"`
+		Paging *Paging `json:"paging"`
 	}
 	if isEmpty(b) {
 		return nil, fmt.Errorf("apikeys: %s: the response is empty (no apiKeys, no paging)", op)
@@ -275,26 +272,26 @@ func (c *Client) List(ctx context.Context, f Filter) (*Page, error) {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return nil, fmt.Errorf("apikeys: %s: reading the response: %w", op, err)
 	}
-	if w.APIKeys == nil && w.Paging == nil {
+	if w.Keys == nil && w.Paging == nil {
 		return nil, fmt.Errorf("apikeys: %s: the response has neither apiKeys nor paging", op)
 	}
 	// GetApiKeysResponse requires only paging: no apiKeys is no keys.
-	p := &Page{APIKeys: make([]APIKey, len(w.APIKeys))}
+	p := &Page{Keys: make([]Key, len(w.Keys))}
 	if w.Paging != nil {
 		p.Paging = *w.Paging
 	}
-	for i, k := range w.APIKeys {
+	for i, k := range w.Keys {
 		if k == nil {
 			return nil, fmt.Errorf("apikeys: %s: the response has a null key (apiKeys[%d])", op, i)
 		}
-		p.APIKeys[i] = *k
+		p.Keys[i] = *k
 	}
 	return p, nil
 }
 
 // All iterates over the keys f selects, fetching pages of f.Size keys as
 // needed, from page f.Page on. An error ends the iteration: it is yielded
-// once, with a zero APIKey. Keys created or revoked while iterating may be
+// once, with a zero Key. Keys created or revoked while iterating may be
 // missed or seen twice, as pages shift.
 //
 // All follows the paging Infobip answers (totalPages). A page without it
@@ -304,15 +301,15 @@ func (c *Client) List(ctx context.Context, f Filter) (*Page, error) {
 //
 // Infobip serves pages up to [MaxPage]; if more keys remain after it, All
 // yields an error asking for a narrower filter.
-func (c *Client) All(ctx context.Context, f Filter) iter.Seq2[APIKey, error] {
-	return func(yield func(APIKey, error) bool) {
+func (c *Client) All(ctx context.Context, f Filter) iter.Seq2[Key, error] {
+	return func(yield func(Key, error) bool) {
 		for {
 			p, err := c.List(ctx, f)
 			if err != nil {
-				yield(APIKey{}, err)
+				yield(Key{}, err)
 				return
 			}
-			for _, k := range p.APIKeys {
+			for _, k := range p.Keys {
 				if !yield(k, nil) {
 					return
 				}
@@ -321,7 +318,7 @@ func (c *Client) All(ctx context.Context, f Filter) iter.Seq2[APIKey, error] {
 				return
 			}
 			if f.Page >= MaxPage {
-				yield(APIKey{}, fmt.Errorf("apikeys: list API keys: more keys than Infobip pages through (page %d is the last); narrow the filter", MaxPage))
+				yield(Key{}, fmt.Errorf("apikeys: list API keys: more keys than Infobip pages through (page %d is the last); narrow the filter", MaxPage))
 				return
 			}
 			f.Page++
@@ -332,7 +329,7 @@ func (c *Client) All(ctx context.Context, f Filter) iter.Seq2[APIKey, error] {
 // morePages reports whether keys may follow page p, fetched with f.
 func morePages(f Filter, p *Page) bool {
 	switch {
-	case len(p.APIKeys) == 0:
+	case len(p.Keys) == 0:
 		return false
 	case p.Paging.TotalPages > 0:
 		return f.Page+1 < p.Paging.TotalPages
@@ -345,7 +342,7 @@ func morePages(f Filter, p *Page) bool {
 	if size <= 0 {
 		size = MaxPageSize
 	}
-	return len(p.APIKeys) >= size
+	return len(p.Keys) >= size
 }
 
 // do sends one request and returns the body of a successful answer, read up
@@ -402,11 +399,11 @@ func isEmpty(b []byte) bool { return len(bytes.TrimSpace(b)) == 0 }
 
 // decodeKey reads the key a create, get or update answered. A body without
 // a key id, such as an empty one, null or {}, is an error.
-func decodeKey(op string, b []byte) (*APIKey, error) {
+func decodeKey(op string, b []byte) (*Key, error) {
 	if isEmpty(b) {
 		return nil, fmt.Errorf("apikeys: %s: the response is empty (no API key)", op)
 	}
-	k := new(APIKey)
+	k := new(Key)
 	if err := json.Unmarshal(b, k); err != nil {
 		return nil, fmt.Errorf("apikeys: %s: reading the response: %w", op, err)
 	}

@@ -22,7 +22,7 @@ func FuzzAPIKeyJSON(f *testing.F) {
 	f.Add(`{"apiKeySecret":12}`)
 	f.Add(`[]`)
 	f.Fuzz(func(t *testing.T, body string) {
-		var k apikeys.APIKey
+		var k apikeys.Key
 		if json.Unmarshal([]byte(body), &k) != nil {
 			return
 		}
@@ -33,7 +33,7 @@ func FuzzAPIKeyJSON(f *testing.F) {
 		if strings.Contains(string(b), "apiKeySecret") {
 			t.Fatalf("marshalled key holds apiKeySecret: %s", b)
 		}
-		var back apikeys.APIKey
+		var back apikeys.Key
 		if err := json.Unmarshal(b, &back); err != nil {
 			t.Fatalf("a marshalled key does not read back: %v\n%s", err, b)
 		}

@@ -4,11 +4,9 @@ package apikeys
 // ever sent there.
 
 import (
-	"context"
 	"errors"
+	"net/http"
 	"strings"
-
-	"github.com/ibkit/auth"
 )
 
 // ErrAppKey is returned when an App key would authenticate a call to the
@@ -17,34 +15,25 @@ import (
 // header.
 var ErrAppKey = errors.New("apikeys: an App API key cannot manage API keys (Infobip refuses it there); use Basic, IBSSO or OAuth 2.0 credentials")
 
-// guard wraps a so that it never authenticates a request with an App key,
-// keeping its ability to renew.
-func guard(a auth.Authenticator) auth.Authenticator {
-	g := appGuard{a}
-	if r, ok := a.(auth.Renewer); ok {
-		return renewGuard{g, r}
+// appGuard sends requests with base, except one whose Authorization is an
+// App key: it sits under the auth.Transport, so it sees the header whatever
+// authenticator set it, and the Transport still deals with the
+// authenticator itself (renewals, a Session's expiry, its logger).
+type appGuard struct{ base http.RoundTripper }
+
+func (g appGuard) RoundTrip(req *http.Request) (*http.Response, error) {
+	if scheme, _, _ := strings.Cut(req.Header.Get("Authorization"), " "); strings.EqualFold(scheme, "App") {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, ErrAppKey
 	}
-	return g
+	return g.base.RoundTrip(req)
 }
 
-type appGuard struct{ a auth.Authenticator }
-
-func (g appGuard) Authorization(ctx context.Context) (string, error) {
-	h, err := g.a.Authorization(ctx)
-	if err != nil {
-		return "", err
+// CloseIdleConnections closes the idle connections of base, if it can.
+func (g appGuard) CloseIdleConnections() {
+	if c, ok := g.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
 	}
-	if scheme, _, _ := strings.Cut(h, " "); strings.EqualFold(scheme, "App") {
-		return "", ErrAppKey
-	}
-	return h, nil
-}
-
-type renewGuard struct {
-	appGuard
-	r auth.Renewer
-}
-
-func (g renewGuard) Renew(ctx context.Context, rejected string) error {
-	return g.r.Renew(ctx, rejected)
 }

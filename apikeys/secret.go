@@ -59,7 +59,7 @@ func (s Secret) Reveal() string { return s.value() }
 func (s Secret) IsZero() bool { return s.p == nil }
 
 // Matches reports, in constant time for strings of equal length, whether s
-// is the API key key. Use it to find the [APIKey] of a key you hold, for
+// is the API key key. Use it to find the [Key] of a key you hold, for
 // example in [Client.All].
 func (s Secret) Matches(key string) bool {
 	return s.p != nil && subtle.ConstantTimeCompare([]byte(*s.p), []byte(key)) == 1

@@ -59,7 +59,7 @@ type updateWire struct {
 	ScopeGUIDs  []string     `json:"scopeGuids,omitzero"`
 }
 
-// keyWire is an APIKey on the wire. Its scopeGuids is written as read: a
+// keyWire is a Key on the wire. Its scopeGuids is written as read: a
 // key scoped to nothing ([]) must not read as one never scoped (absent).
 type keyWire struct {
 	ID           string       `json:"id"`
@@ -76,7 +76,7 @@ type keyWire struct {
 }
 
 // MarshalJSON encodes k in Infobip's format, leaving the secret out.
-func (k APIKey) MarshalJSON() ([]byte, error) {
+func (k Key) MarshalJSON() ([]byte, error) {
 	return json.Marshal(keyWire{
 		ID:          k.ID,
 		AccountID:   k.AccountID,
@@ -92,12 +92,12 @@ func (k APIKey) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes k from Infobip's format, the secret included.
-func (k *APIKey) UnmarshalJSON(b []byte) error {
+func (k *Key) UnmarshalJSON(b []byte) error {
 	var w keyWire
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*k = APIKey{
+	*k = Key{
 		ID:          w.ID,
 		Secret:      newSecret(w.APIKeySecret),
 		AccountID:   w.AccountID,

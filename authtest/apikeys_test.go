@@ -607,7 +607,7 @@ func TestAPIKeyScopes(t *testing.T) {
 	s.Handle("GET /whatsapp/1/senders", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), "whatsapp:manage")
 	s.Handle("GET /custom", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 
-	newKey := func(scopes ...string) (*apikeys.APIKey, *http.Client) {
+	newKey := func(scopes ...string) (*apikeys.Key, *http.Client) {
 		t.Helper()
 		k, err := keys.Create(ctx, apikeys.CreateRequest{Name: "scoped", ScopeGUIDs: scopes})
 		require.NoError(t, err)

@@ -89,8 +89,10 @@ func (acc *account) close(a *app) {
 	// Ctrl-C.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := auth.Close(ctx, acc.auth); err != nil {
-		a.printErr("warning: " + err.Error())
+	if c, ok := acc.auth.(interface{ Close(context.Context) error }); ok {
+		if err := c.Close(ctx); err != nil {
+			a.printErr("warning: " + err.Error())
+		}
 	}
 }
 

@@ -214,7 +214,7 @@ func (a *app) keysList(ctx context.Context, o keysListOptions, args []string) er
 		return err
 	}
 	defer acc.close(a)
-	keys := []apikeys.APIKey{}
+	keys := []apikeys.Key{}
 	for k, err := range c.All(ctx, f) {
 		if err != nil {
 			return keysError(err, "")
@@ -248,7 +248,7 @@ func (a *app) keysList(ctx context.Context, o keysListOptions, args []string) er
 	return nil
 }
 
-func state(k apikeys.APIKey) string {
+func state(k apikeys.Key) string {
 	if k.Enabled {
 		return "enabled"
 	}
@@ -436,7 +436,7 @@ func (a *app) checkKey(ctx context.Context, acc *account, s apikeys.Secret) erro
 
 // undo revokes k, a new key that could not be saved or does not work, and
 // returns err with what happened.
-func undo(c *apikeys.Client, k *apikeys.APIKey, err error) error {
+func undo(c *apikeys.Client, k *apikeys.Key, err error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if rerr := c.Revoke(ctx, k.ID); rerr != nil {
@@ -447,7 +447,7 @@ func undo(c *apikeys.Client, k *apikeys.APIKey, err error) error {
 
 // printNewKey reports k on stderr and writes to stdout its id, its secret
 // (--show-secret) or its JSON (--json).
-func (a *app) printNewKey(k *apikeys.APIKey, o keyOutput, sf *secretFile, verb string) error {
+func (a *app) printNewKey(k *apikeys.Key, o keyOutput, sf *secretFile, verb string) error {
 	msg := fmt.Sprintf("ibauth: %s API key %s (%s), valid %s to %s", verb, k.ID, printable(k.Name), rfcTime(k.ValidFrom), rfcTime(k.ValidTo))
 	if sf != nil {
 		msg += "; its secret is in " + sf.path + " (mode 0600)"
@@ -575,7 +575,7 @@ func (sf *secretFile) discard() {
 // createUninterrupted creates a key even if ctx is cancelled meanwhile
 // (Ctrl-C): Infobip may create a key whose answer never arrives, and its
 // secret would be lost with no one to revoke it. A minute bounds it.
-func createUninterrupted(ctx context.Context, c *apikeys.Client, req apikeys.CreateRequest) (*apikeys.APIKey, error) {
+func createUninterrupted(ctx context.Context, c *apikeys.Client, req apikeys.CreateRequest) (*apikeys.Key, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	return c.Create(ctx, req)

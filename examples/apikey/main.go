@@ -12,7 +12,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -34,10 +33,7 @@ func run(w io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	defer acct.Close()
-	// A key holds nothing to release; auth.Close is the habit that also
-	// serves a session.
-	defer func() { err = errors.Join(err, auth.Close(ctx, key)) }()
+	defer acct.Close() // a key holds nothing to release: it has no Close
 
 	client, err := auth.NewClient(acct.BaseURL, key, &http.Client{Timeout: 30 * time.Second})
 	if err != nil {

@@ -12,7 +12,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -34,8 +33,7 @@ func run(w io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	defer acct.Close()
-	defer func() { err = errors.Join(err, auth.Close(ctx, basic)) }() // nothing to release, as for a key
+	defer acct.Close() // a password holds nothing to release, as a key
 
 	client, err := auth.NewClient(acct.BaseURL, basic, &http.Client{Timeout: 30 * time.Second})
 	if err != nil {

@@ -46,10 +46,8 @@ func run(w io.Writer) (err error) {
 	defer acct.Close()
 	// Destroy the session on the way out (Infobip keeps it 60 idle
 	// minutes). Closing a session never created sends nothing.
-	defer func() { err = errors.Join(err, auth.Close(ctx, session)) }()
+	defer func() { err = errors.Join(err, session.Close(ctx)) }()
 
-	// The session is created through this client's transport, as it has
-	// no HTTPClient of its own.
 	client, err := auth.NewClient(acct.BaseURL, session, &http.Client{Timeout: 30 * time.Second})
 	if err != nil {
 		return err

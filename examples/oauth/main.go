@@ -51,10 +51,8 @@ func run(w io.Writer) (err error) {
 	}
 	defer acct.Close()
 	// Stop the background refresh on the way out.
-	defer func() { err = errors.Join(err, auth.Close(ctx, bearer)) }()
+	defer func() { err = errors.Join(err, bearer.Close(ctx)) }()
 
-	// Tokens are fetched through this client's transport, as the Bearer
-	// has no HTTPClient of its own.
 	client, err := auth.NewClient(acct.BaseURL, bearer, &http.Client{Timeout: 30 * time.Second})
 	if err != nil {
 		return err

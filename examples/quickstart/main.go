@@ -45,9 +45,11 @@ func live(w io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	// Whatever the scheme: an IBSSO session is destroyed, an OAuth
-	// refresh stopped, a key or password needs nothing.
-	defer func() { err = errors.Join(err, auth.Close(ctx, a)) }()
+	// An IBSSO session is destroyed and an OAuth refresh stopped; a key or
+	// password has no Close: it holds nothing to release.
+	if c, ok := a.(interface{ Close(context.Context) error }); ok {
+		defer func() { err = errors.Join(err, c.Close(ctx)) }()
+	}
 	client, err := auth.NewClient(baseURL, a, &http.Client{Timeout: 30 * time.Second})
 	if err != nil {
 		return err
@@ -84,14 +86,12 @@ func offline(w io.Writer) error {
 	key, err := auth.NewAPIKey(authtest.APIKey)
 	t.use(key, err)
 	t.show("  balance:")
-	t.say("  the key prints as %v", key)
-	t.release(key) // nothing to release; auth.Close suits any Authenticator
+	t.say("  the key prints as %v", key) // and holds nothing to release
 
 	t.say("\nHTTP Basic")
 	basic, err := auth.NewBasic(authtest.Username, authtest.Password)
 	t.use(basic, err)
 	t.show("  balance:")
-	t.release(basic)
 
 	t.say("\nIBSSO session")
 	session, err := auth.NewIBSSO(auth.IBSSOConfig{
@@ -107,7 +107,7 @@ func offline(w io.Writer) error {
 	srv.ExpireAll()
 	t.say("  the server drops it; the 401 is renewed and retried:")
 	t.show("                               ")
-	t.release(session) // destroys the session
+	t.release(session.Close) // destroys the session
 	t.say("  sessions created %d, destroy requests %d, alive after Close %d",
 		srv.Count(authtest.RouteCreateSession), srv.Count(authtest.RouteDestroySession), srv.ActiveSessions())
 
@@ -123,8 +123,8 @@ func offline(w io.Writer) error {
 	t.say("  3 minutes before expiry, the call goes on with the current token")
 	t.say("  while a new one is fetched in the background:")
 	t.show("                               ")
-	t.wait(proactive) // the refresh runs on its own goroutine; it lands in milliseconds
-	t.release(bearer) // stops refreshing
+	t.wait(proactive)       // the refresh runs on its own goroutine; it lands in milliseconds
+	t.release(bearer.Close) // stops refreshing
 	t.say("  token requests: %d", srv.Count(authtest.RouteToken))
 	return t.err
 }
@@ -168,10 +168,10 @@ func (t *tour) say(format string, args ...any) {
 	}
 }
 
-// release closes a with auth.Close.
-func (t *tour) release(a auth.Authenticator) {
+// release calls close, the Close method of an authenticator.
+func (t *tour) release(close func(context.Context) error) {
 	if t.err == nil {
-		t.err = auth.Close(t.ctx, a)
+		t.err = close(t.ctx)
 	}
 }
 

@@ -140,8 +140,11 @@ func live(ctx context.Context, w io.Writer, o options, sf *secretFile) (err erro
 	if _, ok := a.(*auth.APIKey); ok {
 		return fmt.Errorf("%w: set IB_USERNAME and IB_PASSWORD, or IB_CLIENT_ID and IB_CLIENT_SECRET (and IB_AUTH if IB_API_KEY is set too)", apikeys.ErrAppKey)
 	}
-	// An IBSSO session is destroyed at the end, even after ctx expired.
-	defer func() { err = errors.Join(err, auth.Close(context.WithoutCancel(ctx), a)) }()
+	// An IBSSO session is destroyed at the end, even after ctx expired; an
+	// OAuth refresh stopped.
+	if c, ok := a.(interface{ Close(context.Context) error }); ok {
+		defer func() { err = errors.Join(err, c.Close(context.WithoutCancel(ctx))) }()
+	}
 	hc := &http.Client{Timeout: 30 * time.Second}
 	keys, err := apikeys.New(baseURL, a, hc)
 	if err != nil {
@@ -237,7 +240,7 @@ func offline(ctx context.Context, w io.Writer, o options, sf *secretFile) error 
 
 // rotate creates the new key, with the reach of o.revokeID if set, stores
 // its secret in sf if given, checks the key, and revokes o.revokeID if set.
-func rotate(ctx context.Context, w io.Writer, keys *apikeys.Client, baseURL string, base *http.Client, o options, sf *secretFile) (*apikeys.APIKey, error) {
+func rotate(ctx context.Context, w io.Writer, keys *apikeys.Client, baseURL string, base *http.Client, o options, sf *secretFile) (*apikeys.Key, error) {
 	req := apikeys.CreateRequest{Name: o.name}
 	if o.revokeID != "" {
 		old, err := keys.Get(ctx, o.revokeID)

@@ -290,7 +290,7 @@ func requireRevokeBody(t *testing.T, body []byte) {
 }
 
 // keyBySecret finds the key whose secret is secret.
-func keyBySecret(t *testing.T, keys *apikeys.Client, secret string) apikeys.APIKey {
+func keyBySecret(t *testing.T, keys *apikeys.Client, secret string) apikeys.Key {
 	t.Helper()
 	for k, err := range keys.All(context.Background(), apikeys.Filter{}) {
 		require.NoError(t, err)
@@ -299,7 +299,7 @@ func keyBySecret(t *testing.T, keys *apikeys.Client, secret string) apikeys.APIK
 		}
 	}
 	t.Fatal("the new key is not listed")
-	return apikeys.APIKey{}
+	return apikeys.Key{}
 }
 
 func TestLiveRotateKeepsReach(t *testing.T) {

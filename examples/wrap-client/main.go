@@ -40,17 +40,17 @@ func run(w io.Writer, srv *authtest.Server) (err error) {
 	existing := srv.Client()
 	existing.Timeout = 10 * time.Second
 
-	// IBSSO and OAuth get no HTTPClient: their session and token requests
-	// go through the client that NewClient wraps, and so trust its roots.
+	// IBSSO and OAuth send session and token requests of their own: their
+	// HTTPClient is the existing client too, so those trust its roots.
 	key, err1 := auth.NewAPIKey(authtest.APIKey)
 	basic, err2 := auth.NewBasic(authtest.Username, authtest.Password)
-	session, err3 := auth.NewIBSSO(auth.IBSSOConfig{BaseURL: srv.URL, Username: authtest.Username, Password: authtest.Password})
-	bearer, err4 := auth.NewOAuth(auth.OAuthConfig{BaseURL: srv.URL, ClientID: authtest.ClientID, ClientSecret: authtest.ClientSecret})
+	session, err3 := auth.NewIBSSO(auth.IBSSOConfig{BaseURL: srv.URL, Username: authtest.Username, Password: authtest.Password, HTTPClient: existing})
+	bearer, err4 := auth.NewOAuth(auth.OAuthConfig{BaseURL: srv.URL, ClientID: authtest.ClientID, ClientSecret: authtest.ClientSecret, HTTPClient: existing})
 	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		return err
 	}
+	defer func() { err = errors.Join(err, session.Close(ctx), bearer.Close(ctx)) }() // the session is destroyed
 	for _, a := range []auth.Authenticator{key, basic, session, bearer} {
-		defer func() { err = errors.Join(err, auth.Close(ctx, a)) }() // the session is destroyed
 
 		// A new client over existing's transport; existing is not modified.
 		client, err := auth.NewClient(srv.URL, a, existing)

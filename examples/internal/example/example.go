@@ -80,7 +80,9 @@ func Setup[A auth.Authenticator](w io.Writer, needs string, offline func(fake *a
 	}
 	picked, ok := a.(A)
 	if !ok {
-		auth.Close(context.Background(), a) // nothing was fetched: nothing to report
+		if c, ok := a.(interface{ Close(context.Context) error }); ok {
+			c.Close(context.Background()) // nothing was fetched: nothing to report
+		}
 		return nil, none, fmt.Errorf("the environment selects %T credentials; this example needs %s", a, needs)
 	}
 	return &Account{BaseURL: baseURL}, picked, nil

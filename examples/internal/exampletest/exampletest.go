@@ -201,7 +201,7 @@ func (e Example) Test(t *testing.T) {
 		if s.fetch != "" {
 			require.Equal(t, 1, srv.Count(s.fetch), "one session or token serves every call")
 		}
-		require.Zero(t, srv.ActiveSessions(), "auth.Close destroys the session")
+		require.Zero(t, srv.ActiveSessions(), "Close destroys the session")
 	})
 
 	t.Run("wrong credentials", func(t *testing.T) {
