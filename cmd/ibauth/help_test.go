@@ -64,13 +64,23 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{[]string{"nope"}, `unknown command "nope"`},
 		{[]string{"--nope"}, "unknown flag: --nope"},
-		{[]string{"api", "--nope", "/x"}, "flag provided but not defined: -nope"},
+		{[]string{"api", "--nope", "/x"}, "unknown flag: --nope\n"},
+		{[]string{"api", "-nope", "/x"}, "unknown flag: -nope\n"},
+		{[]string{"api", "--nope=1", "/x"}, "unknown flag: --nope\n"},
 		{[]string{"api"}, "api takes one PATH"},
-		{[]string{"api", "-X"}, "flag needs an argument"},
+		{[]string{"api", "-X"}, "flag needs an argument: -X\n"},
+		{[]string{"api", "/x", "--method"}, "flag needs an argument: --method\n"},
+		{[]string{"api", "--include=maybe", "/x"}, `invalid value "maybe" for --include: use true or false`},
+		{[]string{"api", "---include", "/x"}, "bad flag syntax: ---include\n"},
+		{[]string{"keys", "list", "--bogus"}, "unknown flag: --bogus\n"},
+		{[]string{"keys", "rotate", "--name"}, "flag needs an argument: --name\n"},
+		{[]string{"token", "--raw=nope"}, `invalid value "nope" for --raw: use true or false`},
+		{[]string{"fake", "--bogus"}, "unknown flag: --bogus\n"},
+		{[]string{"doctor", "-bogus"}, "unknown flag: -bogus\n"},
 		{[]string{"keys", "nope"}, `unknown command "nope" for "ibauth keys"`},
 		{[]string{"token", "extra"}, "token takes no arguments"},
 		{[]string{"help", "nope"}, `unknown help topic "nope"`},
-		{[]string{"login", "--password", "x"}, "flag provided but not defined: -password"},
+		{[]string{"login", "--password", "x"}, "unknown flag: --password\n"},
 	} {
 		r := call{}.run(t, tc.args...)
 		require.Equal(t, 2, r.code, "%v\n%s", tc.args, r)
