@@ -37,7 +37,8 @@ FILE. For nested bodies, such as an SMS message, write the JSON to a file or
 stdin and pass --input.
 
 On a terminal a JSON response is pretty-printed; piped, the body is written
-as received. When the API answers 4xx or 5xx, the body (up to 1 MiB) is
+as received. When the API answers with a status above 299 once redirects
+are followed (4xx, 5xx, or a 3xx such as 304), the body (up to 1 MiB) is
 still printed unless it echoes a credential (the one the request carried,
 or one of the IB_* variables) in any encoding, Infobip's error is shown on
 stderr, and the exit status is 1. Response headers (-i) are printed with
@@ -164,7 +165,7 @@ func (a *app) api(ctx context.Context, o apiOptions, args []string) error {
 }
 
 // printResponse writes resp's body to stdout, and Infobip's error to
-// stderr for a 4xx or 5xx answer, in which case it returns reported. An
+// stderr for a status above 299, in which case it returns reported. An
 // error body that echoes a credential of the run is not shown.
 func (a *app) printResponse(resp *http.Response, include bool, op string) error {
 	// After the request: the scrubber knows the credential it carried.
@@ -181,7 +182,9 @@ func (a *app) printResponse(resp *http.Response, include bool, op string) error 
 		io.WriteString(a.stdout, b.String())
 	}
 	tty := isTerminal(a.stdout)
-	if resp.StatusCode < 400 {
+	// As gh: any status above 299 once redirects are followed (a 304, a
+	// 3xx without Location) is a failure, judged and reported as a 4xx.
+	if resp.StatusCode <= 299 {
 		if !tty {
 			_, err := io.Copy(a.stdout, resp.Body)
 			return err

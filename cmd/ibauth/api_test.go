@@ -465,3 +465,37 @@ func TestShortSecretsLeaveMessagesAlone(t *testing.T) {
 	require.Equal(t, 3, r.code, r)
 	require.Contains(t, r.stderr, "ibauth: auth: IB_AUTH must be one of app, basic, ibsso, oauth\n")
 }
+
+// TestAPIStatusAbove299: a status above 299 once redirects are followed is
+// a failure, as with gh: a 3xx that is not followed (no Location, 304)
+// exits 1 with the status on stderr; a followed redirect to a 200 is a
+// success.
+func TestAPIStatusAbove299(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	srv.Handle("GET /stuck", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusFound) // no Location: nothing to follow
+		io.WriteString(w, "found nowhere")
+	}))
+	srv.Handle("GET /unchanged", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNotModified)
+	}))
+	srv.Handle("GET /moved", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/account/1/balance", http.StatusMovedPermanently)
+	}))
+	c := call{srv: srv, env: appEnv(srv)}
+
+	r := c.run(t, "api", "/stuck")
+	require.Equal(t, 1, r.code, r)
+	require.Equal(t, "found nowhere", r.stdout)
+	require.Contains(t, r.stderr, "ibauth: auth: GET /stuck: 302 ")
+
+	r = c.run(t, "api", "/unchanged")
+	require.Equal(t, 1, r.code, r)
+	require.Empty(t, r.stdout)
+	require.Contains(t, r.stderr, "ibauth: auth: GET /unchanged: 304 ")
+
+	r = c.run(t, "api", "/moved")
+	require.Equal(t, 0, r.code, r)
+	require.Equal(t, balanceBody, r.stdout)
+}
