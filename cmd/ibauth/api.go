@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/ibkit/auth"
@@ -52,20 +51,19 @@ $ ibauth api -X PUT /settings/2/api-keys/ID --input key.json`,
 }
 
 type apiOptions struct {
-	method      string
-	headers     []string
-	rawFields   []string
-	typedFields []string
-	input       string
-	include     bool
+	method  string
+	headers []string
+	fields  []fieldArg // -f and -F, in the order given
+	input   string
+	include bool
 }
 
 func setupAPI(f *flagSet) runFunc {
 	var o apiOptions
 	f.stringVar(&o.method, "X", "method", "METHOD", "The HTTP method (default GET, or POST with fields or --input)")
 	f.listVar(&o.headers, "H", "header", "'NAME: VALUE'", "Add a request header (repeatable)")
-	f.listVar(&o.rawFields, "f", "raw-field", "KEY=VALUE", "Add a string field (repeatable)")
-	f.listVar(&o.typedFields, "F", "field", "KEY=VALUE", "Add a typed field: true, false, null, a number, or @FILE (repeatable)")
+	f.valueVar(fieldFlag{&o.fields, false}, "f", "raw-field", "KEY=VALUE", "Add a string field (repeatable)")
+	f.valueVar(fieldFlag{&o.fields, true}, "F", "field", "KEY=VALUE", "Add a typed field: true, false, null, a number, @FILE, or @- for stdin (repeatable)")
 	f.stringVar(&o.input, "", "input", "FILE", `Send the content of FILE as the body ("-": stdin)`)
 	f.boolVar(&o.include, "i", "include", "Print the response status line and headers before the body")
 	return func(ctx context.Context, a *app, args []string) error { return a.api(ctx, o, args) }
@@ -87,7 +85,7 @@ func (a *app) api(ctx context.Context, o apiOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	fields, err := parseFields(o.rawFields, o.typedFields)
+	fields, err := parseFields(o.fields, a.stdin, o.input == "-")
 	if err != nil {
 		return err
 	}
@@ -100,20 +98,27 @@ func (a *app) api(ctx context.Context, o apiOptions, args []string) error {
 	case strings.IndexFunc(method, func(r rune) bool { return r < 'A' || r > 'Z' }) >= 0:
 		return usageError("--method %q: use letters only, such as GET or POST", o.method)
 	}
+	// Fields are query parameters of a GET or HEAD, or beside --input's
+	// body; otherwise they are the body.
 	var body []byte
+	query := make(url.Values)
+	switch {
+	case o.input != "":
+		err = queryOf(query, fields, "with --input, fields are query parameters, which do not nest: write the nesting in the body")
+	case method == http.MethodGet || method == http.MethodHead:
+		err = queryOf(query, fields, "a "+method+" request sends fields as query parameters, which do not nest: nested keys need a body (-X POST, PUT or PATCH)")
+	case len(fields) > 0:
+		var obj map[string]any
+		if obj, err = bodyOf(fields); err == nil {
+			body, err = json.Marshal(obj)
+		}
+	}
+	if err != nil {
+		return err
+	}
 	if o.input != "" {
 		if body, err = readInput(a.stdin, o.input); err != nil {
 			return err
-		}
-	}
-	inQuery := method == http.MethodGet || method == http.MethodHead || o.input != ""
-	if len(fields) > 0 && !inQuery {
-		obj := make(map[string]any, len(fields))
-		for _, f := range fields {
-			obj[f.key] = f.value
-		}
-		if body, err = json.Marshal(obj); err != nil {
-			return usageError("fields: %v", err)
 		}
 	}
 
@@ -126,15 +131,11 @@ func (a *app) api(ctx context.Context, o apiOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(fields) > 0 && inQuery {
-		q := make(url.Values)
-		for _, f := range fields {
-			q.Add(f.key, f.query)
-		}
+	if len(query) > 0 {
 		if target.RawQuery != "" {
 			target.RawQuery += "&"
 		}
-		target.RawQuery += q.Encode()
+		target.RawQuery += query.Encode()
 	}
 
 	var rd io.Reader
@@ -289,57 +290,6 @@ func parseHeaders(args []string) (http.Header, error) {
 		h.Add(name, value)
 	}
 	return h, nil
-}
-
-// field is a -f or -F argument: its JSON value, and its form as a query
-// parameter.
-type field struct {
-	key   string
-	value any
-	query string
-}
-
-func parseFields(raw, typed []string) ([]field, error) {
-	var fields []field
-	for _, arg := range raw {
-		k, v, ok := strings.Cut(arg, "=")
-		if !ok || k == "" {
-			return nil, usageError("--raw-field %q: write it as key=value", arg)
-		}
-		fields = append(fields, field{k, v, v})
-	}
-	for _, arg := range typed {
-		k, v, ok := strings.Cut(arg, "=")
-		if !ok || k == "" {
-			return nil, usageError("--field %q: write it as key=value", arg)
-		}
-		f := field{key: k, value: v, query: v}
-		switch {
-		case v == "true" || v == "false":
-			f.value = v == "true"
-		case v == "null":
-			f.value = nil
-		case isNumber(v):
-			f.value = json.Number(v)
-		case strings.HasPrefix(v, "@"):
-			b, err := os.ReadFile(v[1:])
-			if err != nil {
-				return nil, usageError("--field %s: %v", k, err)
-			}
-			f.value, f.query = string(b), string(b)
-		}
-		fields = append(fields, f)
-	}
-	return fields, nil
-}
-
-// isNumber reports whether v is a JSON number.
-func isNumber(v string) bool {
-	if v == "" || !(v[0] == '-' || v[0] >= '0' && v[0] <= '9') {
-		return false
-	}
-	_, err := strconv.ParseFloat(v, 64)
-	return err == nil && json.Valid([]byte(v))
 }
 
 // readInput reads the --input body: a file, or stdin for "-".

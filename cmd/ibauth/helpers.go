@@ -105,9 +105,14 @@ func (f *flagSet) boolVar(p *bool, short, long, usage string) {
 
 // listVar defines --long (and -short) ARG, which may be repeated.
 func (f *flagSet) listVar(p *[]string, short, long, arg, usage string) {
-	f.fs.Var((*listValue)(p), long, usage)
+	f.valueVar((*listValue)(p), short, long, arg, usage)
+}
+
+// valueVar defines --long (and -short) ARG, read by v.
+func (f *flagSet) valueVar(v flag.Value, short, long, arg, usage string) {
+	f.fs.Var(v, long, usage)
 	if short != "" {
-		f.fs.Var((*listValue)(p), short, usage)
+		f.fs.Var(v, short, usage)
 	}
 	f.docs = append(f.docs, flagDoc{short: short, long: long, arg: arg, usage: usage})
 }
