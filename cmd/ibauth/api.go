@@ -56,6 +56,7 @@ type apiOptions struct {
 	fields  []fieldArg // -f and -F, in the order given
 	input   string
 	include bool
+	silent  bool
 }
 
 func setupAPI(f *flagSet) runFunc {
@@ -66,6 +67,7 @@ func setupAPI(f *flagSet) runFunc {
 	f.valueVar(fieldFlag{&o.fields, true}, "F", "field", "KEY=VALUE", "Add a typed field: true, false, null, a number, @FILE, or @- for stdin (repeatable)")
 	f.stringVar(&o.input, "", "input", "FILE", `Send the content of FILE as the body ("-": stdin)`)
 	f.boolVar(&o.include, "i", "include", "Print the response status line and headers before the body")
+	f.boolVar(&o.silent, "", "silent", "Do not print the response body")
 	return func(ctx context.Context, a *app, args []string) error { return a.api(ctx, o, args) }
 }
 
@@ -162,16 +164,16 @@ func (a *app) api(ctx context.Context, o apiOptions, args []string) error {
 		return describeError(method+" "+path, err)
 	}
 	defer resp.Body.Close()
-	return a.printResponse(resp, o.include, method+" "+path)
+	return a.printResponse(resp, o, method+" "+path)
 }
 
 // printResponse writes resp's body to stdout, and Infobip's error to
 // stderr for a status above 299, in which case it returns reported. An
 // error body that echoes a credential of the run is not shown.
-func (a *app) printResponse(resp *http.Response, include bool, op string) error {
+func (a *app) printResponse(resp *http.Response, o apiOptions, op string) error {
 	// After the request: the scrubber knows the credential it carried.
 	sc := a.secrets.scrubber()
-	if include {
+	if o.include {
 		var b strings.Builder
 		fmt.Fprintf(&b, "%s %s\n", resp.Proto, printable(sc.Text(resp.Status)))
 		for _, name := range slices.Sorted(maps.Keys(resp.Header)) {
@@ -186,6 +188,9 @@ func (a *app) printResponse(resp *http.Response, include bool, op string) error 
 	// As gh: any status above 299 once redirects are followed (a 304, a
 	// 3xx without Location) is a failure, judged and reported as a 4xx.
 	if resp.StatusCode <= 299 {
+		if o.silent {
+			return nil
+		}
 		if !tty {
 			_, err := io.Copy(a.stdout, resp.Body)
 			return err
@@ -209,6 +214,7 @@ func (a *app) printResponse(resp *http.Response, include bool, op string) error 
 		return fmt.Errorf("%s: reading the response: %v", op, err)
 	}
 	switch {
+	case o.silent:
 	case len(body) > maxErrorBody:
 		fmt.Fprintln(a.stderr, "ibauth: the answer's body is longer than 1 MiB; it is not shown")
 	case sc.Found(string(body)):

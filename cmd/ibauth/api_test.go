@@ -499,3 +499,27 @@ func TestAPIStatusAbove299(t *testing.T) {
 	require.Equal(t, 0, r.code, r)
 	require.Equal(t, balanceBody, r.stdout)
 }
+
+// TestAPISilent: --silent prints no body, on success or failure; the
+// error still goes to stderr, -i headers to stdout, and the exit status
+// is as without it.
+func TestAPISilent(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	c := call{srv: srv, env: appEnv(srv)}
+	r := c.run(t, "api", "--silent", "/account/1/balance")
+	require.Equal(t, 0, r.code, r)
+	require.Empty(t, r.stdout)
+	require.Empty(t, r.stderr)
+
+	r = call{srv: srv, env: with(appEnv(srv), "IBAUTH_FORCE_TTY", "1")}.run(t, "api", "/account/1/balance", "--silent", "-i")
+	require.Equal(t, 0, r.code, r)
+	require.True(t, strings.HasPrefix(r.stdout, "HTTP/1.1 200 OK\n"), r.stdout)
+	require.True(t, strings.HasSuffix(r.stdout, "\n\n"), r.stdout)
+	require.NotContains(t, r.stdout, "balance")
+
+	r = call{srv: srv, env: with(appEnv(srv), "IB_API_KEY", "wrong-key")}.run(t, "api", "--silent", "/account/1/balance")
+	require.Equal(t, 1, r.code, r)
+	require.Empty(t, r.stdout)
+	require.Equal(t, "ibauth: auth: GET /account/1/balance: 401 E401: Invalid login details\n", r.stderr)
+}
