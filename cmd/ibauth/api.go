@@ -57,6 +57,7 @@ type apiOptions struct {
 	input   string
 	include bool
 	silent  bool
+	jq      string
 }
 
 func setupAPI(f *flagSet) runFunc {
@@ -67,6 +68,7 @@ func setupAPI(f *flagSet) runFunc {
 	f.valueVar(fieldFlag{&o.fields, true}, "F", "field", "KEY=VALUE", "Add a typed field: true, false, null, a number, @FILE, or @- for stdin (repeatable)")
 	f.stringVar(&o.input, "", "input", "FILE", `Send the content of FILE as the body ("-": stdin)`)
 	f.boolVar(&o.include, "i", "include", "Print the response status line and headers before the body")
+	f.stringVar(&o.jq, "q", "jq", "EXPR", "Filter the JSON answer with a jq expression; strings print without quotes")
 	f.boolVar(&o.silent, "", "silent", "Do not print the response body")
 	return func(ctx context.Context, a *app, args []string) error { return a.api(ctx, o, args) }
 }
@@ -86,6 +88,15 @@ func (a *app) api(ctx context.Context, o apiOptions, args []string) error {
 	header, err := parseHeaders(o.headers)
 	if err != nil {
 		return err
+	}
+	var filter *jqFilter
+	if o.jq != "" {
+		if o.silent {
+			return usageError("--jq and --silent: use one; --silent prints no body")
+		}
+		if filter, err = compileFilter(o.jq); err != nil {
+			return err
+		}
 	}
 	fields, err := parseFields(o.fields, a.stdin, o.input == "-")
 	if err != nil {
@@ -164,13 +175,14 @@ func (a *app) api(ctx context.Context, o apiOptions, args []string) error {
 		return describeError(method+" "+path, err)
 	}
 	defer resp.Body.Close()
-	return a.printResponse(resp, o, method+" "+path)
+	return a.printResponse(ctx, resp, o, filter, method+" "+path)
 }
 
-// printResponse writes resp's body to stdout, and Infobip's error to
-// stderr for a status above 299, in which case it returns reported. An
-// error body that echoes a credential of the run is not shown.
-func (a *app) printResponse(resp *http.Response, o apiOptions, op string) error {
+// printResponse writes resp's body to stdout, filtered if filter is not
+// nil, and Infobip's error to stderr for a status above 299, in which case
+// it returns reported. An error body is never filtered, as with gh: it is
+// shown as received, or not at all if it echoes a credential of the run.
+func (a *app) printResponse(ctx context.Context, resp *http.Response, o apiOptions, filter *jqFilter, op string) error {
 	// After the request: the scrubber knows the credential it carried.
 	sc := a.secrets.scrubber()
 	if o.include {
@@ -189,6 +201,19 @@ func (a *app) printResponse(resp *http.Response, o apiOptions, op string) error 
 	// 3xx without Location) is a failure, judged and reported as a 4xx.
 	if resp.StatusCode <= 299 {
 		if o.silent {
+			return nil
+		}
+		if filter != nil {
+			body, err := io.ReadAll(io.LimitReader(resp.Body, maxBuffered+1))
+			if err != nil {
+				return fmt.Errorf("%s: reading the response: %v", op, err)
+			}
+			if len(body) > maxBuffered {
+				return fmt.Errorf("%s: --jq: the answer is longer than 16 MiB, more than --jq reads", op)
+			}
+			if err := filter.run(ctx, a.stdout, body, resp.Header.Get("Content-Type"), tty); err != nil {
+				return fmt.Errorf("%s: %w", op, err)
+			}
 			return nil
 		}
 		if !tty {
