@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/ibkit/auth"
+	"github.com/ibkit/auth/internal/scrub"
 )
 
 var apiCmd = &command{
@@ -51,13 +52,14 @@ $ ibauth api -X PUT /settings/2/api-keys/ID --input key.json`,
 }
 
 type apiOptions struct {
-	method  string
-	headers []string
-	fields  []fieldArg // -f and -F, in the order given
-	input   string
-	include bool
-	silent  bool
-	jq      string
+	method   string
+	headers  []string
+	fields   []fieldArg // -f and -F, in the order given
+	input    string
+	include  bool
+	silent   bool
+	jq       string
+	paginate bool
 }
 
 func setupAPI(f *flagSet) runFunc {
@@ -70,12 +72,17 @@ func setupAPI(f *flagSet) runFunc {
 	f.boolVar(&o.include, "i", "include", "Print the response status line and headers before the body")
 	f.stringVar(&o.jq, "q", "jq", "EXPR", "Filter the JSON answer with a jq expression; strings print without quotes")
 	f.boolVar(&o.silent, "", "silent", "Do not print the response body")
+	f.boolVar(&o.paginate, "", "paginate", "Fetch every page of a GET that Infobip pages (page, size), and print each")
 	return func(ctx context.Context, a *app, args []string) error { return a.api(ctx, o, args) }
 }
 
 // maxBuffered bounds what api holds in memory to pretty-print a body;
 // beyond, the body is copied as it comes.
 const maxBuffered = 16 << 20
+
+// maxPages bounds the pages --paginate fetches, against a server whose
+// paging never ends. Infobip serves pages 0 to 100 of at most 100 results.
+const maxPages = 1000
 
 // maxErrorBody bounds the error body api judges, and shows if it echoes no
 // credential; a longer one is not shown.
@@ -129,6 +136,16 @@ func (a *app) api(ctx context.Context, o apiOptions, args []string) error {
 	if err != nil {
 		return err
 	}
+	if o.paginate {
+		switch {
+		case o.input != "":
+			return usageError("--paginate follows the pages of a GET request, and --input sends a body")
+		case method != http.MethodGet && o.method == "":
+			return usageError("--paginate follows the pages of a GET request, not a %s (fields make a POST: add -X GET to send them as query parameters)", method)
+		case method != http.MethodGet:
+			return usageError("--paginate follows the pages of a GET request, not a %s", method)
+		}
+	}
 	if o.input != "" {
 		if body, err = readInput(a.stdin, o.input); err != nil {
 			return err
@@ -150,96 +167,178 @@ func (a *app) api(ctx context.Context, o apiOptions, args []string) error {
 		}
 		target.RawQuery += query.Encode()
 	}
-
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body) // replayable, for a retry after 401
+	page := 0
+	if o.paginate {
+		if page, err = firstPage(target.RawQuery); err != nil {
+			return err
+		}
 	}
-	req, err := http.NewRequestWithContext(ctx, method, target.String(), rd)
+	r := &apiRequest{method: method, target: target, body: body, header: header, op: method + " " + path, arg: args[0]}
+	for n := 1; ; n++ {
+		resp, err := r.do(ctx, acc.client)
+		if err != nil {
+			return err
+		}
+		total, err := a.printResponse(ctx, resp, o, filter, r.op, page)
+		resp.Body.Close()
+		if err != nil || !o.paginate {
+			return err
+		}
+		if page++; page >= total {
+			return nil
+		}
+		if n == maxPages {
+			return fmt.Errorf("%s: --paginate: stopped after %d pages, of %d by the answer's paging.totalPages; narrow the query, or raise its size", r.op, maxPages, total)
+		}
+		target.RawQuery = withPage(target.RawQuery, page)
+	}
+}
+
+// apiRequest is the request api makes, once or for each page.
+type apiRequest struct {
+	method string
+	target *url.URL
+	body   []byte
+	header http.Header
+	op     string // "GET /path", for errors
+	arg    string // PATH as given
+}
+
+// do sends r with c.
+func (r *apiRequest) do(ctx context.Context, c *http.Client) (*http.Response, error) {
+	var rd io.Reader
+	if r.body != nil {
+		rd = bytes.NewReader(r.body) // replayable, for a retry after 401
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, r.target.String(), rd)
 	if err != nil {
-		return usageError("PATH %q: %v", args[0], err)
+		return nil, usageError("PATH %q: %v", r.arg, err)
 	}
 	req.Header.Set("Accept", "application/json")
-	if body != nil {
+	if r.body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	for name, vs := range header {
+	for name, vs := range r.header {
 		if name == "Host" {
 			req.Host = vs[0]
 			continue
 		}
 		req.Header[name] = vs
 	}
-	resp, err := acc.client.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
-		return describeError(method+" "+path, err)
+		return nil, describeError(r.op, err)
 	}
-	defer resp.Body.Close()
-	return a.printResponse(ctx, resp, o, filter, method+" "+path)
+	return resp, nil
 }
 
 // printResponse writes resp's body to stdout, filtered if filter is not
 // nil, and Infobip's error to stderr for a status above 299, in which case
 // it returns reported. An error body is never filtered, as with gh: it is
 // shown as received, or not at all if it echoes a credential of the run.
-func (a *app) printResponse(ctx context.Context, resp *http.Response, o apiOptions, filter *jqFilter, op string) error {
+// With --paginate, resp is for page, and printResponse returns the number
+// of pages the answer says there are; an answer without them is not
+// printed.
+func (a *app) printResponse(ctx context.Context, resp *http.Response, o apiOptions, filter *jqFilter, op string, page int) (int, error) {
 	// After the request: the scrubber knows the credential it carried.
 	sc := a.secrets.scrubber()
-	if o.include {
-		var b strings.Builder
-		fmt.Fprintf(&b, "%s %s\n", resp.Proto, printable(sc.Text(resp.Status)))
-		for _, name := range slices.Sorted(maps.Keys(resp.Header)) {
-			for _, v := range resp.Header[name] {
-				fmt.Fprintf(&b, "%s: %s\n", printable(sc.Text(name)), printable(sc.Text(v)))
-			}
-		}
-		b.WriteString("\n")
-		io.WriteString(a.stdout, b.String())
-	}
 	tty := isTerminal(a.stdout)
 	// As gh: any status above 299 once redirects are followed (a 304, a
 	// 3xx without Location) is a failure, judged and reported as a 4xx.
-	if resp.StatusCode <= 299 {
+	if resp.StatusCode > 299 {
+		a.printHead(resp, o.include, sc)
+		return 0, a.printFailure(resp, o.silent, sc, op, tty)
+	}
+	if filter == nil && !o.paginate {
+		a.printHead(resp, o.include, sc)
 		if o.silent {
-			return nil
+			return 0, nil
 		}
-		if filter != nil {
-			body, err := io.ReadAll(io.LimitReader(resp.Body, maxBuffered+1))
-			if err != nil {
-				return fmt.Errorf("%s: reading the response: %v", op, err)
-			}
-			if len(body) > maxBuffered {
-				return fmt.Errorf("%s: --jq: the answer is longer than 16 MiB, more than --jq reads", op)
-			}
-			if err := filter.run(ctx, a.stdout, body, resp.Header.Get("Content-Type"), tty); err != nil {
-				return fmt.Errorf("%s: %w", op, err)
-			}
-			return nil
-		}
-		if !tty {
-			_, err := io.Copy(a.stdout, resp.Body)
-			return err
-		}
-		body, err := io.ReadAll(io.LimitReader(resp.Body, maxBuffered+1))
-		if err != nil {
-			return fmt.Errorf("%s: reading the response: %v", op, err)
-		}
-		if len(body) > maxBuffered {
-			// Too big to format: copy it as it comes.
-			a.stdout.Write(body)
-			_, err := io.Copy(a.stdout, resp.Body)
-			return err
-		}
-		writeBody(a.stdout, body, tty)
-		return nil
+		return 0, a.copyBody(resp, op, tty)
 	}
 
+	// --jq and --paginate read the whole answer.
+	flag := "--paginate"
+	if filter != nil {
+		flag = "--jq"
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBuffered+1))
+	if err != nil {
+		return 0, fmt.Errorf("%s: reading the response: %v", op, err)
+	}
+	if len(body) > maxBuffered {
+		return 0, fmt.Errorf("%s: %s: the answer is longer than 16 MiB, more than %s reads", op, flag, flag)
+	}
+	total := 0
+	if o.paginate {
+		if total, err = pagingOf(body, page, resp.Header.Get("Content-Type")); err != nil {
+			return 0, fmt.Errorf("%s: --paginate: %w", op, err)
+		}
+	}
+	a.printHead(resp, o.include, sc)
+	switch {
+	case o.silent:
+	case filter != nil:
+		if err := filter.run(ctx, a.stdout, body, resp.Header.Get("Content-Type"), tty); err != nil {
+			return 0, fmt.Errorf("%s: %w", op, err)
+		}
+	default:
+		writeBody(a.stdout, body, tty)
+		if !tty && len(body) > 0 && body[len(body)-1] != '\n' {
+			io.WriteString(a.stdout, "\n") // one page a line
+		}
+	}
+	return total, nil
+}
+
+// printHead writes resp's status line and headers for -i, with any
+// credential they echo redacted.
+func (a *app) printHead(resp *http.Response, include bool, sc *scrub.Scrubber) {
+	if !include {
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s\n", resp.Proto, printable(sc.Text(resp.Status)))
+	for _, name := range slices.Sorted(maps.Keys(resp.Header)) {
+		for _, v := range resp.Header[name] {
+			fmt.Fprintf(&b, "%s: %s\n", printable(sc.Text(name)), printable(sc.Text(v)))
+		}
+	}
+	b.WriteString("\n")
+	io.WriteString(a.stdout, b.String())
+}
+
+// copyBody writes a successful answer's body as received, or indented
+// if tty and it is JSON.
+func (a *app) copyBody(resp *http.Response, op string, tty bool) error {
+	if !tty {
+		_, err := io.Copy(a.stdout, resp.Body)
+		return err
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBuffered+1))
+	if err != nil {
+		return fmt.Errorf("%s: reading the response: %v", op, err)
+	}
+	if len(body) > maxBuffered {
+		// Too big to format: copy it as it comes.
+		a.stdout.Write(body)
+		_, err := io.Copy(a.stdout, resp.Body)
+		return err
+	}
+	writeBody(a.stdout, body, tty)
+	return nil
+}
+
+// printFailure shows the body of an answer above 299, unless silent or it
+// echoes a credential of the run, and Infobip's error on stderr; it
+// returns reported.
+func (a *app) printFailure(resp *http.Response, silent bool, sc *scrub.Scrubber, op string, tty bool) error {
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody+1))
 	if err != nil {
 		return fmt.Errorf("%s: reading the response: %v", op, err)
 	}
 	switch {
-	case o.silent:
+	case silent:
 	case len(body) > maxErrorBody:
 		fmt.Fprintln(a.stderr, "ibauth: the answer's body is longer than 1 MiB; it is not shown")
 	case sc.Found(string(body)):

@@ -43,10 +43,7 @@ func (f *jqFilter) run(ctx context.Context, w io.Writer, body []byte, contentTyp
 		return nil
 	}
 	if !json.Valid(body) {
-		if contentType == "" {
-			return fmt.Errorf("--jq: the answer is not JSON (it has no Content-Type)")
-		}
-		return fmt.Errorf("--jq: the answer is not JSON (Content-Type: %s)", printable(contentType))
+		return fmt.Errorf("--jq: %w", notJSON(contentType))
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber() // every digit of an ID kept
