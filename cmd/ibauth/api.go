@@ -30,23 +30,36 @@ A full URL is accepted only on the base URL's origin: credentials go nowhere
 else.
 
 The method is GET, or POST when fields or --input are given. Fields (-f,
--F) become query parameters of a GET or HEAD request, or with --input;
-otherwise they form a JSON object sent as the body. -f adds a string; -F
-reads true, false, null and numbers as JSON, and @FILE as the content of
-FILE. For nested bodies, such as an SMS message, write the JSON to a file or
-stdin and pass --input.
+-F) form a JSON object sent as the body; for a GET or HEAD request, or with
+--input, they are query parameters instead. -f adds a string; -F reads
+true, false, null and numbers as JSON, @FILE as the content of FILE, and @-
+as standard input (once). Keys nest as with gh api: key[sub]=v sets sub in
+an object, key[]=v adds v to an array, and key[][sub]=v sets sub in the
+array's last object, or in a new one if the last has sub already (as
+anything but an array). Fields apply in the order given. Write phone
+numbers with -f: -F would send them as numbers.
+
+--jq filters a JSON answer with a jq expression (gojq): a string prints
+without quotes, any other value as JSON. The expression sees the answer
+only: $ENV and env are empty. --silent prints no body.
+
+--paginate fetches every page of a GET that Infobip pages: page 0 (or the
+query's page) first, then the next, until the answer's paging.totalPages,
+and prints each, through --jq if given. It stops at the first failure,
+and after 1,000 pages.
 
 On a terminal a JSON response is pretty-printed; piped, the body is written
 as received. When the API answers with a status above 299 once redirects
 are followed (4xx, 5xx, or a 3xx such as 304), the body (up to 1 MiB) is
-still printed unless it echoes a credential (the one the request carried,
-or one of the IB_* variables) in any encoding, Infobip's error is shown on
-stderr, and the exit status is 1. Response headers (-i) are printed with
-any credential they echo redacted.`,
+still printed, never through --jq, unless it echoes a credential (the one
+the request carried, or one of the IB_* variables) in any encoding;
+Infobip's error is shown on stderr, and the exit status is 1. Response
+headers (-i) are printed with any credential they echo redacted.`,
 	example: `
-$ ibauth api /account/1/balance
-$ ibauth api -X GET /settings/2/api-keys -f size=10 | jq '.apiKeys[].name'
-$ echo '{"messages":[{"destinations":[{"to":"41793026727"}],"content":{"text":"Hi"}}]}' | ibauth api /sms/3/messages --input -
+$ ibauth api /account/1/balance --jq .balance
+$ ibauth api /sms/3/messages -f 'messages[][destinations][][to]=41793026727' -f 'messages[][content][text]=Hi'
+$ echo 'Hi from stdin' | ibauth api /sms/3/messages -f 'messages[][destinations][][to]=41793026727' -F 'messages[][content][text]=@-'
+$ ibauth api --paginate '/settings/2/api-keys?size=100' --jq '.apiKeys[] | select(.enabled) | .name'
 $ ibauth api -X PUT /settings/2/api-keys/ID --input key.json`,
 	setup: setupAPI,
 }

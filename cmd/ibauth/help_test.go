@@ -96,3 +96,18 @@ func TestVersion(t *testing.T) {
 	require.Equal(t, 0, r.code, r)
 	require.True(t, strings.HasPrefix(r.stdout, "ibauth version "), r)
 }
+
+// TestAPIHelp: 'ibauth api --help' shows the flags gh users reach for and
+// examples of each: a nested SMS body, --jq, --paginate, a field from
+// stdin.
+func TestAPIHelp(t *testing.T) {
+	t.Parallel()
+	r := call{}.run(t, "api", "--help")
+	require.Equal(t, 0, r.code, r)
+	for _, want := range []string{"-q, --jq EXPR", "    --paginate", "    --silent", "@- for stdin",
+		"key[sub]=v", "key[]=v", "key[][sub]=v", "paging.totalPages", "status above 299",
+		"$ ibauth api /sms/3/messages -f 'messages[][destinations][][to]=41793026727' -f 'messages[][content][text]=Hi'\n",
+		"-F 'messages[][content][text]=@-'", "--jq .balance\n", "$ ibauth api --paginate "} {
+		require.Contains(t, r.stdout, want)
+	}
+}
