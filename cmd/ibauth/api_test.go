@@ -465,3 +465,61 @@ func TestShortSecretsLeaveMessagesAlone(t *testing.T) {
 	require.Equal(t, 3, r.code, r)
 	require.Contains(t, r.stderr, "ibauth: auth: IB_AUTH must be one of app, basic, ibsso, oauth\n")
 }
+
+// TestAPIStatusAbove299: a status above 299 once redirects are followed is
+// a failure, as with gh: a 3xx that is not followed (no Location, 304)
+// exits 1 with the status on stderr; a followed redirect to a 200 is a
+// success.
+func TestAPIStatusAbove299(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	srv.Handle("GET /stuck", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusFound) // no Location: nothing to follow
+		io.WriteString(w, "found nowhere")
+	}))
+	srv.Handle("GET /unchanged", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNotModified)
+	}))
+	srv.Handle("GET /moved", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/account/1/balance", http.StatusMovedPermanently)
+	}))
+	c := call{srv: srv, env: appEnv(srv)}
+
+	r := c.run(t, "api", "/stuck")
+	require.Equal(t, 1, r.code, r)
+	require.Equal(t, "found nowhere", r.stdout)
+	require.Contains(t, r.stderr, "ibauth: auth: GET /stuck: 302 ")
+
+	r = c.run(t, "api", "/unchanged")
+	require.Equal(t, 1, r.code, r)
+	require.Empty(t, r.stdout)
+	require.Contains(t, r.stderr, "ibauth: auth: GET /unchanged: 304 ")
+
+	r = c.run(t, "api", "/moved")
+	require.Equal(t, 0, r.code, r)
+	require.Equal(t, balanceBody, r.stdout)
+}
+
+// TestAPISilent: --silent prints no body, on success or failure; the
+// error still goes to stderr, -i headers to stdout, and the exit status
+// is as without it.
+func TestAPISilent(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	c := call{srv: srv, env: appEnv(srv)}
+	r := c.run(t, "api", "--silent", "/account/1/balance")
+	require.Equal(t, 0, r.code, r)
+	require.Empty(t, r.stdout)
+	require.Empty(t, r.stderr)
+
+	r = call{srv: srv, env: with(appEnv(srv), "IBAUTH_FORCE_TTY", "1")}.run(t, "api", "/account/1/balance", "--silent", "-i")
+	require.Equal(t, 0, r.code, r)
+	require.True(t, strings.HasPrefix(r.stdout, "HTTP/1.1 200 OK\n"), r.stdout)
+	require.True(t, strings.HasSuffix(r.stdout, "\n\n"), r.stdout)
+	require.NotContains(t, r.stdout, "balance")
+
+	r = call{srv: srv, env: with(appEnv(srv), "IB_API_KEY", "wrong-key")}.run(t, "api", "--silent", "/account/1/balance")
+	require.Equal(t, 1, r.code, r)
+	require.Empty(t, r.stdout)
+	require.Equal(t, "ibauth: auth: GET /account/1/balance: 401 E401: Invalid login details\n", r.stderr)
+}

@@ -64,13 +64,23 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{[]string{"nope"}, `unknown command "nope"`},
 		{[]string{"--nope"}, "unknown flag: --nope"},
-		{[]string{"api", "--nope", "/x"}, "flag provided but not defined: -nope"},
+		{[]string{"api", "--nope", "/x"}, "unknown flag: --nope\n"},
+		{[]string{"api", "-nope", "/x"}, "unknown flag: -nope\n"},
+		{[]string{"api", "--nope=1", "/x"}, "unknown flag: --nope\n"},
 		{[]string{"api"}, "api takes one PATH"},
-		{[]string{"api", "-X"}, "flag needs an argument"},
+		{[]string{"api", "-X"}, "flag needs an argument: -X\n"},
+		{[]string{"api", "/x", "--method"}, "flag needs an argument: --method\n"},
+		{[]string{"api", "--include=maybe", "/x"}, `invalid value "maybe" for --include: use true or false`},
+		{[]string{"api", "---include", "/x"}, "bad flag syntax: ---include\n"},
+		{[]string{"keys", "list", "--bogus"}, "unknown flag: --bogus\n"},
+		{[]string{"keys", "rotate", "--name"}, "flag needs an argument: --name\n"},
+		{[]string{"token", "--raw=nope"}, `invalid value "nope" for --raw: use true or false`},
+		{[]string{"fake", "--bogus"}, "unknown flag: --bogus\n"},
+		{[]string{"doctor", "-bogus"}, "unknown flag: -bogus\n"},
 		{[]string{"keys", "nope"}, `unknown command "nope" for "ibauth keys"`},
 		{[]string{"token", "extra"}, "token takes no arguments"},
 		{[]string{"help", "nope"}, `unknown help topic "nope"`},
-		{[]string{"login", "--password", "x"}, "flag provided but not defined: -password"},
+		{[]string{"login", "--password", "x"}, "unknown flag: --password\n"},
 	} {
 		r := call{}.run(t, tc.args...)
 		require.Equal(t, 2, r.code, "%v\n%s", tc.args, r)
@@ -85,4 +95,19 @@ func TestVersion(t *testing.T) {
 	r := call{}.run(t, "--version")
 	require.Equal(t, 0, r.code, r)
 	require.True(t, strings.HasPrefix(r.stdout, "ibauth version "), r)
+}
+
+// TestAPIHelp: 'ibauth api --help' shows the flags gh users reach for and
+// examples of each: a nested SMS body, --jq, --paginate, a field from
+// stdin.
+func TestAPIHelp(t *testing.T) {
+	t.Parallel()
+	r := call{}.run(t, "api", "--help")
+	require.Equal(t, 0, r.code, r)
+	for _, want := range []string{"-q, --jq EXPR", "    --paginate", "    --silent", "@- for stdin",
+		"key[sub]=v", "key[]=v", "key[][sub]=v", "paging.totalPages", "status above 299",
+		"$ ibauth api /sms/3/messages -f 'messages[][destinations][][to]=41793026727' -f 'messages[][content][text]=Hi'\n",
+		"-F 'messages[][content][text]=@-'", "--jq .balance\n", "$ ibauth api --paginate "} {
+		require.Contains(t, r.stdout, want)
+	}
 }

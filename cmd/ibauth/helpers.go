@@ -105,9 +105,14 @@ func (f *flagSet) boolVar(p *bool, short, long, usage string) {
 
 // listVar defines --long (and -short) ARG, which may be repeated.
 func (f *flagSet) listVar(p *[]string, short, long, arg, usage string) {
-	f.fs.Var((*listValue)(p), long, usage)
+	f.valueVar((*listValue)(p), short, long, arg, usage)
+}
+
+// valueVar defines --long (and -short) ARG, read by v.
+func (f *flagSet) valueVar(v flag.Value, short, long, arg, usage string) {
+	f.fs.Var(v, long, usage)
 	if short != "" {
-		f.fs.Var((*listValue)(p), short, usage)
+		f.fs.Var(v, short, usage)
 	}
 	f.docs = append(f.docs, flagDoc{short: short, long: long, arg: arg, usage: usage})
 }
@@ -121,23 +126,54 @@ func (f *flagSet) inherited(debug *bool) {
 }
 
 // parse parses args, flags and positional arguments in any order, as
-// people used to gh and kubectl type them. "--" ends the flags.
+// people used to gh and kubectl type them. "--" ends the flags. A flag is
+// written with one dash or two, its value after "=" or as the next
+// argument, as the flag package reads them; errors name the flag as it was
+// typed, which the flag package does not.
 func (f *flagSet) parse(args []string) ([]string, error) {
 	var pos []string
-	for {
-		if err := f.fs.Parse(args); err != nil {
-			return nil, err
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if arg == "--" {
+			return append(pos, args[i+1:]...), nil
 		}
-		rest := f.fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
+		if len(arg) < 2 || arg[0] != '-' {
+			pos = append(pos, arg)
+			continue
 		}
-		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
-			return append(pos, rest...), nil
+		typed, value, hasValue := strings.Cut(arg, "=")
+		name := strings.TrimPrefix(typed[1:], "-")
+		if name == "" || name[0] == '-' {
+			return nil, fmt.Errorf("bad flag syntax: %s", arg)
 		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
+		fl := f.fs.Lookup(name)
+		if fl == nil {
+			if name == "h" || name == "help" {
+				return nil, errHelp
+			}
+			return nil, fmt.Errorf("unknown flag: %s", typed)
+		}
+		if b, ok := fl.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			if !hasValue {
+				value = "true"
+			}
+			if err := fl.Value.Set(value); err != nil {
+				return nil, fmt.Errorf("invalid value %q for %s: use true or false", value, typed)
+			}
+			continue
+		}
+		if !hasValue {
+			if i+1 == len(args) {
+				return nil, fmt.Errorf("flag needs an argument: %s", typed)
+			}
+			i++
+			value = args[i]
+		}
+		if err := fl.Value.Set(value); err != nil {
+			return nil, fmt.Errorf("invalid value %q for %s: %v", value, typed, err)
+		}
 	}
+	return pos, nil
 }
 
 type listValue []string

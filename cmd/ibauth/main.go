@@ -28,7 +28,7 @@ import (
 // Exit codes, documented in the help text and the README.
 const (
 	exitOK          = 0   // success
-	exitFailure     = 1   // a request failed or the API answered 4xx/5xx
+	exitFailure     = 1   // a request failed or the API answered above 299
 	exitUsage       = 2   // unknown command or flag, bad argument
 	exitConfig      = 3   // IB_* variables missing, invalid or ambiguous
 	exitInterrupted = 130 // stopped by SIGINT or SIGTERM (not for fake)
@@ -65,7 +65,7 @@ ENVIRONMENT
 
 EXIT CODES
   0    Success
-  1    A request failed, or the API answered with an error (4xx or 5xx)
+  1    A request failed, or the API answered with an error (a status above 299)
   2    Usage error: unknown command or flag, bad argument
   3    Configuration error: IB_* variables missing, invalid or ambiguous
   130  Interrupted
