@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ibkit/auth"
+	"github.com/ibkit/auth/internal/newkey"
 )
 
 var doctorCmd = &command{
@@ -254,6 +255,10 @@ func tlsAdvice(err error) string {
 	}
 	return "Is IB_BASE_URL's port one that speaks HTTPS? A proxy in the way?"
 }
+
+// checkPath is the endpoint doctor calls with the credentials, the one
+// 'ibauth keys rotate' checks a new key on.
+const checkPath = newkey.CheckPath
 
 // checkCall makes the authenticated call and reports it. It returns the
 // response (body closed) and when the request was sent and answered.

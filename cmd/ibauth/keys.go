@@ -6,15 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"net/http"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/apikeys"
+	"github.com/ibkit/auth/internal/newkey"
 )
 
 var keysCmd = &command{
@@ -296,15 +294,15 @@ func (a *app) keysCreate(ctx context.Context, o keysCreateOptions, args []string
 	if err != nil {
 		return err
 	}
-	defer sf.discard()
+	defer sf.Discard()
 	k, err := createUninterrupted(ctx, c, req)
 	if err != nil {
 		return keysError(err, "")
 	}
-	if err := sf.write(k.Secret); err != nil {
-		return undo(c, k, err)
+	if err := sf.Write(k.Secret); err != nil {
+		return newkey.Undo(ctx, c, k, err)
 	}
-	sf.keep()
+	sf.Keep()
 	return a.printNewKey(k, o.out, sf, "created")
 }
 
@@ -356,20 +354,20 @@ func (a *app) keysRotate(ctx context.Context, o keysRotateOptions, args []string
 	if err != nil {
 		return err
 	}
-	defer sf.discard()
+	defer sf.Discard()
 	k, err := createUninterrupted(ctx, c, old.Successor(o.name, now))
 	if err != nil {
 		return keysError(err, "")
 	}
-	if err := sf.write(k.Secret); err != nil {
-		return undo(c, k, err)
+	if err := sf.Write(k.Secret); err != nil {
+		return newkey.Undo(ctx, c, k, err)
 	}
 	if !o.noCheck {
 		if err := a.checkKey(ctx, acc, k.Secret); err != nil {
-			return undo(c, k, err)
+			return newkey.Undo(ctx, c, k, err)
 		}
 	}
-	sf.keep()
+	sf.Keep()
 	if err := a.printNewKey(k, o.out, sf, "created"); err != nil {
 		return err
 	}
@@ -402,55 +400,25 @@ func keysError(err error, id string) error {
 	return err
 }
 
-// checkPath is the endpoint a new key is tried on.
-const checkPath = "/account/1/balance"
-
 // checkKey makes one call with the key secret s and fails unless Infobip
-// knows the key: any answer but 401 (and 5xx, which tells nothing).
+// knows the key (see [newkey.Check]).
 func (a *app) checkKey(ctx context.Context, acc *account, s apikeys.Secret) error {
 	key, err := s.Authenticator()
 	if err != nil {
 		return err
 	}
-	client, err := auth.NewClient(acc.baseURL, key, acc.plain)
-	if err != nil {
-		return err
+	if _, err := newkey.Check(ctx, acc.baseURL, key, acc.plain); err != nil {
+		return fmt.Errorf("check the new key: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, acc.baseURL+checkPath, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("check the new key: %w", describeError("GET "+checkPath, err))
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode >= 500 {
-		e := auth.ParseError(resp)
-		e.Op = "GET " + checkPath
-		return fmt.Errorf("check the new key: %w", e)
-	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	return nil
-}
-
-// undo revokes k, a new key that could not be saved or does not work, and
-// returns err with what happened.
-func undo(c *apikeys.Client, k *apikeys.Key, err error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if rerr := c.Revoke(ctx, k.ID); rerr != nil {
-		return fmt.Errorf("%w; revoking the new key %s failed too: %w", err, k.ID, rerr)
-	}
-	return fmt.Errorf("%w; the new key %s was revoked again", err, k.ID)
 }
 
 // printNewKey reports k on stderr and writes to stdout its id, its secret
 // (--show-secret) or its JSON (--json).
-func (a *app) printNewKey(k *apikeys.Key, o keyOutput, sf *secretFile, verb string) error {
+func (a *app) printNewKey(k *apikeys.Key, o keyOutput, sf *newkey.File, verb string) error {
 	msg := fmt.Sprintf("ibauth: %s API key %s (%s), valid %s to %s", verb, k.ID, printable(k.Name), rfcTime(k.ValidFrom), rfcTime(k.ValidTo))
 	if sf != nil {
-		msg += "; its secret is in " + sf.path + " (mode 0600)"
+		msg += "; its secret is in " + sf.Path() + " (mode 0600)"
 	}
 	fmt.Fprintln(a.stderr, msg)
 	switch {
@@ -507,69 +475,17 @@ func parseTime(flag, v string) (time.Time, error) {
 	return time.Time{}, usageError("%s %q: give RFC 3339 (2027-06-30T12:00:00Z) or a UTC date (2027-06-30)", flag, v)
 }
 
-// secretFile is the new file a new key's secret goes to. A nil
-// *secretFile stands for none and does nothing.
-type secretFile struct {
-	path string
-	f    *os.File // open until written
-	kept bool     // the key is saved: the file stays
-}
-
-// createSecretFile creates path, readable only by its owner; it must not
-// exist yet. It is created before the key, so that a bad path fails
-// before a key exists whose secret nobody could keep.
-func createSecretFile(path string) (*secretFile, error) {
+// createSecretFile creates the file for --secret-file, or returns nil
+// when the flag is not set.
+func createSecretFile(path string) (*newkey.File, error) {
 	if path == "" {
 		return nil, nil
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	sf, err := newkey.CreateFile(path)
 	if err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return nil, usageError("--secret-file %s: the file exists; give a new path", path)
-		}
-		if pe, ok := errors.AsType[*fs.PathError](err); ok {
-			err = pe.Err
-		}
 		return nil, usageError("--secret-file %s: %v", path, err)
 	}
-	return &secretFile{path: path, f: f}, nil
-}
-
-// write stores s in the file and closes it.
-func (sf *secretFile) write(s apikeys.Secret) error {
-	if sf == nil {
-		return nil
-	}
-	_, err := io.WriteString(sf.f, s.Reveal()+"\n")
-	if err == nil {
-		err = sf.f.Sync()
-	}
-	if cerr := sf.f.Close(); err == nil {
-		err = cerr
-	}
-	sf.f = nil
-	if err != nil {
-		return fmt.Errorf("write the new key's secret to %s: %v", sf.path, err)
-	}
-	return nil
-}
-
-// keep marks the file as holding the secret of a saved key.
-func (sf *secretFile) keep() {
-	if sf != nil {
-		sf.kept = true
-	}
-}
-
-// discard removes the file unless it was kept.
-func (sf *secretFile) discard() {
-	if sf == nil || sf.kept {
-		return
-	}
-	if sf.f != nil {
-		sf.f.Close()
-	}
-	os.Remove(sf.path)
+	return sf, nil
 }
 
 // createUninterrupted creates a key even if ctx is cancelled meanwhile
