@@ -38,6 +38,9 @@
 // new key is revoked again and the file removed. Without -secret-file the
 // secret would be lost, so the new key is revoked again at the end, and
 // -revoke is refused.
+//
+// The secret file, the check and the undo are in internal/newkey, shared
+// with `ibauth keys rotate`: a copy of this program needs a copy of it.
 package main
 
 import (
@@ -46,19 +49,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/apikeys"
 	"github.com/ibkit/auth/authtest"
 	"github.com/ibkit/auth/examples/internal/example"
+	"github.com/ibkit/auth/internal/newkey"
 )
 
 // checkPath is the endpoint a new key is tried on.
-const checkPath = example.BalancePath
+const checkPath = newkey.CheckPath
 
 type options struct {
 	name       string // name of the new key; "" for a dated default
@@ -115,15 +117,15 @@ func run(ctx context.Context, w io.Writer, o options) error {
 	if isLive && o.revokeID != "" && o.secretFile == "" {
 		return errors.New("-revoke needs -secret-file: without it the new key's secret would be lost")
 	}
-	var sf *secretFile
+	var sf *newkey.File // nil: no -secret-file
 	if o.secretFile != "" {
 		// Created before anything else, so that a bad path fails before a
 		// key exists whose secret nobody could keep.
 		var err error
-		if sf, err = createSecretFile(o.secretFile); err != nil {
-			return err
+		if sf, err = newkey.CreateFile(o.secretFile); err != nil {
+			return fmt.Errorf("-secret-file %s: %w", o.secretFile, err)
 		}
-		defer sf.discard()
+		defer sf.Discard() // unless kept
 	}
 	if !isLive {
 		return offline(ctx, w, o, sf)
@@ -132,7 +134,7 @@ func run(ctx context.Context, w io.Writer, o options) error {
 }
 
 // live works on the account configured by the IB_* variables.
-func live(ctx context.Context, w io.Writer, o options, sf *secretFile) (err error) {
+func live(ctx context.Context, w io.Writer, o options, sf *newkey.File) (err error) {
 	baseURL, a, err := auth.FromEnv()
 	if err != nil {
 		return err
@@ -174,7 +176,7 @@ func live(ctx context.Context, w io.Writer, o options, sf *secretFile) (err erro
 }
 
 // offline rotates the key of an in-process fake Infobip server.
-func offline(ctx context.Context, w io.Writer, o options, sf *secretFile) error {
+func offline(ctx context.Context, w io.Writer, o options, sf *newkey.File) error {
 	srv := example.StartFake(w)
 	defer srv.Close()
 
@@ -227,12 +229,12 @@ func offline(ctx context.Context, w io.Writer, o options, sf *secretFile) error 
 	if err != nil {
 		return err
 	}
-	code, status, err := call(ctx, srv.URL, old, srv.Client())
-	if err != nil {
-		return err
+	status, err := newkey.Check(ctx, srv.URL, old, srv.Client())
+	if status == "" {
+		return err // no answer
 	}
 	fmt.Fprintf(w, "the old key now calls GET %s: %s\n", checkPath, status)
-	if code != http.StatusUnauthorized {
+	if ae, ok := errors.AsType[*auth.Error](err); !ok || ae.StatusCode != http.StatusUnauthorized {
 		return fmt.Errorf("the revoked old key still gets %s from GET %s", status, checkPath)
 	}
 	return check(ctx, w, "the new key", srv.URL, fresh, srv.Client())
@@ -240,7 +242,7 @@ func offline(ctx context.Context, w io.Writer, o options, sf *secretFile) error 
 
 // rotate creates the new key, with the reach of o.revokeID if set, stores
 // its secret in sf if given, checks the key, and revokes o.revokeID if set.
-func rotate(ctx context.Context, w io.Writer, keys *apikeys.Client, baseURL string, base *http.Client, o options, sf *secretFile) (*apikeys.Key, error) {
+func rotate(ctx context.Context, w io.Writer, keys *apikeys.Client, baseURL string, base *http.Client, o options, sf *newkey.File) (*apikeys.Key, error) {
 	req := apikeys.CreateRequest{Name: o.name}
 	if o.revokeID != "" {
 		old, err := keys.Get(ctx, o.revokeID)
@@ -262,18 +264,13 @@ func rotate(ctx context.Context, w io.Writer, keys *apikeys.Client, baseURL stri
 	// it is of no use: a failure revokes it again, and run removes the
 	// secret file.
 	undo := func(err error) error {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		if rerr := keys.Revoke(cctx, k.ID); rerr != nil {
-			return fmt.Errorf("%w; revoking the new key %s failed too: %w", err, k.ID, rerr)
-		}
-		return fmt.Errorf("%w; the new key %s was revoked again and the old key left as it is", err, k.ID)
+		return fmt.Errorf("%w; the old key is left as it is", newkey.Undo(ctx, keys, k, err))
 	}
 	if sf != nil {
-		if err := sf.write(k.Secret); err != nil {
+		if err := sf.Write(k.Secret); err != nil {
 			return nil, undo(err)
 		}
-		fmt.Fprintf(w, "wrote the new key's secret to %s\n", sf.path)
+		fmt.Fprintf(w, "wrote the new key's secret to %s\n", sf.Path())
 	}
 	fresh, err := k.Secret.Authenticator()
 	if err != nil {
@@ -282,9 +279,7 @@ func rotate(ctx context.Context, w io.Writer, keys *apikeys.Client, baseURL stri
 	if err := check(ctx, w, "the new key", baseURL, fresh, base); err != nil {
 		return nil, undo(err)
 	}
-	if sf != nil {
-		sf.keep()
-	}
+	sf.Keep()
 	if o.revokeID != "" {
 		// The new key works and its secret is saved: keep it whatever
 		// happens now. Revoking it on this failure could leave no working
@@ -294,7 +289,7 @@ func rotate(ctx context.Context, w io.Writer, keys *apikeys.Client, baseURL stri
 		if err := keys.Revoke(ctx, o.revokeID); err != nil {
 			saved := ""
 			if sf != nil {
-				saved = " and its secret is in " + sf.path
+				saved = " and its secret is in " + sf.Path()
 			}
 			return nil, fmt.Errorf("revoking the old key %s: %w; the new key %s works%s: revoke the old key once this is resolved",
 				o.revokeID, err, k.ID, saved)
@@ -304,41 +299,19 @@ func rotate(ctx context.Context, w io.Writer, keys *apikeys.Client, baseURL stri
 	return k, nil
 }
 
-// check calls checkPath with a and fails unless Infobip knows the key.
-// Only a 401 says that it does not; a 5xx says nothing either way. Any
-// other answer passes, 403 included: a key whose scopes exclude the
-// balance, such as one that may only send SMS, is refused there with 403
-// once Infobip has recognised it.
+// check calls checkPath with a, says what it answered, and fails unless
+// Infobip knows the key: a 401 or 5xx fails, a 403 passes (see the
+// package doc).
 func check(ctx context.Context, w io.Writer, who, baseURL string, a auth.Authenticator, base *http.Client) error {
-	code, status, err := call(ctx, baseURL, a, base)
-	if err != nil {
-		return err
+	status, err := newkey.Check(ctx, baseURL, a, base)
+	if status == "" {
+		return err // no answer
 	}
 	fmt.Fprintf(w, "%s calls GET %s: %s\n", who, checkPath, status)
-	if code == http.StatusUnauthorized || code >= 500 {
+	if err != nil {
 		return fmt.Errorf("%s does not work: GET %s answered %s", who, checkPath, status)
 	}
 	return nil
-}
-
-// call sends GET checkPath authenticated with a, through a new client
-// over base, and returns the status code and line, whatever they are.
-func call(ctx context.Context, baseURL string, a auth.Authenticator, base *http.Client) (int, string, error) {
-	c, err := auth.NewClient(baseURL, a, base)
-	if err != nil {
-		return 0, "", err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+checkPath, nil)
-	if err != nil {
-		return 0, "", err
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	return resp.StatusCode, resp.Status, nil
 }
 
 // list prints the keys, without their secrets.
@@ -354,58 +327,4 @@ func list(ctx context.Context, w io.Writer, keys *apikeys.Client) error {
 		fmt.Fprintf(w, "%s  %-8s %q\n", k.ID, state, k.Name)
 	}
 	return nil
-}
-
-// secretFile is the new file the new key's secret goes to.
-type secretFile struct {
-	path string
-	f    *os.File // open until written
-	kept bool     // the key works: the file stays
-}
-
-// createSecretFile creates path, readable only by its owner; it must not
-// exist yet.
-func createSecretFile(path string) (*secretFile, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return nil, fmt.Errorf("-secret-file %s: the file exists; give a new path", path)
-		}
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, fmt.Errorf("-secret-file %s: %w", path, err)
-	}
-	return &secretFile{path: path, f: f}, nil
-}
-
-// write stores s in the file and closes it.
-func (sf *secretFile) write(s apikeys.Secret) error {
-	_, err := io.WriteString(sf.f, s.Reveal()+"\n")
-	if err == nil {
-		err = sf.f.Sync()
-	}
-	if cerr := sf.f.Close(); err == nil {
-		err = cerr
-	}
-	sf.f = nil
-	if err != nil {
-		return fmt.Errorf("writing the new key's secret to %s: %w", sf.path, err)
-	}
-	return nil
-}
-
-// keep marks the file as holding the secret of a working key.
-func (sf *secretFile) keep() { sf.kept = true }
-
-// discard removes the file unless it was kept.
-func (sf *secretFile) discard() {
-	if sf.kept {
-		return
-	}
-	if sf.f != nil {
-		sf.f.Close()
-	}
-	os.Remove(sf.path)
 }

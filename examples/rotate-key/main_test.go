@@ -158,7 +158,7 @@ func TestLiveNewKeyFailsCheck(t *testing.T) {
 		t.Run(http.StatusText(fault.Status), func(t *testing.T) {
 			srv, path, out, err := rotateLive(t, authtest.RouteBalance, fault)
 			require.ErrorContains(t, err, fmt.Sprintf("the new key does not work: GET /account/1/balance answered %d %s", fault.Status, http.StatusText(fault.Status)))
-			require.ErrorContains(t, err, "was revoked again and the old key left as it is")
+			require.ErrorContains(t, err, "was revoked again; the old key is left as it is")
 			require.Contains(t, out, "wrote the new key's secret to "+path)
 			entries, err := os.ReadDir(filepath.Dir(path))
 			require.NoError(t, err)
