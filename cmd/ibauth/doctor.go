@@ -363,8 +363,16 @@ func checkLifetime(r *report, acc *account) {
 		r.ok("lifetime", "OAuth token valid for %s (expires_in; fetched in %s); the library refreshes it before it expires",
 			last.Expiry.Sub(last.Start.Add(last.Duration)).Round(time.Second), ms(last.Duration))
 	case *auth.IBSSO:
-		r.ok("lifetime", "IBSSO session created in %s; Infobip ends it after 60 minutes without use, and the library replaces it before; this check's session is destroyed on exit",
-			ms(last.Duration))
+		switch {
+		case acc.cache == nil || acc.cache.store == nil:
+			r.ok("lifetime", "IBSSO session created in %s; Infobip ends it after 60 minutes without use, and the library replaces it before; this check's session is destroyed on exit",
+				ms(last.Duration))
+		case last.Start.IsZero():
+			r.ok("lifetime", "IBSSO session from ibauth's cache; Infobip ends it after 60 minutes without use, and ibauth replaces it before; 'ibauth logout' ends it now")
+		default:
+			r.ok("lifetime", "IBSSO session created in %s; it stays in ibauth's cache for later calls until unused for 60 minutes, or 'ibauth logout'",
+				ms(last.Duration))
+		}
 	case *auth.Session:
 		r.ok("lifetime", "the session in IB_SESSION_TOKEN ends after 60 minutes without use, or with 'ibauth logout'")
 	}

@@ -209,6 +209,7 @@ func printHelp(w io.Writer, c *command, path string) error {
 		c.setup(f)
 		var debug bool
 		f.inherited(&debug)
+		f.cacheFlag(new(bool))
 		writeFlags(&b, "FLAGS", f.docs, false)
 		writeFlags(&b, "INHERITED FLAGS", f.docs, true)
 	}

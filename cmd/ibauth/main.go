@@ -103,6 +103,10 @@ type app struct {
 	stderr io.Writer
 	debug  bool // --debug
 
+	noCache      bool        // --no-cache
+	reportsCache bool        // the command reports a cache problem itself
+	uses         *sessionUse // made by transport
+
 	secrets secrets        // the run's credentials, never shown
 	wire    *wireTransport // made by transport
 }
@@ -143,6 +147,8 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		switch args[0] {
 		case "--debug", "-debug":
 			a.debug = true
+		case "--no-cache", "-no-cache":
+			a.noCache = true
 		case "--help", "-help", "-h":
 			return a.help(nil)
 		case "--version", "-version":
@@ -181,6 +187,7 @@ func (a *app) run(ctx context.Context, c *command, path string, args []string) e
 	f := newFlagSet(path)
 	runner := c.setup(f)
 	f.inherited(&a.debug)
+	f.cacheFlag(&a.noCache)
 	pos, err := f.parse(args)
 	if errors.Is(err, errHelp) {
 		return printHelp(a.stdout, c, path)

@@ -45,13 +45,19 @@ func (a *app) token(ctx context.Context, raw bool, args []string) error {
 	// A session created here is kept open: it is what the user asked for.
 	if _, ok := acc.auth.(*auth.IBSSO); !ok {
 		defer acc.close(a)
+	} else {
+		defer acc.cache.close()
 	}
 	v, err := acc.auth.Authorization(ctx)
 	if err != nil {
 		return describeError("get a credential for "+acc.baseURL, err)
 	}
-	if _, ok := acc.auth.(*auth.IBSSO); ok {
-		fmt.Fprintln(a.stderr, "ibauth: created an IBSSO session; it ends after 60 minutes without use, or with 'ibauth logout' while IB_SESSION_TOKEN holds it")
+	if _, ok := acc.auth.(*auth.IBSSO); ok && len(acc.refreshes()) > 0 {
+		if acc.cache != nil && acc.cache.store != nil {
+			fmt.Fprintln(a.stderr, "ibauth: created an IBSSO session; ibauth keeps it in its cache for later calls; it ends after 60 minutes without use, or with 'ibauth logout'")
+		} else {
+			fmt.Fprintln(a.stderr, "ibauth: created an IBSSO session; it ends after 60 minutes without use, or with 'ibauth logout' while IB_SESSION_TOKEN holds it")
+		}
 	}
 	if raw {
 		_, v, _ = strings.Cut(v, " ")
