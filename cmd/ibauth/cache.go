@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/hkdf"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -236,4 +237,45 @@ func cacheIdentity(au auth.Authenticator) (scheme, identity, secret string, ok b
 		return "ibsso", os.Getenv("IB_USERNAME"), os.Getenv("IB_PASSWORD"), true
 	}
 	return "", "", "", false
+}
+
+// noSessionToEnd is logout's error when there is no session to end.
+var noSessionToEnd = configError(errors.New("IB_SESSION_TOKEN is not set: there is no session to end ('ibauth login' starts one; with IB_AUTH=ibsso, ibauth keeps one in its cache and 'ibauth logout' ends it)"))
+
+// logoutCached ends the IBSSO session that the cache holds for the
+// credentials of the IB_* variables, at Infobip and in the cache.
+func (a *app) logoutCached(ctx context.Context) error {
+	acc, err := a.openAccount()
+	if err != nil {
+		if strings.EqualFold(strings.TrimSpace(os.Getenv("IB_AUTH")), "ibsso") {
+			return err
+		}
+		return noSessionToEnd
+	}
+	ib, ok := acc.auth.(*auth.IBSSO)
+	if !ok {
+		acc.close(a)
+		return noSessionToEnd
+	}
+	if acc.cache.store == nil {
+		acc.close(a)
+		why := "the cache is off (--no-cache or " + noCacheVar + ")"
+		if acc.cache.err != nil {
+			why = "the cache cannot be used"
+		}
+		return configError(fmt.Errorf("IB_SESSION_TOKEN is not set, and %s: there is no session to end", why))
+	}
+	defer acc.cache.close()
+	// Destroy, not Close: the session is the cache's, shared with every
+	// call that uses these credentials.
+	if err := ib.Destroy(ctx); err != nil {
+		return describeError("log out", err)
+	}
+	who := fmt.Sprintf("%s at %s", printable(os.Getenv("IB_USERNAME")), acc.baseURL)
+	if loaded, _ := acc.cache.store.seen(); !loaded {
+		fmt.Fprintf(a.stderr, "ibauth: no cached IBSSO session for %s: nothing to end\n", who)
+		return nil
+	}
+	fmt.Fprintf(a.stderr, "ibauth: logged out; the cached IBSSO session for %s has ended\n", who)
+	return nil
 }

@@ -233,6 +233,48 @@ func TestCacheRenewsARejectedCredentialOnce(t *testing.T) {
 	}
 }
 
+// TestLogoutEndsTheCachedSession: without IB_SESSION_TOKEN, logout ends
+// the session the cache holds for the IB_* credentials, at Infobip and in
+// the cache; the next call creates a new one.
+func TestLogoutEndsTheCachedSession(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	dir := t.TempDir()
+	c := call{srv: srv, env: cached(ibssoEnv(srv), dir)}
+	balanceCalls(t, c, 3)
+	require.Equal(t, 1, srv.ActiveSessions())
+	token := srv.Requests(authtest.RouteBalance)[0].Header.Get("Authorization")
+
+	r := c.run(t, "logout")
+	require.Equal(t, 0, r.code, r)
+	require.Empty(t, r.stdout)
+	require.Equal(t, "ibauth: logged out; the cached IBSSO session for aladdin at "+srv.URL+" has ended\n", r.stderr)
+	require.Zero(t, srv.ActiveSessions())
+	require.Equal(t, 1, srv.Count(authtest.RouteDestroySession))
+	require.Equal(t, 401, balance(t, srv, token))
+
+	balanceCalls(t, c, 2)
+	require.Equal(t, 2, srv.Count(authtest.RouteCreateSession), "a new session, kept")
+	require.Equal(t, 1, srv.ActiveSessions())
+	require.Equal(t, 0, c.run(t, "logout").code)
+	require.Zero(t, srv.ActiveSessions())
+
+	// Nothing cached: nothing to end, and no request.
+	r = c.run(t, "logout")
+	require.Equal(t, 0, r.code, r)
+	require.Contains(t, r.stderr, "no cached IBSSO session for aladdin at "+srv.URL+": nothing to end")
+	require.Equal(t, 2, srv.Count(authtest.RouteDestroySession))
+
+	// No session to end without the cache, or with other credentials.
+	r = c.run(t, "logout", "--no-cache")
+	require.Equal(t, 3, r.code, r)
+	require.Contains(t, r.stderr, "IB_SESSION_TOKEN is not set, and the cache is off")
+	r = call{srv: srv, env: cached(oauthEnv(srv), dir)}.run(t, "logout")
+	require.Equal(t, 3, r.code, r)
+	require.Contains(t, r.stderr, "IB_SESSION_TOKEN is not set: there is no session to end")
+	require.Equal(t, 2, srv.Count(authtest.RouteDestroySession))
+}
+
 // TestTokenSharesTheCache: 'ibauth token' prints the cached credential,
 // which later calls use too; a session it created stays in the cache until
 // logout.
@@ -265,6 +307,9 @@ func TestTokenSharesTheCache(t *testing.T) {
 	balanceCalls(t, call{srv: srv, env: ibsso}, 1)
 	require.Equal(t, 1, srv.Count(authtest.RouteCreateSession))
 	require.Equal(t, 1, credentialsSent(srv)[session])
+
+	require.Equal(t, 0, call{srv: srv, env: ibsso}.run(t, "logout").code)
+	require.Equal(t, 401, balance(t, srv, session))
 }
 
 // TestCacheHoldsNoSecret: the cache directory is private (0700, files
