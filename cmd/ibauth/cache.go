@@ -279,3 +279,41 @@ func (a *app) logoutCached(ctx context.Context) error {
 	fmt.Fprintf(a.stderr, "ibauth: logged out; the cached IBSSO session for %s has ended\n", who)
 	return nil
 }
+
+// cacheReport is doctor's line on the cache: its status, and what to say.
+func cacheReport(acc *account) (status, msg string, advice []string) {
+	c := acc.cache
+	switch {
+	case acc.source == "IB_SESSION_TOKEN":
+		return "ok", "not used: the session in IB_SESSION_TOKEN is yours, until 'ibauth logout'", nil
+	case c == nil:
+		return "ok", "not needed: " + acc.scheme() + " sends the same credential on every call", nil
+	case c.off:
+		return "ok", "off (--no-cache or " + noCacheVar + "): each call fetches its own token or session", nil
+	case c.err != nil:
+		return "warn", "not used: " + c.err.Error(), []string{"Each call fetches its own token or session. Fix the directory as the message says, or set " + noCacheVar + "=1."}
+	}
+	what := "OAuth token"
+	if _, ok := acc.auth.(*auth.IBSSO); ok {
+		what = "IBSSO session"
+	}
+	loaded, stored := c.store.seen()
+	fetched := len(acc.refreshes()) > 0
+	switch {
+	case !fetched && loaded:
+		msg = "the " + what + " came from the cache, made by an earlier call"
+	case stored:
+		msg = "the " + what + " was fetched and stored for later calls"
+	default:
+		msg = "the " + what + " was fetched but not stored"
+	}
+	return "ok", c.dir + ": " + msg + " (encrypted with a key derived from " + secretVarOf(acc) + ")", nil
+}
+
+// secretVarOf names the variable that holds the account's secret.
+func secretVarOf(acc *account) string {
+	if strings.HasPrefix(acc.source, "IB_CLIENT_ID") {
+		return "IB_CLIENT_SECRET"
+	}
+	return "IB_PASSWORD"
+}

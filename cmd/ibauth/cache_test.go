@@ -448,3 +448,35 @@ func TestCacheKeepsASessionInUseAlive(t *testing.T) {
 	require.WithinDuration(t, time.Now(), entry.LastUse, time.Minute, "the call reported its use")
 	require.Equal(t, 1, srv.Count(authtest.RouteCreateSession))
 }
+
+// TestDoctorReportsTheCache: doctor says where the cache is and whether
+// the credential came from it.
+func TestDoctorReportsTheCache(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	srv.Advance(time.Since(srv.Now())) // the Date header on this machine's time, as in TestDoctorHealthy
+	dir := t.TempDir()
+	cache := filepath.Join(dir, "ibauth")
+	doctor := func(env map[string]string, args ...string) string {
+		t.Helper()
+		r := call{srv: srv, env: env}.run(t, append([]string{"doctor"}, args...)...)
+		require.Equal(t, 0, r.code, r)
+		require.Empty(t, r.stderr)
+		return r.stdout
+	}
+	oauth := cached(oauthEnv(srv), dir)
+	require.Contains(t, doctor(oauth), "ok    cache          "+cache+": the OAuth token was fetched and stored for later calls (encrypted with a key derived from IB_CLIENT_SECRET)\n")
+	require.Contains(t, doctor(oauth), "ok    cache          "+cache+": the OAuth token came from the cache, made by an earlier call")
+	require.Contains(t, doctor(oauth, "--no-cache"), "ok    cache          off (--no-cache or IB_NO_CACHE)")
+	require.Contains(t, doctor(cached(appEnv(srv), dir)), "ok    cache          not needed: App (API key) sends the same credential on every call")
+
+	out := doctor(cached(ibssoEnv(srv), dir))
+	require.Contains(t, out, "IBSSO (a session kept in ibauth's cache)")
+	require.Contains(t, out, "the IBSSO session was fetched and stored for later calls (encrypted with a key derived from IB_PASSWORD)")
+	require.Equal(t, 1, srv.ActiveSessions(), "the session stays for later calls")
+
+	require.NoError(t, os.Chmod(cache, 0o755))
+	out = doctor(oauth)
+	require.Contains(t, out, "warn  cache          not used: filestore: New: directory "+cache+" has mode 0755")
+	require.Contains(t, out, "No problems found; 1 warning.")
+}

@@ -32,10 +32,13 @@ Check the set-up step by step, and give advice for each problem found:
   call           one authenticated call, GET /account/1/balance
   lifetime       how long the credential lasts: an OAuth token's expires_in,
                  an IBSSO session's idle limit
+  cache          where ibauth keeps the token or session between calls, and
+                 whether this one came from there
   clock          the skew between this machine's clock and Infobip's Date
                  header
 
-An IBSSO session created for the check is destroyed at the end; a session in
+An IBSSO session created for the check stays in ibauth's cache for later
+calls, or is destroyed at the end with --no-cache; a session in
 IB_SESSION_TOKEN is left alone.
 
 The exit status is 0 when no check failed (warnings allowed), 1 when one did,
@@ -90,6 +93,7 @@ func (a *app) doctor(ctx context.Context, args []string) error {
 		return usageError("doctor takes no arguments")
 	}
 	r := &report{w: a.stdout, secrets: &a.secrets}
+	a.reportsCache = true
 	defer func() {
 		switch {
 		case r.failures > 0:
@@ -132,6 +136,7 @@ func (a *app) doctor(ctx context.Context, args []string) error {
 		return reported
 	}
 	checkLifetime(r, acc)
+	checkCache(r, acc)
 	checkClock(r, resp, rtt)
 	if r.failures > 0 {
 		return reported
@@ -376,6 +381,16 @@ func checkLifetime(r *report, acc *account) {
 	case *auth.Session:
 		r.ok("lifetime", "the session in IB_SESSION_TOKEN ends after 60 minutes without use, or with 'ibauth logout'")
 	}
+}
+
+// checkCache reports where the cache is and what the call took from it.
+func checkCache(r *report, acc *account) {
+	status, msg, advice := cacheReport(acc)
+	if status == "warn" {
+		r.warn("cache", msg, advice...)
+		return
+	}
+	r.ok("cache", "%s", msg)
 }
 
 // checkClock compares this machine's clock with the Date header of resp,
