@@ -16,12 +16,16 @@ var tokenCmd = &command{
 Print the value of the Authorization header for the configured account, such
 as "App 0030…" or "Bearer eyJ…", for tools that are not ibauth.
 
-An OAuth token is fetched from Infobip with IB_CLIENT_ID and IB_CLIENT_SECRET,
-and is valid for the expires_in Infobip answers (run 'ibauth doctor' to see
-it). With IB_AUTH=ibsso a new IBSSO session is created; it stays open for
-the tools that use it and ends after 60 minutes without use, or with
-'ibauth logout' when IB_SESSION_TOKEN holds it. With IB_SESSION_TOKEN set,
-that session's header is printed.
+An OAuth token comes from ibauth's cache, or is fetched from Infobip with
+IB_CLIENT_ID and IB_CLIENT_SECRET and kept there for later calls; it is
+valid for the expires_in Infobip answers (run 'ibauth doctor' to see it).
+With IB_AUTH=ibsso the session in ibauth's cache is printed, created if there
+is none; it stays open for the tools that use it and ends after 60 minutes
+without use, or with 'ibauth logout'. The cache sees only ibauth's own uses:
+unused by ibauth for an hour, the session is replaced by the next call.
+With --no-cache a new token or session is made each time; such a session
+ends only by itself. With IB_SESSION_TOKEN set, that session's header is
+printed.
 
 The output is a secret: keep it out of logs and shell history.`,
 	example: `
