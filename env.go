@@ -37,8 +37,8 @@ import (
 //
 // Options set what the variables cannot: the client for session and token
 // requests ([WithHTTPClient]), the clock ([WithClock]), the refresh hook
-// ([WithOnRefresh]) and a logger ([WithLogger]). They matter only for IBSSO
-// and OAuth.
+// ([WithOnRefresh]), a logger ([WithLogger]) and a store shared with other
+// processes ([WithStore]). They matter only for IBSSO and OAuth.
 //
 // An IBSSO or OAuth authenticator holds a session or a background refresh:
 // close it when done, as its Close method does for [IBSSO] and [Bearer]. A
@@ -79,10 +79,10 @@ func FromEnv(opts ...EnvOption) (baseURL string, a Authenticator, err error) {
 		a, err = NewBasic(os.Getenv(vars[0]), os.Getenv(vars[1]))
 	case "ibsso":
 		a, err = NewIBSSO(IBSSOConfig{BaseURL: baseURL, Username: os.Getenv(vars[0]), Password: os.Getenv(vars[1]),
-			HTTPClient: o.client, Now: o.now, OnRefresh: o.onRefresh, Logger: o.logger})
+			HTTPClient: o.client, Now: o.now, OnRefresh: o.onRefresh, Logger: o.logger, Store: o.store})
 	case "oauth":
 		a, err = NewOAuth(OAuthConfig{BaseURL: baseURL, ClientID: os.Getenv(vars[0]), ClientSecret: os.Getenv(vars[1]),
-			HTTPClient: o.client, Now: o.now, OnRefresh: o.onRefresh, Logger: o.logger})
+			HTTPClient: o.client, Now: o.now, OnRefresh: o.onRefresh, Logger: o.logger, Store: o.store})
 	}
 	if err != nil {
 		return "", nil, wrap(strings.Join(vars, ", "), err)
@@ -98,6 +98,7 @@ type envOptions struct {
 	now       func() time.Time
 	onRefresh func(RefreshEvent)
 	logger    *slog.Logger
+	store     Store
 }
 
 // WithHTTPClient is FromEnv's way to set the HTTPClient of [IBSSOConfig]
@@ -118,6 +119,11 @@ func WithOnRefresh(f func(RefreshEvent)) EnvOption { return func(o *envOptions) 
 // WithLogger is FromEnv's way to set the Logger of [IBSSOConfig] and
 // [OAuthConfig] (see [OAuthConfig.Logger]).
 func WithLogger(l *slog.Logger) EnvOption { return func(o *envOptions) { o.logger = l } }
+
+// WithStore is FromEnv's way to set the Store of [IBSSOConfig] and
+// [OAuthConfig], which shares OAuth tokens and IBSSO sessions with the
+// other processes that use the same credentials (see [Store]).
+func WithStore(st Store) EnvOption { return func(o *envOptions) { o.store = st } }
 
 const (
 	userVars   = "IB_USERNAME and IB_PASSWORD"

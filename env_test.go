@@ -339,3 +339,31 @@ func requireBalance(t *testing.T, baseURL string, a auth.Authenticator) {
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 }
+
+// TestFromEnvWithStore: authenticators FromEnv builds with the same store,
+// as separate processes would, share one OAuth token and one IBSSO session.
+func TestFromEnvWithStore(t *testing.T) {
+	srv := setup(t)
+	st := newMemStore()
+	for _, tc := range []struct {
+		env   []string
+		route string
+	}{
+		{[]string{"IB_CLIENT_ID=" + authtest.ClientID, "IB_CLIENT_SECRET=" + authtest.ClientSecret}, authtest.RouteToken},
+		{[]string{"IB_AUTH=ibsso", "IB_USERNAME=" + authtest.Username, "IB_PASSWORD=" + authtest.Password}, authtest.RouteCreateSession},
+	} {
+		clearEnv(t, append(tc.env, "IB_BASE_URL="+srv.URL)...)
+		seen := map[string]bool{}
+		for range 3 {
+			_, a, err := auth.FromEnv(auth.WithStore(st))
+			require.NoError(t, err)
+			h, err := a.Authorization(t.Context())
+			require.NoError(t, err)
+			seen[h] = true
+			require.NoError(t, a.(interface{ Close(context.Context) error }).Close(t.Context()))
+		}
+		require.Len(t, seen, 1, tc.route)
+		require.Equal(t, 1, srv.Count(tc.route), tc.route)
+	}
+	require.Equal(t, 1, srv.ActiveSessions(), "Close leaves the shared session alive")
+}

@@ -27,6 +27,7 @@ type account struct {
 	source  string       // the variables the credentials came from
 	client  *http.Client // authenticates requests for baseURL
 	plain   *http.Client // adds no credentials (session, token, checks)
+	cache   *cacheState  // nil: the credentials need no cache
 
 	mu     sync.Mutex
 	events []auth.RefreshEvent // session and token fetches
@@ -67,6 +68,23 @@ func (a *app) openAccount() (*account, error) {
 		if err != nil {
 			return nil, configError(err)
 		}
+		if scheme, identity, secret, ok := cacheIdentity(au); ok {
+			acc.cache = a.openCache(scheme, baseURL, identity, secret)
+			if w := acc.cache.warning(); w != "" && !a.reportsCache {
+				a.printErr(w)
+			}
+			if acc.cache.store != nil {
+				// The same credentials again, with the store: au has
+				// made no request yet.
+				if c, ok := au.(interface{ Close(context.Context) error }); ok {
+					c.Close(context.Background())
+				}
+				if baseURL, au, err = auth.FromEnv(append(opts, auth.WithStore(acc.cache.store))...); err != nil {
+					acc.cache.close()
+					return nil, configError(err)
+				}
+			}
+		}
 		acc.baseURL, acc.auth, acc.source = baseURL, au, envSource(au)
 	}
 	client, err := auth.NewClient(acc.baseURL, acc.auth, acc.plain)
@@ -79,20 +97,26 @@ func (a *app) openAccount() (*account, error) {
 }
 
 // close releases the account's credential: an IBSSO session ibauth
-// created is destroyed. A session from IB_SESSION_TOKEN lives on: it is
-// the user's, until 'ibauth logout'.
+// created is destroyed, unless the cache keeps it for later calls (then
+// the run's use of it is reported to the cache). A session from
+// IB_SESSION_TOKEN lives on: it is the user's, until 'ibauth logout'.
 func (acc *account) close(a *app) {
 	if _, ok := acc.auth.(*auth.Session); ok {
 		return
 	}
+	defer acc.cache.close()
 	// Not the command's context: a session must be destroyed even after
 	// Ctrl-C.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	// With a store, Close leaves the session the store shares alive.
 	if c, ok := acc.auth.(interface{ Close(context.Context) error }); ok {
 		if err := c.Close(ctx); err != nil {
 			a.printErr("warning: " + err.Error())
 		}
+	}
+	if acc.cache != nil && acc.cache.store != nil {
+		acc.cache.store.touch(ctx, a.uses.wasAccepted)
 	}
 }
 
@@ -111,6 +135,9 @@ func (acc *account) scheme() string {
 	case *auth.Basic:
 		return "Basic"
 	case *auth.IBSSO:
+		if acc.cache != nil && acc.cache.store != nil {
+			return "IBSSO (a session kept in ibauth's cache)"
+		}
 		return "IBSSO (a session created for this run)"
 	case *auth.Bearer:
 		return "OAuth 2.0 (Bearer token)"
@@ -222,7 +249,8 @@ func (a *app) transport() *wireTransport {
 	if a.wire == nil {
 		base := http.DefaultTransport.(*http.Transport).Clone()
 		base.ResponseHeaderTimeout = time.Minute
-		a.wire = &wireTransport{base: base, userAgent: "ibauth/" + version(), secrets: &a.secrets}
+		a.uses = &sessionUse{base: base}
+		a.wire = &wireTransport{base: a.uses, userAgent: "ibauth/" + version(), secrets: &a.secrets}
 		if a.debug {
 			a.wire.log = a.stderr
 		}

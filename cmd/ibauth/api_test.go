@@ -36,7 +36,7 @@ func TestAPIEveryScheme(t *testing.T) {
 	}
 	require.Equal(t, 4, srv.Count(authtest.RouteBalance))
 	require.Equal(t, 1, srv.Logins(authtest.Username))
-	require.Zero(t, srv.ActiveSessions(), "the IBSSO session ibauth created is destroyed")
+	require.Equal(t, 1, srv.ActiveSessions(), "the cache keeps the IBSSO session ibauth created")
 }
 
 // TestAPIPretty: on a terminal (IBAUTH_FORCE_TTY) JSON is indented.
@@ -171,7 +171,7 @@ func TestAPIDebug(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t)
 	for scheme, env := range map[string]map[string]string{
-		"App": appEnv(srv), "Basic": basicEnv(srv), "IBSSO": ibssoEnv(srv), "Bearer": oauthEnv(srv),
+		"App": appEnv(srv), "Basic": basicEnv(srv), "IBSSO": with(ibssoEnv(srv), "IB_NO_CACHE", "1"), "Bearer": oauthEnv(srv),
 	} {
 		r := call{srv: srv, env: env}.run(t, "--debug", "api", "/account/1/balance?secret=hidden")
 		require.Equal(t, 0, r.code, r)

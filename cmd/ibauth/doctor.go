@@ -33,10 +33,13 @@ Check the set-up step by step, and give advice for each problem found:
   call           one authenticated call, GET /account/1/balance
   lifetime       how long the credential lasts: an OAuth token's expires_in,
                  an IBSSO session's idle limit
+  cache          where ibauth keeps the token or session between calls, and
+                 whether this one came from there
   clock          the skew between this machine's clock and Infobip's Date
                  header
 
-An IBSSO session created for the check is destroyed at the end; a session in
+An IBSSO session created for the check stays in ibauth's cache for later
+calls, or is destroyed at the end with --no-cache; a session in
 IB_SESSION_TOKEN is left alone.
 
 The exit status is 0 when no check failed (warnings allowed), 1 when one did,
@@ -91,6 +94,7 @@ func (a *app) doctor(ctx context.Context, args []string) error {
 		return usageError("doctor takes no arguments")
 	}
 	r := &report{w: a.stdout, secrets: &a.secrets}
+	a.reportsCache = true
 	defer func() {
 		switch {
 		case r.failures > 0:
@@ -133,6 +137,7 @@ func (a *app) doctor(ctx context.Context, args []string) error {
 		return reported
 	}
 	checkLifetime(r, acc)
+	checkCache(r, acc)
 	checkClock(r, resp, rtt)
 	if r.failures > 0 {
 		return reported
@@ -368,11 +373,29 @@ func checkLifetime(r *report, acc *account) {
 		r.ok("lifetime", "OAuth token valid for %s (expires_in; fetched in %s); the library refreshes it before it expires",
 			last.Expiry.Sub(last.Start.Add(last.Duration)).Round(time.Second), ms(last.Duration))
 	case *auth.IBSSO:
-		r.ok("lifetime", "IBSSO session created in %s; Infobip ends it after 60 minutes without use, and the library replaces it before; this check's session is destroyed on exit",
-			ms(last.Duration))
+		switch {
+		case acc.cache == nil || acc.cache.store == nil:
+			r.ok("lifetime", "IBSSO session created in %s; Infobip ends it after 60 minutes without use, and the library replaces it before; this check's session is destroyed on exit",
+				ms(last.Duration))
+		case last.Start.IsZero():
+			r.ok("lifetime", "IBSSO session from ibauth's cache; Infobip ends it after 60 minutes without use, and ibauth replaces it before; 'ibauth logout' ends it now")
+		default:
+			r.ok("lifetime", "IBSSO session created in %s; it stays in ibauth's cache for later calls until unused for 60 minutes, or 'ibauth logout'",
+				ms(last.Duration))
+		}
 	case *auth.Session:
 		r.ok("lifetime", "the session in IB_SESSION_TOKEN ends after 60 minutes without use, or with 'ibauth logout'")
 	}
+}
+
+// checkCache reports where the cache is and what the call took from it.
+func checkCache(r *report, acc *account) {
+	status, msg, advice := cacheReport(acc)
+	if status == "warn" {
+		r.warn("cache", msg, advice...)
+		return
+	}
+	r.ok("cache", "%s", msg)
 }
 
 // checkClock compares this machine's clock with the Date header of resp,

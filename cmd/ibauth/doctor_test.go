@@ -28,7 +28,9 @@ func TestDoctorHealthy(t *testing.T) {
 	}{
 		"app":   {appEnv(srv), "App (API key) from IB_API_KEY", "an API key does not expire by itself"},
 		"basic": {basicEnv(srv), "Basic from IB_USERNAME and IB_PASSWORD", "Basic sends the username and password"},
-		"ibsso": {ibssoEnv(srv), "IBSSO (a session created for this run) from IB_USERNAME and IB_PASSWORD", "IBSSO session created in"},
+		"ibsso": {ibssoEnv(srv), "IBSSO (a session kept in ibauth's cache) from IB_USERNAME and IB_PASSWORD", "IBSSO session created in"},
+		"ibsso without the cache": {with(ibssoEnv(srv), "IB_NO_CACHE", "1"), "IBSSO (a session created for this run) from IB_USERNAME and IB_PASSWORD",
+			"IBSSO session created in"},
 		// The lifetime is the expires_in the server answered.
 		"oauth": {oauthEnv(srv), "OAuth 2.0 (Bearer token) from IB_CLIENT_ID and IB_CLIENT_SECRET", "OAuth token valid for 10m0s (expires_in"},
 	} {
@@ -46,8 +48,8 @@ func TestDoctorHealthy(t *testing.T) {
 			require.Contains(t, r.stdout, want, name)
 		}
 	}
-	require.Equal(t, 1, srv.Logins(authtest.Username))
-	require.Zero(t, srv.ActiveSessions(), "doctor destroys the session it created")
+	require.Equal(t, 2, srv.Logins(authtest.Username))
+	require.Equal(t, 1, srv.ActiveSessions(), "doctor destroys the session it created without the cache; the cache keeps the other")
 }
 
 // TestDoctorProblems: each problem is reported with advice, and the exit

@@ -113,7 +113,7 @@ func TestFakeInShell(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "fake.env")
 	require.NoError(t, os.WriteFile(file, []byte(strings.Join(f.lines, "\n")+"\n\n"), 0o600))
 	cmd := exec.Command(sh, "-c", `. "$1" && exec "$2" api /account/1/balance`, "sh", file, bin)
-	cmd.Env = environ(nil)
+	cmd.Env = environ(map[string]string{"XDG_CACHE_HOME": t.TempDir()})
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	require.Equal(t, balanceBody, string(out))

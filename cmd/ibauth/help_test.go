@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,13 +17,19 @@ func TestHelp(t *testing.T) {
 		require.Equal(t, 0, r.code, "%v\n%s", args, r)
 		require.Empty(t, r.stderr)
 		for _, want := range []string{"USAGE\n  ibauth <command> [flags]", "COMMANDS", "ENVIRONMENT", "EXIT CODES", "EXAMPLES",
-			"IB_SESSION_TOKEN", "IBAUTH_FORCE_TTY", "3    Configuration error"} {
+			"IB_SESSION_TOKEN", "IBAUTH_FORCE_TTY", "3    Configuration error",
+			"CREDENTIAL CACHE", "--no-cache", "IB_NO_CACHE", "encrypted with a key derived\n  from your client secret or password",
+			"'ibauth logout' ends it"} {
 			require.Contains(t, r.stdout, want)
 		}
 		for _, c := range commands {
 			require.Contains(t, r.stdout, "\n  "+c.name+":")
 		}
 	}
+	// The cache's place on this machine.
+	dir := t.TempDir()
+	r := call{env: map[string]string{"XDG_CACHE_HOME": dir}}.run(t, "--help")
+	require.Contains(t, r.stdout, "cache directory, here:\n    "+filepath.Join(dir, "ibauth")+"\n")
 }
 
 // TestCommandHelp: every command and subcommand has --help with usage,
@@ -51,6 +58,7 @@ func TestCommandHelp(t *testing.T) {
 		})
 	}
 	require.Contains(t, call{}.run(t, "api", "--help").stdout, "-X, --method METHOD")
+	require.Contains(t, call{}.run(t, "api", "--help").stdout, "--no-cache  Keep no OAuth token or IBSSO session between calls")
 	require.Contains(t, call{}.run(t, "keys").stdout, "COMMANDS\n  list:")
 }
 

@@ -209,6 +209,7 @@ func printHelp(w io.Writer, c *command, path string) error {
 		c.setup(f)
 		var debug bool
 		f.inherited(&debug)
+		f.cacheFlag(new(bool))
 		writeFlags(&b, "FLAGS", f.docs, false)
 		writeFlags(&b, "INHERITED FLAGS", f.docs, true)
 	}
@@ -222,7 +223,7 @@ func printHelp(w io.Writer, c *command, path string) error {
 	if len(c.subs) > 0 {
 		b.WriteString("  Use '" + path + " <command> --help' for more about a command.\n")
 	}
-	b.WriteString("  Use 'ibauth --help' for the environment variables and exit codes.\n")
+	b.WriteString("  Use 'ibauth --help' for the environment variables, the credential cache and\n  the exit codes.\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -48,6 +48,7 @@ COMMANDS
 %s
 FLAGS
   --debug     Show each HTTP request and response head on stderr, credentials redacted
+  --no-cache  Keep no OAuth token or IBSSO session between calls
   --help      Show help for ibauth or a command
   --version   Show the version
 
@@ -61,7 +62,24 @@ ENVIRONMENT
   IB_AUTH            app, basic, ibsso or oauth: which to use when several are set
   IB_SESSION_TOKEN   An IBSSO session from 'ibauth login' (ibauth's own variable);
                      when set, it wins over the other credentials
+  IB_NO_CACHE        Set to 1 to keep no token or session between calls
+  XDG_CACHE_HOME     Where the cache lives on Linux and BSD (default ~/.cache)
   IBAUTH_FORCE_TTY   Set to 1 to format output as for a terminal when piped
+
+CREDENTIAL CACHE
+  With OAuth or IBSSO credentials, ibauth keeps the token or session between
+  calls in the user's cache directory, here:
+    %s
+  so that a script's calls make one token request per expiry, or share one
+  session, instead of one each (Infobip allows 10 per second).
+
+  It holds OAuth tokens and IBSSO session ids, encrypted with a key derived
+  from your client secret or password, which are never stored: credentials
+  other than those that made an entry cannot read it. The directory must be
+  yours and closed to others (0700, as ssh asks of ~/.ssh); else ibauth warns
+  and runs without it. A cached IBSSO session stays alive until unused for 60
+  minutes, or until 'ibauth logout' ends it. --no-cache or IB_NO_CACHE=1 turns
+  the cache off. API keys and Basic need no cache.
 
 EXIT CODES
   0    Success
@@ -103,6 +121,10 @@ type app struct {
 	stderr io.Writer
 	debug  bool // --debug
 
+	noCache      bool        // --no-cache
+	reportsCache bool        // the command reports a cache problem itself
+	uses         *sessionUse // made by transport
+
 	secrets secrets        // the run's credentials, never shown
 	wire    *wireTransport // made by transport
 }
@@ -143,6 +165,8 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		switch args[0] {
 		case "--debug", "-debug":
 			a.debug = true
+		case "--no-cache", "-no-cache":
+			a.noCache = true
 		case "--help", "-help", "-h":
 			return a.help(nil)
 		case "--version", "-version":
@@ -181,6 +205,7 @@ func (a *app) run(ctx context.Context, c *command, path string, args []string) e
 	f := newFlagSet(path)
 	runner := c.setup(f)
 	f.inherited(&a.debug)
+	f.cacheFlag(&a.noCache)
 	pos, err := f.parse(args)
 	if errors.Is(err, errHelp) {
 		return printHelp(a.stdout, c, path)
@@ -203,7 +228,11 @@ func (a *app) help(path []string) error {
 		for _, c := range commands {
 			fmt.Fprintf(&list, "  %-8s %s\n", c.name+":", c.short)
 		}
-		fmt.Fprintf(a.stdout, rootHelp, list.String())
+		dir, err := cacheDir()
+		if err != nil {
+			dir = "no directory: " + err.Error()
+		}
+		fmt.Fprintf(a.stdout, rootHelp, list.String(), dir)
 		return nil
 	}
 	cmds, name := commands, "ibauth"

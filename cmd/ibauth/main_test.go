@@ -87,9 +87,24 @@ func (r result) String() string {
 }
 
 // run runs ibauth with args as c describes, and fails the test if the
-// output shows a secret.
+// output shows a secret. Unless c.env sets XDG_CACHE_HOME, the run has a
+// credential cache of its own, as if it were the first call on the host.
 func (c call) run(t *testing.T, args ...string) result {
 	t.Helper()
+	if _, ok := c.env["XDG_CACHE_HOME"]; !ok {
+		c.env = with(c.env, "XDG_CACHE_HOME", t.TempDir())
+	}
+	r, err := c.exec(args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.check(t, r)
+	return r
+}
+
+// exec runs ibauth with args as c describes; it may be called from any
+// goroutine.
+func (c call) exec(args ...string) (result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
@@ -99,15 +114,19 @@ func (c call) run(t *testing.T, args ...string) result {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	if _, ok := err.(*exec.ExitError); err != nil && !ok {
-		t.Fatalf("ibauth %s: %v", strings.Join(args, " "), err)
+		return result{}, fmt.Errorf("ibauth %s: %v", strings.Join(args, " "), err)
 	}
-	r := result{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode()}
+	return result{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode()}, nil
+}
+
+// check fails the test if r's output shows a secret.
+func (c call) check(t *testing.T, r result) {
+	t.Helper()
 	secrets := append(append(staticSecrets(), c.secrets...), issued(c.srv)...)
 	if !c.printsSecret {
 		requireNoSecret(t, "stdout", r.stdout, secrets)
 	}
 	requireNoSecret(t, "stderr", r.stderr, secrets)
-	return r
 }
 
 // environ is env with what a process needs to run, and nothing else of

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -35,7 +34,11 @@ password is read from the terminal without echo, or, when stdin is not a
 terminal, from the first line of stdin. It is never taken from a flag or the
 environment, and never stored.
 
-Sessions are bound to this machine's IP address unless --unsafe is given.`,
+Sessions are bound to this machine's IP address unless --unsafe is given.
+
+Scripts need no login: with IB_AUTH=ibsso, IB_USERNAME and IB_PASSWORD set,
+ibauth creates one session and keeps it in its cache between calls (see
+'ibauth --help'); 'ibauth logout' ends it.`,
 	example: `
 $ eval "$(ibauth login)"
 $ ibauth api /account/1/balance
@@ -51,14 +54,21 @@ $ ibauth login --username jane < password.txt > session.env`,
 
 var logoutCmd = &command{
 	name:  "logout",
-	short: "End the IBSSO session in IB_SESSION_TOKEN",
+	short: "End the IBSSO session in IB_SESSION_TOKEN or in ibauth's cache",
 	usage: "ibauth logout",
 	long: `
 End the IBSSO session that IB_SESSION_TOKEN holds (DELETE /auth/1/session),
-and print "unset IB_SESSION_TOKEN" for your shell. A session Infobip has
-already ended is not an error.`,
+and print "unset IB_SESSION_TOKEN" for your shell.
+
+Without IB_SESSION_TOKEN, with IB_AUTH=ibsso, IB_USERNAME and IB_PASSWORD,
+end the session that ibauth keeps in its cache for that user at IB_BASE_URL,
+and remove it from the cache; the next call creates a new one. Until then
+the cached session stays alive, for 60 minutes after its last use.
+
+A session Infobip has already ended is not an error.`,
 	example: `
-$ eval "$(ibauth logout)"`,
+$ eval "$(ibauth logout)"
+$ IB_AUTH=ibsso ibauth logout`,
 	setup: func(*flagSet) runFunc {
 		return func(ctx context.Context, a *app, args []string) error { return a.logout(ctx, args) }
 	},
@@ -134,7 +144,7 @@ func (a *app) logout(ctx context.Context, args []string) error {
 	}
 	token := os.Getenv("IB_SESSION_TOKEN")
 	if token == "" {
-		return configError(errors.New("IB_SESSION_TOKEN is not set: there is no session to end ('ibauth login' starts one)"))
+		return a.logoutCached(ctx)
 	}
 	baseURL, err := envBaseURL()
 	if err != nil {
