@@ -327,6 +327,37 @@ func TestFromEnvOAuthMissing(t *testing.T) {
 	}
 }
 
+// What FromEnv returns closes as its documentation shows: IBSSO and OAuth
+// through their Close method; App and Basic have none and hold nothing.
+func TestCloseWhateverFromEnvReturns(t *testing.T) {
+	srv := setup(t)
+	for i, env := range envSchemes {
+		clearEnv(t, append([]string{"IB_BASE_URL=" + srv.URL}, env...)...)
+		baseURL, a, err := auth.FromEnv(auth.WithClock(srv.Now))
+		require.NoError(t, err)
+		c, err := auth.NewClient(baseURL, a, nil)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, getBalance(t, c, srv))
+		before := srv.Count(authtest.RouteDestroySession)
+		cl, ok := a.(closer)
+		require.Equal(t, i >= 2, ok, "%T", a)
+		if ok {
+			require.NoError(t, cl.Close(context.Background()))
+		}
+		require.Equal(t, 0, srv.ActiveSessions())
+		_, err = a.Authorization(context.Background())
+		switch i {
+		case 2: // IBSSO: the session is destroyed
+			require.Equal(t, before+1, srv.Count(authtest.RouteDestroySession))
+			require.ErrorIs(t, err, auth.ErrClosed)
+		case 3: // OAuth: stopped
+			require.ErrorIs(t, err, auth.ErrClosed)
+		default: // App and Basic hold nothing
+			require.NoError(t, err)
+		}
+	}
+}
+
 // requireBalance calls the balance route with a and checks it succeeds.
 func requireBalance(t *testing.T, baseURL string, a auth.Authenticator) {
 	t.Helper()

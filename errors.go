@@ -9,12 +9,15 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
+	"weak"
 
 	"golang.org/x/oauth2"
 
@@ -194,6 +197,31 @@ func ParseError(resp *http.Response) *Error {
 		newScrubber(append(sent, tokensIn(body)...)...).scrubError(e, body)
 	}
 	return e
+}
+
+// sentCredentials maps an error response (weakly: the entry goes with the
+// response) to the Authorization value its request carried, so that
+// ParseError can scrub it from an echo. Not the body: http.Client with a
+// Timeout, and any middleware, wrap the body on its way to the caller.
+var sentCredentials sync.Map // weak.Pointer[http.Response] -> string
+
+// rememberCredential records header as the credential the request of
+// resp, an error answer, carried; the Transport calls it.
+func rememberCredential(resp *http.Response, header string) {
+	wp := weak.Make(resp)
+	if _, loaded := sentCredentials.Swap(wp, header); !loaded {
+		runtime.AddCleanup(resp, func(wp weak.Pointer[http.Response]) { sentCredentials.Delete(wp) }, wp)
+	}
+}
+
+// sentCredential returns the Authorization value the request of resp
+// carried, when our Transport sent it and the answer was an error.
+func sentCredential(resp *http.Response) (string, bool) {
+	v, ok := sentCredentials.Load(weak.Make(resp))
+	if !ok {
+		return "", false
+	}
+	return v.(string), true
 }
 
 // refusal parses the error answer to a request of ours that carried

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -252,6 +254,27 @@ func TestParseErrorNoBody(t *testing.T) {
 	require.Equal(t, &auth.Error{StatusCode: 0, Code: "E0"}, auth.ParseError(nil))
 }
 
+// countingBody is an endless body of one byte that counts what was read from
+// it and whether it was closed.
+type countingBody struct {
+	b      byte
+	read   int
+	closed bool
+}
+
+func (r *countingBody) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = r.b
+	}
+	r.read += len(p)
+	return len(p), nil
+}
+
+func (r *countingBody) Close() error {
+	r.closed = true
+	return nil
+}
+
 func TestParseErrorLargeBody(t *testing.T) {
 	const limit = 1 << 20
 	t.Run("endless", func(t *testing.T) {
@@ -312,6 +335,87 @@ func TestParseErrorRetryAfter(t *testing.T) {
 			require.LessOrEqual(t, got.RetryAfter, tt.max)
 			require.Equal(t, "E429", got.Code)
 		})
+	}
+}
+
+// An API or proxy that echoes the request, Authorization included, into
+// its error page: ParseError scrubs the credential the request carried,
+// whether our Transport set it or the caller did.
+func TestParseErrorScrubsTheEchoedAuthorization(t *testing.T) {
+	srv := setup(t)
+	srv.HandleFunc("GET /echo", func(w http.ResponseWriter, r *http.Request) {
+		v := r.Header.Get("Authorization")
+		_, cred, _ := strings.Cut(v, " ")
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, "<html>bad request: Authorization: %s (%s) %q %s</html>", v, cred, v, url.QueryEscape(cred))
+	})
+	srv.HandleFunc("GET /echo-json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"errorCode":"E400","description":"header was %s","action":%q}`, jsonQuote(r.Header.Get("Authorization")), r.Header.Get("Authorization"))
+	})
+	ibsso, _ := newIBSSO(t, srv)
+	bearer, _ := newOAuth(t, srv)
+	basic, err := auth.NewBasic(authtest.Username, authtest.Password)
+	require.NoError(t, err)
+	for name, a := range map[string]auth.Authenticator{"App": apiKey(t, authtest.APIKey), "Basic": basic, "IBSSO": ibsso, "Bearer": bearer} {
+		for _, path := range []string{"/echo", "/echo-json"} {
+			t.Run(name+path, func(t *testing.T) {
+				c := client(t, srv, a)
+				c.Timeout = 10 * time.Second // http.Client then wraps the body of every response
+				resp, err := c.Get(srv.URL + path)
+				require.NoError(t, err)
+				defer resp.Body.Close()
+				e := auth.ParseError(resp)
+				require.Equal(t, http.StatusBadRequest, e.StatusCode)
+				header, err := a.Authorization(context.Background())
+				require.NoError(t, err)
+				_, cred, _ := strings.Cut(header, " ")
+				out := fmtAll(e) + e.Excerpt + e.Description + e.Action
+				require.NotContains(t, out, cred)
+				if name == "Basic" {
+					require.NotContains(t, out, authtest.Password)
+				}
+				require.Contains(t, out, "[redacted]", "the page is kept, the credential blotted out")
+			})
+		}
+	}
+	t.Run("caller's own header, no Transport", func(t *testing.T) {
+		req, err := http.NewRequest(http.MethodGet, srv.URL+"/echo", nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "App "+authtest.APIKey)
+		resp, err := srv.Client().Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.NotContains(t, fmtAll(auth.ParseError(resp)), authtest.APIKey)
+	})
+}
+
+// http.Client with a Timeout wraps every response body in its own type:
+// ParseError scrubs the echoed credential all the same.
+func TestParseErrorScrubsBehindAClientTimeout(t *testing.T) {
+	const key = "0123456789abcdef0123456789abcdef-feedface-0000-1111-2222-333344445555"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(400)
+		fmt.Fprintf(w, `{"requestError":{"serviceException":{"messageId":"BAD_REQUEST","text":"bad header %s"}}}`, r.Header.Get("Authorization"))
+	}))
+	defer srv.Close()
+	k, _ := auth.NewAPIKey(key)
+	for _, timeout := range []time.Duration{0, 10 * time.Second} {
+		c, err := auth.NewClient(srv.URL, k, &http.Client{Timeout: timeout})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := c.Get(srv.URL + "/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := auth.ParseError(resp)
+		resp.Body.Close()
+		if strings.Contains(e.Error(), key) {
+			t.Errorf("Timeout %v: ParseError shows the key: %s", timeout, e.Error())
+		}
 	}
 }
 

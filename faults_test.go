@@ -28,14 +28,6 @@ import (
 // clears succeeds, how many requests each endpoint saw, and that no
 // goroutine is left behind.
 
-// Authenticator kinds a rig can build.
-const (
-	kindApp    = "App"
-	kindBasic  = "Basic"
-	kindIBSSO  = "IBSSO"
-	kindBearer = "Bearer"
-)
-
 // maxRetryAfterPause is the longest pause a Retry-After header imposes on
 // session and token fetches.
 const maxRetryAfterPause = 5 * time.Minute

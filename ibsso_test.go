@@ -1,8 +1,8 @@
 package auth_test
 
 import (
-	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"golang.org/x/oauth2"
 
 	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/authtest"
@@ -200,26 +199,6 @@ func TestIBSSODeadSessionStormRenewsOnce(t *testing.T) {
 	require.Equal(t, 3, srv.Count(authtest.RouteCreateSession))
 }
 
-// sendSMSAfterRevocation posts a message with a replayable body, whose
-// credential the server has just revoked, and checks that it went out
-// twice, byte for byte, the second time with a new credential. It returns
-// the two requests the server saw.
-func sendSMSAfterRevocation(t *testing.T, c *http.Client, srv *authtest.Server) []authtest.Request {
-	t.Helper()
-	payload := []byte(`{"messages":[{"destinations":[{"to":"41793026727"}],"text":"héllo"}]}`)
-	resp, err := c.Post(srv.URL+"/sms/3/messages", "application/json", bytes.NewReader(payload))
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-
-	sent := srv.Requests(authtest.RouteSendSMS)
-	require.Len(t, sent, 2)
-	require.Equal(t, payload, sent[0].Body)
-	require.Equal(t, payload, sent[1].Body)
-	require.NotEqual(t, sent[0].Header.Get("Authorization"), sent[1].Header.Get("Authorization"))
-	return sent
-}
-
 func TestIBSSOCancelledCallerDoesNotSpoilTheFetch(t *testing.T) {
 	srv := setup(t)
 	srv.Fail(authtest.RouteCreateSession, authtest.Fault{Delay: 200 * time.Millisecond, Times: 1})
@@ -372,22 +351,6 @@ func TestIBSSODoesNotFollowRedirectsWithThePassword(t *testing.T) {
 	require.Equal(t, 0, other.Count(authtest.RouteCreateSession))
 }
 
-func TestIBSSOTokenSource(t *testing.T) {
-	srv := setup(t)
-	s, _ := newIBSSO(t, srv)
-	tok, err := s.TokenSource().Token()
-	require.NoError(t, err)
-	require.Equal(t, "IBSSO", tok.Type())
-	require.Equal(t, srv.Now().Add(time.Minute), tok.Expiry, "a minute ahead on the configured clock")
-
-	// Any oauth2-based client can use it.
-	c := &http.Client{Transport: &oauth2.Transport{Source: s.TokenSource()}}
-	require.Equal(t, http.StatusOK, getBalance(t, c, srv))
-	c.CloseIdleConnections()
-	require.Equal(t, "IBSSO "+tok.AccessToken, lastAuthorization(t, srv, authtest.RouteBalance))
-	require.Equal(t, 1, srv.Count(authtest.RouteCreateSession))
-}
-
 func TestNewIBSSORejectsBadConfig(t *testing.T) {
 	const secret = "pa\nss-word-123"
 	for name, cfg := range map[string]auth.IBSSOConfig{
@@ -421,6 +384,49 @@ func TestIBSSOMalformedSessionResponse(t *testing.T) {
 			_, err := s.Authorization(context.Background())
 			require.ErrorContains(t, err, "create IBSSO session")
 			require.False(t, errors.Is(err, context.Canceled))
+		})
+	}
+}
+
+// TestIBSSOCreateNeverShowsTheToken: Infobip documents only 200 for session
+// create. Any other 2xx with a token is a session; an answer that is not
+// one never shows the token it may carry.
+func TestIBSSOCreateNeverShowsTheToken(t *testing.T) {
+	const token = "5e55i0n-70ken-leak-pr0be-e4c0ffee"
+	create := func(t *testing.T, srv *authtest.Server) (string, error) {
+		s, err := auth.NewIBSSO(auth.IBSSOConfig{BaseURL: srv.URL, Username: authtest.Username, Password: authtest.Password, Now: srv.Now})
+		require.NoError(t, err)
+		t.Cleanup(func() { s.Close(context.Background()) })
+		return s.Authorization(context.Background())
+	}
+	for _, status := range []int{http.StatusCreated, http.StatusAccepted, http.StatusNonAuthoritativeInfo} {
+		t.Run(fmt.Sprintf("%d with a token", status), func(t *testing.T) {
+			srv := setup(t)
+			srv.Fail(authtest.RouteCreateSession, authtest.Fault{Status: status, Body: `{"token":"` + token + `"}`, Times: 1})
+			h, err := create(t, srv)
+			require.NoError(t, err)
+			require.Equal(t, "IBSSO "+token, h)
+		})
+	}
+	for _, tc := range []struct {
+		status int
+		body   string
+	}{
+		{http.StatusNoContent, ""},
+		{http.StatusAccepted, `{"token":""}`},
+		{http.StatusCreated, `{"token":"` + token + ` x"}`},
+		{http.StatusCreated, `{"token":"` + token + `","unsafe":`},
+		{http.StatusMultipleChoices, `{"token":"` + token + `"}`},
+		{http.StatusFound, `{"token":"` + token + `"}`},
+		{http.StatusBadRequest, `{"errorCode":"E400","description":"already have ` + token + `","token":"` + token + `"}`},
+		{http.StatusInternalServerError, `{"token":"` + token + `","detail":"` + base64.StdEncoding.EncodeToString([]byte("IBSSO "+token)) + `"}`},
+	} {
+		t.Run(fmt.Sprintf("%d %.20s", tc.status, tc.body), func(t *testing.T) {
+			srv := setup(t)
+			srv.Fail(authtest.RouteCreateSession, authtest.Fault{Status: tc.status, Body: tc.body, Times: 1})
+			h, err := create(t, srv)
+			require.Empty(t, h)
+			requireNoSecret(t, err, token)
 		})
 	}
 }
@@ -525,18 +531,4 @@ func TestIBSSODestroyAcceptsAny2xx(t *testing.T) {
 			require.NoError(t, s.Close(context.Background()))
 		})
 	}
-}
-
-// oauth2.NewClient wraps the source in a ReuseTokenSource, which keeps a
-// token until its Expiry: after an hour idle the session is gone, and the
-// source must be asked again.
-func TestIBSSOTokenSourceUnderReuseTokenSource(t *testing.T) {
-	srv := setup(t)
-	s, _ := newIBSSO(t, srv)
-	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, srv.Client())
-	c := oauth2.NewClient(ctx, s.TokenSource())
-	require.Equal(t, http.StatusOK, getBalance(t, c, srv))
-	srv.Advance(61 * time.Minute)
-	require.Equal(t, http.StatusOK, getBalance(t, c, srv))
-	require.Equal(t, 2, srv.Count(authtest.RouteCreateSession))
 }

@@ -45,6 +45,28 @@ func TestOAuthTokenRequestIsInfobipsWireFormat(t *testing.T) {
 	require.Equal(t, srv.Now().Add(2*time.Hour), evs[0].Expiry, "expiry from expires_in on our clock")
 }
 
+// gate holds token requests until released, so a test controls exactly when
+// a fetch ends without timing anything.
+type gate struct {
+	release chan struct{}
+	entered chan struct{}
+	once    sync.Once
+}
+
+func newGate() *gate { return &gate{release: make(chan struct{}), entered: make(chan struct{}, 100)} }
+
+func (g *gate) RoundTrip(r *http.Request) (*http.Response, error) {
+	g.entered <- struct{}{}
+	select {
+	case <-g.release:
+	case <-r.Context().Done():
+		return nil, r.Context().Err()
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func (g *gate) open() { g.once.Do(func() { close(g.release) }) }
+
 func TestOAuthRefreshesInTheBackgroundBeforeExpiry(t *testing.T) {
 	srv := setup(t)
 	g := newGate()
@@ -223,6 +245,24 @@ func TestOAuthTokenErrorAsInfobipDocumentsIt(t *testing.T) {
 	require.Equal(t, "invalid_client", re.ErrorCode, "the deprecated error field is still sent")
 }
 
+// An RFC 6749 error body echoing the secret: scrubbed from the wrapped
+// *oauth2.RetrieveError too.
+func TestOAuthErrorDescriptionEchoIsScrubbed(t *testing.T) {
+	srv := setup(t)
+	const secret = "ech0ed-client-secret"
+	srv.Fail(authtest.RouteToken, authtest.Fault{Status: 400, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: `{"error":"invalid_client","error_description":"bad secret ` + secret + `"}`})
+	b, err := auth.NewOAuth(auth.OAuthConfig{BaseURL: srv.URL, ClientID: "c", ClientSecret: secret, Now: srv.Now})
+	require.NoError(t, err)
+	_, err = b.Authorization(context.Background())
+	require.Error(t, err)
+	out := fmtAll(err)
+	for e := errors.Unwrap(err); e != nil; e = errors.Unwrap(e) {
+		out += fmtAll(e)
+	}
+	require.NotContains(t, out, secret)
+}
+
 // TestOAuthTokenTypeOptional: Infobip's sample token answer has no
 // token_type, its specification lists one; both work.
 func TestOAuthTokenTypeOptional(t *testing.T) {
@@ -325,16 +365,6 @@ func TestNewBearerExpiryFromTheSource(t *testing.T) {
 	require.ErrorContains(t, err, "nil")
 }
 
-func TestOAuthTokenSourceWorksWithOAuth2Transport(t *testing.T) {
-	srv := setup(t)
-	b, _ := newOAuth(t, srv)
-	c := &http.Client{Transport: &oauth2.Transport{Source: b.TokenSource()}}
-	defer c.CloseIdleConnections()
-	require.Equal(t, http.StatusOK, getBalance(t, c, srv))
-	require.Equal(t, http.StatusOK, getBalance(t, c, srv))
-	require.Equal(t, 1, srv.Count(authtest.RouteToken))
-}
-
 func TestNewOAuthRejectsBadConfig(t *testing.T) {
 	const secret = "s3cr3t value"
 	for name, cfg := range map[string]auth.OAuthConfig{
@@ -396,6 +426,14 @@ func TestNewBearerRefusesTokensExpiringWithinASecond(t *testing.T) {
 	require.Equal(t, 1, ts.calls())
 }
 
+// hungSource blocks until released.
+type hungSource struct{ release chan struct{} }
+
+func (h hungSource) Token() (*oauth2.Token, error) {
+	<-h.release
+	return &oauth2.Token{AccessToken: "late"}, nil
+}
+
 func TestNewBearerGivesUpOnAHungSource(t *testing.T) {
 	src := hungSource{release: make(chan struct{})}
 	defer close(src.release)
@@ -404,6 +442,15 @@ func TestNewBearerGivesUpOnAHungSource(t *testing.T) {
 	_, err = b.Authorization(context.Background()) // no deadline of its own
 	require.True(t, errors.Is(err, context.DeadlineExceeded), "got %v", err)
 }
+
+// formTokenSource fetches a token from srv's token endpoint on every call,
+// as the source of NewBearer should.
+type formTokenSource struct {
+	cc  *clientcredentials.Config
+	ctx context.Context
+}
+
+func (s formTokenSource) Token() (*oauth2.Token, error) { return s.cc.Token(s.ctx) }
 
 // x/oauth2 decodes a form-encoded (or text/plain) token response into
 // url.Values, where a missing expires_in reads as "" rather than nil.
@@ -477,4 +524,21 @@ func TestTokenExpiredOnArrivalIsRefused(t *testing.T) {
 			require.Equal(t, 0, srv.Count(authtest.RouteBalance))
 		})
 	}
+}
+
+func TestBearerClose(t *testing.T) {
+	srv := setup(t)
+	b, ev := newOAuth(t, srv)
+	h, err := b.Authorization(context.Background())
+	require.NoError(t, err)
+	require.NoError(t, b.Close(context.Background()))
+	srv.Advance(2 * time.Hour)
+	_, err = b.Authorization(context.Background())
+	require.ErrorIs(t, err, auth.ErrClosed)
+	require.ErrorIs(t, b.Renew(context.Background(), h), auth.ErrClosed)
+	_, err = b.TokenSource().Token()
+	require.ErrorIs(t, err, auth.ErrClosed)
+	require.NoError(t, b.Close(context.Background()), "twice is fine")
+	require.Equal(t, []string{auth.ReasonInitial}, ev.reasons())
+	require.Equal(t, 1, srv.Count(authtest.RouteToken))
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/authtest"
+	"github.com/ibkit/auth/internal/testkit"
 )
 
 func TestLoginKeepsOnlyTheToken(t *testing.T) {
@@ -308,4 +309,29 @@ func TestSessionSettingsGoWithTheirSessions(t *testing.T) {
 	require.Equal(t, before, auth.SharedSettings())
 	runtime.KeepAlive(sa)
 	runtime.KeepAlive(sb)
+}
+
+// TestSessionIsCheap holds a Session to its budget: under 1 KiB of heap
+// and no goroutine, however many are alive.
+func TestSessionIsCheap(t *testing.T) {
+	const n = 2000
+	c, err := measureSessions(n, resumeFake(auth.LoginConfig{BaseURL: "https://api.infobip.com"}, n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%.0f bytes per live session, %d goroutines for 2,000", c.live, c.goroutines)
+	if c.live >= 1024 {
+		t.Errorf("a live Session retains %.0f bytes, want under 1 KiB", c.live)
+	}
+	if c.goroutines > 0 {
+		t.Errorf("2,000 sessions started %d goroutines, want none", c.goroutines)
+	}
+}
+
+// requireNotReachable fails if secret is among the values reachable from v.
+func requireNotReachable(t *testing.T, v any, secret string) {
+	t.Helper()
+	if path, ok := testkit.FindReachable(v, secret); ok {
+		t.Fatalf("the secret is reachable at %s", path)
+	}
 }

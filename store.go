@@ -121,7 +121,7 @@ func sharing(st Store, scheme string, o origin, identity string, unsafe bool, id
 		Store:   storeAdapter{st, scheme},
 		Key:     storeKey(scheme, o, identity, unsafe),
 		Scheme:  scheme,
-		Session: idle > 0,
+		Sliding: idle > 0,
 		IdleTTL: idle,
 	}
 }

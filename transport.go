@@ -8,11 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"weak"
 )
 
 // Transport is an http.RoundTripper that adds an Infobip Authorization
@@ -223,8 +220,8 @@ func (t *Transport) logWithheld(req *http.Request) {
 // send sends a copy of req carrying header and body, and gives the caller's
 // request back in the response: code that reads resp.Request (a
 // CheckRedirect copying headers, a logger) must not find the credential
-// there. An error response's body remembers the credential, so that
-// [ParseError] can scrub it should the server echo the request.
+// there. An error response remembers the credential, so that [ParseError]
+// can scrub it should the server echo the request.
 func (t *Transport) send(req *http.Request, header string, body io.ReadCloser) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(withAuthorization(req, header, body))
 	if err != nil {
@@ -243,29 +240,6 @@ func (t *Transport) send(req *http.Request, header string, body io.ReadCloser) (
 		rememberCredential(resp, header)
 	}
 	return resp, nil
-}
-
-// sentCredentials maps an error response (weakly: the entry goes with the
-// response) to the Authorization value its request carried, so that
-// ParseError can scrub it from an echo. Not the body: http.Client with a
-// Timeout, and any middleware, wrap the body on its way to the caller.
-var sentCredentials sync.Map // weak.Pointer[http.Response] -> string
-
-func rememberCredential(resp *http.Response, header string) {
-	wp := weak.Make(resp)
-	if _, loaded := sentCredentials.Swap(wp, header); !loaded {
-		runtime.AddCleanup(resp, func(wp weak.Pointer[http.Response]) { sentCredentials.Delete(wp) }, wp)
-	}
-}
-
-// sentCredential returns the Authorization value the request of resp
-// carried, when our Transport sent it and the answer was an error.
-func sentCredential(resp *http.Response) (string, bool) {
-	v, ok := sentCredentials.Load(weak.Make(resp))
-	if !ok {
-		return "", false
-	}
-	return v.(string), true
 }
 
 // CloseIdleConnections closes idle connections of the base transport, if it

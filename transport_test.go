@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -116,6 +117,47 @@ func TestTransportDoesNotMutateTheRequest(t *testing.T) {
 			}
 		})
 	}
+}
+
+// resp.Request is the caller's request: a CheckRedirect that copies its
+// headers onto the next hop, or a logger that prints them, finds no
+// credential there.
+func TestResponseCarriesTheCallersRequest(t *testing.T) {
+	srv := authtest.NewTLSServer()
+	t.Cleanup(srv.Close)
+	foreign := newRecordingServer(t, nil)
+	srv.HandleFunc("GET /to-foreign", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, foreign.URL+"/x", http.StatusFound)
+	})
+	tr := newTransport(t, srv.URL, apiKey(t, authtest.APIKey), srv.Client().Transport)
+
+	t.Run("RoundTrip", func(t *testing.T) {
+		req := newRequest(t, http.MethodGet, srv.URL+"/account/1/balance", nil)
+		resp, err := tr.RoundTrip(req)
+		require.NoError(t, err)
+		readAll(t, resp)
+		require.Same(t, req, resp.Request)
+		require.Empty(t, resp.Request.Header.Values("Authorization"))
+	})
+
+	t.Run("CheckRedirect copying the previous hop's headers", func(t *testing.T) {
+		var seen []string
+		c := &http.Client{Transport: tr, CheckRedirect: func(next *http.Request, via []*http.Request) error {
+			prev := next.Response.Request
+			seen = append(seen, prev.Header.Values("Authorization")...)
+			for k, v := range prev.Header {
+				next.Header[k] = v
+			}
+			return nil
+		}}
+		resp, err := c.Get(srv.URL + "/to-foreign")
+		require.NoError(t, err)
+		readAll(t, resp)
+		require.Empty(t, seen)
+		got := foreign.requests()
+		require.NotEmpty(t, got)
+		require.Nil(t, got[len(got)-1].Authorization)
+	})
 }
 
 func TestTransportClosesTheBodyOnEveryPath(t *testing.T) {
@@ -277,32 +319,6 @@ func TestTransportCredentialsOnlyForTheBaseOrigin(t *testing.T) {
 	}
 }
 
-func TestTransportBaseURLSpellings(t *testing.T) {
-	for _, baseURL := range []string{
-		"https://api.infobip.com",
-		"https://API.Infobip.com",
-		"https://api.infobip.com:443",
-		"https://api.infobip.com/",
-		"api.infobip.com", // https:// assumed
-		"HTTPS://api.infobip.com",
-	} {
-		t.Run(baseURL, func(t *testing.T) {
-			base := &recordingBase{}
-			tr := newTransport(t, baseURL, fixedHeader("App k-1"), base)
-			for _, target := range []string{"https://api.infobip.com/x", "https://api.infobip.com:443/x", "http://api.infobip.com/x"} {
-				resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, target, nil))
-				require.NoError(t, err)
-				readAll(t, resp)
-			}
-			seen := base.requests()
-			require.Len(t, seen, 3)
-			require.Equal(t, []string{"App k-1"}, seen[0].Authorization)
-			require.Equal(t, []string{"App k-1"}, seen[1].Authorization)
-			require.Nil(t, seen[2].Authorization, "http:// must not get credentials for an https base URL")
-		})
-	}
-}
-
 func TestTransportAllowOrigin(t *testing.T) {
 	base := &recordingBase{}
 	tr := newTransport(t, "https://api.infobip.com", fixedHeader("App k-1"), base)
@@ -434,6 +450,130 @@ func TestTransportRedirects(t *testing.T) {
 		require.Len(t, got, 1)
 		require.Equal(t, []string{"App " + authtest.APIKey}, got[0].Header.Values("Authorization"))
 	})
+}
+
+// TestTLSRedirectsDropCredentials extends TestTransportRedirects to an
+// https base URL: redirects that leave its origin, by host, port or scheme
+// alone, go out without our Authorization header.
+func TestTLSRedirectsDropCredentials(t *testing.T) {
+	const key = "App " + authtest.APIKey
+	srv := authtest.NewTLSServer()
+	t.Cleanup(srv.Close)
+	base, err := url.Parse(srv.URL)
+	require.NoError(t, err)
+	plain := newRecordingServer(t, nil) // http://127.0.0.1, another port
+	require.True(t, strings.HasPrefix(plain.URL, "http://"+base.Hostname()+":"))
+
+	srv.HandleFunc("GET /to-plain", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, plain.URL+"/landing", http.StatusFound)
+	})
+	srv.HandleFunc("GET /to-http", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://"+base.Host+"/account/1/balance", http.StatusFound)
+	})
+	srv.HandleFunc("POST /post-to-plain", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, plain.URL+"/sms", http.StatusTemporaryRedirect)
+	})
+	srv.HandleFunc("GET /moved", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/account/1/balance", http.StatusFound)
+	})
+
+	newClient := func(t *testing.T) (*wireSpy, *auth.Transport, *http.Client) {
+		spy := &wireSpy{base: srv.Client().Transport}
+		tr := newTransport(t, srv.URL, apiKey(t, authtest.APIKey), spy)
+		return spy, tr, &http.Client{Transport: tr}
+	}
+
+	t.Run("same origin: credentials follow (control)", func(t *testing.T) {
+		spy, _, c := newClient(t)
+		resp, err := c.Get(srv.URL + "/moved")
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode, readAll(t, resp))
+		require.Equal(t, []wireRecord{
+			{URL: srv.URL + "/moved", Authorization: []string{key}, Status: http.StatusFound},
+			{URL: srv.URL + "/account/1/balance", Authorization: []string{key}, Status: http.StatusOK},
+		}, spy.records())
+	})
+
+	t.Run("to plain http on the same host, another port", func(t *testing.T) {
+		spy, _, c := newClient(t)
+		before := len(plain.requests())
+		resp, err := c.Get(srv.URL + "/to-plain")
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		require.Equal(t, "answer "+strconv.Itoa(before+1), readAll(t, resp))
+		require.Equal(t, []wireRecord{
+			{URL: srv.URL + "/to-plain", Authorization: []string{key}, Status: http.StatusFound},
+			{URL: plain.URL + "/landing", Status: http.StatusOK},
+		}, spy.records())
+		got := plain.requests()[before]
+		require.Equal(t, "/landing", got.URL)
+		require.Nil(t, got.Authorization)
+	})
+
+	t.Run("307 POST to another port keeps the body, not the credentials", func(t *testing.T) {
+		spy, _, c := newClient(t)
+		before := len(plain.requests())
+		resp, err := c.Post(srv.URL+"/post-to-plain", "application/json", strings.NewReader(`{"text":"hi"}`))
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode, readAll(t, resp))
+		got := plain.requests()[before]
+		require.Equal(t, "/sms", got.URL)
+		require.Equal(t, `{"text":"hi"}`, got.Body)
+		require.Nil(t, got.Authorization)
+		recs := spy.records()
+		require.Len(t, recs, 2)
+		require.Equal(t, []string{key}, recs[0].Authorization)
+		require.Nil(t, recs[1].Authorization)
+	})
+
+	t.Run("to the same host and port over plain http", func(t *testing.T) {
+		spy, _, c := newClient(t)
+		before := srv.Count(authtest.RouteBalance)
+		resp, err := c.Get(srv.URL + "/to-http")
+		require.NoError(t, err)
+		// The TLS server refuses the plain request before any handler runs.
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode, readAll(t, resp))
+		require.Equal(t, []wireRecord{
+			{URL: srv.URL + "/to-http", Authorization: []string{key}, Status: http.StatusFound},
+			{URL: "http://" + base.Host + "/account/1/balance", Status: http.StatusBadRequest},
+		}, spy.records())
+		require.Equal(t, before, srv.Count(authtest.RouteBalance))
+	})
+
+	t.Run("the scheme alone differs, without a redirect", func(t *testing.T) {
+		spy, tr, _ := newClient(t)
+		resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, "http://"+base.Host+"/account/1/balance", nil))
+		require.NoError(t, err)
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode, readAll(t, resp))
+		require.Equal(t, []wireRecord{{URL: "http://" + base.Host + "/account/1/balance", Status: http.StatusBadRequest}}, spy.records())
+	})
+}
+
+// A 401 from the host a redirect led to is not ours to renew: it is
+// returned, and no session is created or retried for it.
+func TestForeign401AfterRedirectRenewsNothing(t *testing.T) {
+	srv := authtest.NewTLSServer()
+	t.Cleanup(srv.Close)
+	foreign := newRecordingServer(t, func(int, *http.Request) int { return http.StatusUnauthorized })
+	srv.HandleFunc("GET /to-foreign", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, foreign.URL+"/x", http.StatusFound)
+	})
+	s, ev := newIBSSO(t, srv, func(c *auth.IBSSOConfig) { c.HTTPClient = srv.Client() })
+	spy := &wireSpy{base: srv.Client().Transport}
+	c := &http.Client{Transport: newTransport(t, srv.URL, s, spy)}
+
+	resp, err := c.Get(srv.URL + "/to-foreign")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	require.Equal(t, "answer 1", readAll(t, resp))
+	recs := spy.records()
+	require.Len(t, recs, 2, "no retry")
+	require.Len(t, recs[0].Authorization, 1)
+	require.True(t, strings.HasPrefix(recs[0].Authorization[0], "IBSSO "))
+	require.Nil(t, recs[1].Authorization)
+	require.Nil(t, foreign.requests()[0].Authorization)
+	require.Equal(t, 1, srv.Count(authtest.RouteCreateSession))
+	require.Equal(t, []string{"initial"}, ev.reasons())
 }
 
 // unlessNew answers 401 unless the request carries "Bearer new".
@@ -621,86 +761,6 @@ func TestTransportCloseIdleConnections(t *testing.T) {
 	require.NotPanics(t, plain.CloseIdleConnections)
 }
 
-func TestNewTransportRejects(t *testing.T) {
-	k := apiKey(t, "k-1")
-
-	_, err := auth.NewTransport("https://api.infobip.com", (*auth.APIKey)(nil), nil)
-	require.ErrorContains(t, err, "nil *auth.APIKey")
-
-	for _, tc := range []struct {
-		baseURL string
-		want    string // substring of the error
-		secret  string // must not appear in the error
-	}{
-		{"", "empty", ""},
-		{"   ", "empty", ""},
-		{"https://x.api.infobip.com/path", "origin only", ""},
-		{"https://x.api.infobip.com?q=1", "origin only", ""},
-		{"?q", "no host", ""},
-		{"#f", "no host", ""},
-		{"http://api.infobip.com", "https", ""},
-		{"ftp://x", "https", ""},
-		{"https://user:s3cr3tpw@api.infobip.com", "user information", "s3cr3tpw"},
-		{"https://user@api.infobip.com", "user information", ""},
-		{"https://", "no host", ""},
-		{"https://exa mple.com", "whitespace", ""},
-		{"https://api.infobip.com\n", "control", ""},
-		{"https://host:99999999999x", "port", ""},
-	} {
-		t.Run(tc.baseURL, func(t *testing.T) {
-			tr, err := auth.NewTransport(tc.baseURL, k, nil)
-			require.Nil(t, tr)
-			require.ErrorContains(t, err, tc.want)
-			require.True(t, strings.HasPrefix(err.Error(), "auth: "), err.Error())
-			if tc.secret != "" {
-				require.NotContains(t, err.Error(), tc.secret)
-				require.NotContains(t, err.Error(), "user:")
-			}
-		})
-	}
-
-	t.Run("port out of range", func(t *testing.T) {
-		for _, u := range []string{"https://api.infobip.com:65536", "https://api.infobip.com:99999999999"} {
-			_, err := auth.NewTransport(u, k, nil)
-			require.ErrorContains(t, err, "port", u)
-		}
-	})
-
-	t.Run("password with a slash", func(t *testing.T) {
-		_, err := auth.NewTransport("https://user:s3cr3tpw/x@api.infobip.com", k, nil)
-		require.Error(t, err)
-		require.NotContains(t, err.Error(), "s3cr3tpw")
-	})
-}
-
-func TestNewTransportAccepts(t *testing.T) {
-	for _, tc := range []struct {
-		baseURL string
-		target  string // a request that must get credentials
-		foreign string // a request that must not
-	}{
-		{"http://127.0.0.1:8080", "http://127.0.0.1:8080/x", "https://127.0.0.1:8080/x"},
-		{"http://localhost:1", "http://LOCALHOST:1/x", "http://localhost:2/x"},
-		{"http://[::1]:1", "http://[::1]:1/x", "http://[::1]:2/x"},
-		{"http://127.0.0.2", "http://127.0.0.2:80/x", "https://127.0.0.2/x"},
-		{"api.infobip.com", "https://api.infobip.com/x", "http://api.infobip.com/x"},
-		{"xyz12.api.infobip.com:443", "https://xyz12.api.infobip.com/x", "https://api.infobip.com/x"},
-	} {
-		t.Run(tc.baseURL, func(t *testing.T) {
-			base := &recordingBase{}
-			tr := newTransport(t, tc.baseURL, fixedHeader("App k-1"), base)
-			for _, target := range []string{tc.target, tc.foreign} {
-				resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, target, nil))
-				require.NoError(t, err)
-				readAll(t, resp)
-			}
-			seen := base.requests()
-			require.Equal(t, []string{"App k-1"}, seen[0].Authorization)
-			require.Nil(t, seen[1].Authorization)
-		})
-	}
-}
-
 // A 401 body too large to buffer is still closed when Renew fails and
 // before the retry.
 type bigBody struct {
@@ -803,50 +863,6 @@ func TestTransportRefusesANilResponseWithoutError(t *testing.T) {
 	require.ErrorContains(t, err, "neither a response nor an error")
 }
 
-// An authenticator that would panic or send an empty header at the first
-// request is refused when the Transport is made, and fails (never panics)
-// when called directly.
-func TestUnmadeAuthenticatorsAreRefused(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		a    auth.Authenticator
-	}{
-		{"nil *APIKey", (*auth.APIKey)(nil)},
-		{"nil *Basic", (*auth.Basic)(nil)},
-		{"nil *IBSSO", (*auth.IBSSO)(nil)},
-		{"nil *Bearer", (*auth.Bearer)(nil)},
-		{"nil pointer of the caller's type", (*failingAuthenticator)(nil)},
-		{"zero APIKey", &auth.APIKey{}},
-		{"zero Basic", &auth.Basic{}},
-		{"zero IBSSO", &auth.IBSSO{}},
-		{"zero Bearer", &auth.Bearer{}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			tr, err := auth.NewTransport("https://api.infobip.com", tc.a, nil)
-			require.Nil(t, tr)
-			require.ErrorContains(t, err, "auth: NewTransport: ")
-			if _, ok := tc.a.(*failingAuthenticator); ok {
-				return // the caller's own type: its methods are its business
-			}
-			_, err = tc.a.Authorization(context.Background())
-			require.ErrorContains(t, err, "was not made with New")
-			if r, ok := tc.a.(auth.Renewer); ok {
-				require.ErrorContains(t, r.Renew(context.Background(), "x"), "was not made with New")
-			}
-			if c, ok := tc.a.(interface{ Close(context.Context) error }); ok {
-				require.ErrorContains(t, c.Close(context.Background()), "was not made with New")
-			}
-			if d, ok := tc.a.(interface{ Destroy(context.Context) error }); ok {
-				require.ErrorContains(t, d.Destroy(context.Background()), "was not made with New")
-			}
-			if s, ok := tc.a.(interface{ TokenSource() oauth2.TokenSource }); ok {
-				_, err := s.TokenSource().Token()
-				require.ErrorContains(t, err, "was not made with New")
-			}
-		})
-	}
-}
-
 func TestCallerAuthorizationIsReplacedHoweverSpelled(t *testing.T) {
 	srv := setup(t)
 	key, err := auth.NewAPIKey(authtest.APIKey)
@@ -917,120 +933,248 @@ func TestTransportClosesTheBodyWhenTheBaseReturnsNothing(t *testing.T) {
 	require.True(t, body.closed.Load(), "request body not closed when the base returned (nil, nil)")
 }
 
-// Nil requests, contexts, Transports and authenticators give errors, never
-// panics.
-func TestNothingPanicsOnBadInput(t *testing.T) {
-	k, _ := auth.NewAPIKey("k")
-	tr, _ := auth.NewTransport("https://api.example.com", k, funcBase(func(r *http.Request) (*http.Response, error) {
-		return &http.Response{StatusCode: 200, Body: http.NoBody, Request: r}, nil
-	}))
-	try := func(name string, f func()) {
-		t.Helper()
-		defer func() {
-			if r := recover(); r != nil {
-				t.Errorf("%s panicked: %v", name, r)
-			}
-		}()
-		f()
-	}
-	try("RoundTrip(nil)", func() { tr.RoundTrip(nil) })
-	try("RoundTrip(no URL)", func() { tr.RoundTrip(&http.Request{}) })
-	try("zero Transport RoundTrip", func() { (&auth.Transport{}).RoundTrip(&http.Request{}) })
-	try("zero Transport String", func() { _ = (&auth.Transport{}).String() })
-	try("zero Transport AllowOrigin", func() { (&auth.Transport{}).AllowOrigin("https://x") })
-	try("zero Transport CloseIdle", func() { (&auth.Transport{}).CloseIdleConnections() })
-	try("nil Transport String", func() { var n *auth.Transport; _ = n.String() })
-	try("nil Transport BaseURL", func() { var n *auth.Transport; _ = n.BaseURL() })
-	for _, a := range []auth.Authenticator{(*auth.Session)(nil), (*auth.IBSSO)(nil), (*auth.Bearer)(nil), (*auth.APIKey)(nil), (*auth.Basic)(nil), &auth.Session{}, &auth.IBSSO{}, &auth.Bearer{}} {
-		try(fmt.Sprintf("WithAuthenticator(%T)", a), func() {
-			req, _ := http.NewRequestWithContext(auth.WithAuthenticator(context.Background(), a), "GET", "https://api.example.com/x", nil)
-			_, err := tr.RoundTrip(req)
-			if err == nil || !strings.HasPrefix(err.Error(), "auth: ") {
-				t.Errorf("%T: err=%v", a, err)
-			}
-		})
-		try(fmt.Sprintf("Close(%T)", a), func() {
-			switch c := a.(type) {
-			case interface{ Close(context.Context) error }:
-				c.Close(context.Background())
-			case interface{ Logout(context.Context) error }:
-				c.Logout(context.Background())
-			}
-		})
-		try(fmt.Sprintf("Renew(%T)", a), func() {
-			if r, ok := a.(auth.Renewer); ok {
-				r.Renew(context.Background(), "x")
-			}
-		})
-	}
-	srv := authtest.NewServer()
-	defer srv.Close()
-	ib, _ := auth.NewIBSSO(auth.IBSSOConfig{BaseURL: srv.URL, Username: authtest.Username, Password: authtest.Password})
-	be, _ := auth.NewOAuth(auth.OAuthConfig{BaseURL: srv.URL, ClientID: authtest.ClientID, ClientSecret: authtest.ClientSecret})
-	s, _ := auth.Login(context.Background(), auth.LoginConfig{BaseURL: srv.URL}, authtest.Username, authtest.Password)
-	var nilCtx context.Context
-	try("IBSSO.Authorization(nil)", func() { ib.Authorization(nilCtx) })
-	try("Bearer.Authorization(nil)", func() { be.Authorization(nilCtx) })
-	try("IBSSO.Renew(nil)", func() { ib.Renew(nilCtx, "IBSSO x") })
-	try("Bearer.Renew(nil)", func() { be.Renew(nilCtx, "Bearer x") })
-	try("Session.Logout(nil)", func() { s.Logout(nilCtx) })
-	try("IBSSO.Close(nil)", func() { ib.Close(nilCtx) })
-	try("Bearer.Close(nil)", func() { be.Close(nilCtx) })
-	try("WithAuthenticator(nil ctx)", func() { auth.WithAuthenticator(nilCtx, s) })
-	try("ParseError(resp nil body)", func() { auth.ParseError(&http.Response{}) })
+func TestTransportRefusesAnotherAccountsAuthenticator(t *testing.T) {
+	srv := setup(t)
+	other := setup(t)
+	b, _ := newOAuth(t, srv)
+	_, err := auth.NewTransport(other.URL, b, nil)
+	require.ErrorContains(t, err, "auth: NewTransport: base URL "+other.URL+" is not the authenticator's ("+srv.URL+")")
+	_, err = auth.NewClient(srv.URL+"/", b, nil)
+	require.NoError(t, err, "the same origin, spelled with a slash")
 }
 
-// Origins that must, and must not, get the credential: case, default
-// ports, IPv6 literals, zones, Host overrides and user information.
-func TestHostMatrix(t *testing.T) {
-	cases := []struct {
-		base, url, host string
-		want            bool
-	}{
-		{"https://api.example.com", "https://api.example.com/x", "", true},
-		{"https://api.example.com", "https://API.EXAMPLE.COM/x", "", true},
-		{"https://api.example.com", "https://api.example.com:443/x", "", true},
-		{"https://api.example.com", "https://api.example.com:/x", "", true},
-		{"https://api.example.com", "https://api.example.com./x", "", false},
-		{"https://api.example.com", "https://api.example.com/x", "evil.com", false},
-		{"https://api.example.com", "https://evil.com/x", "api.example.com", false},
-		{"https://api.example.com", "https://api.example.com:8443/x", "", false},
-		{"https://api.example.com", "http://api.example.com:443/x", "", false},
-		{"https://api.example.com:443", "https://api.example.com/x", "api.example.com:443", true},
-		{"https://api.example.com", "https://api.example.com/x", "api.example.com:444", false},
-		{"http://[::1]:8080", "http://[::1]:8080/x", "", true},
-		{"http://[::1]:8080", "http://[::1%25lo]:8080/x", "", false},
-		{"http://[::1]:8080", "http://[::1]:8080/x", "[::1%lo]:8080", false},
-		{"http://[::1]:8080", "http://[::1]/x", "", false},
-		{"http://[::1]:8080", "http://::1:8080/x", "", false},
-		{"http://localhost:8080", "http://localhost:8080/x", "localhost:8080\r\nX: y", false},
-		{"https://api.example.com", "https://api.example.com@evil.com/x", "", false},
-		{"https://api.example.com", "https://evil.com#@api.example.com/x", "", false},
-		{"https://api.example.com", "https://api.example.com\\@evil.com/x", "", false},
+// A request's own authenticator wins over the Transport's; a Transport
+// without one refuses a request that brings none, before sending it.
+func TestWithAuthenticator(t *testing.T) {
+	srv := setup(t)
+	srv.AddUser("alice", "alice-password-1")
+	alice, err := auth.NewBasic("alice", "alice-password-1")
+	require.NoError(t, err)
+
+	c, err := auth.NewClient(srv.URL, apiKey(t, authtest.APIKey), nil)
+	require.NoError(t, err)
+	req, err := http.NewRequestWithContext(auth.WithAuthenticator(context.Background(), alice), http.MethodGet, srv.URL+"/account/1/balance", nil)
+	require.NoError(t, err)
+	resp, err := c.Do(req)
+	require.NoError(t, err)
+	readAll(t, resp)
+	h, _ := alice.Authorization(context.Background())
+	require.Equal(t, h, lastAuthorization(t, srv, authtest.RouteBalance))
+
+	anonymous, err := auth.NewClient(srv.URL, nil, nil)
+	require.NoError(t, err)
+	before := srv.Count(authtest.RouteBalance)
+	_, err = anonymous.Get(srv.URL + "/account/1/balance")
+	require.ErrorContains(t, err, "auth: request has no authenticator")
+	require.Equal(t, before, srv.Count(authtest.RouteBalance), "nothing was sent")
+
+	// Another origin gets no credential, whoever's it is.
+	foreign := newRecordingServer(t, nil)
+	req, err = http.NewRequestWithContext(auth.WithAuthenticator(context.Background(), alice), http.MethodGet, foreign.URL+"/x", nil)
+	require.NoError(t, err)
+	resp, err = anonymous.Do(req)
+	require.NoError(t, err)
+	readAll(t, resp)
+	require.Nil(t, foreign.requests()[0].Authorization)
+	require.Same(t, auth.WithAuthenticator(req.Context(), nil), req.Context())
+}
+
+// A request's own authenticator is held to NewTransport's rules: an IBSSO
+// or Bearer of another account's base URL is refused, nothing is sent.
+func TestWithAuthenticatorOfAnotherAccountIsRefused(t *testing.T) {
+	srv := setup(t)
+	other := setup(t)
+	b, _ := newOAuth(t, srv)
+	c, err := auth.NewClient(other.URL, nil, nil)
+	require.NoError(t, err)
+	resp, err := balanceAs(t, c, other, b)
+	if err == nil {
+		resp.Body.Close()
 	}
-	for _, c := range cases {
-		var got string
-		k, _ := auth.NewAPIKey("k")
-		tr, err := auth.NewTransport(c.base, k, funcBase(func(r *http.Request) (*http.Response, error) {
-			got = r.Header.Get("Authorization")
-			return &http.Response{StatusCode: 200, Body: http.NoBody, Request: r}, nil
-		}))
-		if err != nil {
-			t.Errorf("%s: %v", c.base, err)
-			continue
+	require.ErrorContains(t, err, "auth: request's authenticator is for base URL "+srv.URL)
+	require.Equal(t, 0, other.Count(authtest.RouteBalance))
+	require.Equal(t, 0, srv.Count(authtest.RouteToken), "not even a token was fetched")
+
+	resp, err = balanceAs(t, c, other, (*auth.APIKey)(nil))
+	if err == nil {
+		resp.Body.Close()
+	}
+	require.ErrorContains(t, err, "auth: request's authenticator: authenticator is a nil *auth.APIKey")
+}
+
+// A Session logged in at account A is refused by a Transport for origin B.
+func TestPerRequestSessionOfAnotherAccountIsRefused(t *testing.T) {
+	srvA := authtest.NewServer()
+	defer srvA.Close()
+	var got atomic.Value
+	srvB := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got.Store(r.Header.Get("Authorization"))
+	}))
+	defer srvB.Close()
+	s, err := auth.Login(context.Background(), auth.LoginConfig{BaseURL: srvA.URL}, authtest.Username, authtest.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := auth.NewClient(srvB.URL, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequestWithContext(auth.WithAuthenticator(context.Background(), s), "GET", srvB.URL+"/x", nil)
+	resp, err := c.Do(req)
+	if err == nil {
+		resp.Body.Close()
+	}
+	if v, _ := got.Load().(string); strings.Contains(v, s.Token()) {
+		t.Errorf("session of %s sent to %s", srvA.URL, srvB.URL)
+	}
+	// compare: NewTransport refuses an IBSSO for another base URL
+}
+
+// trackedRequest returns a request whose bodies count their Close calls.
+// With replayable, GetBody hands out fresh tracked copies of payload;
+// otherwise GetBody is nil and the body cannot be sent twice.
+func trackedRequest(t *testing.T, method, target, payload string, replayable bool) (*http.Request, *trackedBodies) {
+	t.Helper()
+	req := newRequest(t, method, target, nil)
+	tb := &trackedBodies{}
+	req.Body = tb.add(payload)
+	req.ContentLength = int64(len(payload))
+	if replayable {
+		req.GetBody = func() (io.ReadCloser, error) { return tb.add(payload), nil }
+	}
+	return req, tb
+}
+
+// trackedBodies holds every body a request has handed out: its own Body
+// first, then each one GetBody returned.
+type trackedBodies struct {
+	mu     sync.Mutex
+	bodies []*closeCountingBody
+}
+
+func (tb *trackedBodies) add(s string) *closeCountingBody {
+	b := newCloseCountingBody(s)
+	tb.mu.Lock()
+	tb.bodies = append(tb.bodies, b)
+	tb.mu.Unlock()
+	return b
+}
+
+// closes returns the Close count of each body handed out, in order.
+func (tb *trackedBodies) closes() []int32 {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	n := make([]int32, len(tb.bodies))
+	for i, b := range tb.bodies {
+		n[i] = b.closes.Load()
+	}
+	return n
+}
+
+// recordingServer is an httptest server that records every request and
+// answers status(n, r) with the body "answer <n+1>".
+type recordingServer struct {
+	*httptest.Server
+	mu   sync.Mutex
+	seen []seenRequest
+}
+
+func newRecordingServer(t *testing.T, status func(n int, r *http.Request) int) *recordingServer {
+	t.Helper()
+	rs := &recordingServer{}
+	rs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		rs.mu.Lock()
+		n := len(rs.seen)
+		rs.seen = append(rs.seen, seenRequest{
+			Method:        r.Method,
+			URL:           r.URL.RequestURI(),
+			Host:          r.Host,
+			Authorization: r.Header.Values("Authorization"),
+			Header:        r.Header.Clone(),
+			Body:          string(body),
+		})
+		rs.mu.Unlock()
+		code := http.StatusOK
+		if status != nil {
+			code = status(n, r)
 		}
-		req, err := http.NewRequest("GET", c.url, nil)
-		if err != nil {
-			t.Logf("%s: %v", c.url, err)
-			continue
+		w.WriteHeader(code)
+		fmt.Fprintf(w, "answer %d", n+1)
+	}))
+	t.Cleanup(rs.Close)
+	return rs
+}
+
+func (rs *recordingServer) requests() []seenRequest {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return append([]seenRequest(nil), rs.seen...)
+}
+
+// renewerStub is a Renewer that answers "Bearer old" until Renew is called
+// with the current value, then next ("Bearer new" unless changed).
+type renewerStub struct {
+	mu       sync.Mutex
+	header   string
+	next     string
+	renewErr error
+	rejected []string
+	// lookupErr, if set, fails Authorization once Renew has run.
+	lookupErr error
+	renewed   bool
+}
+
+func newRenewerStub() *renewerStub {
+	return &renewerStub{header: "Bearer old", next: "Bearer new"}
+}
+
+func (r *renewerStub) Authorization(context.Context) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.renewed && r.lookupErr != nil {
+		return "", r.lookupErr
+	}
+	return r.header, nil
+}
+
+func (r *renewerStub) Renew(_ context.Context, rejected string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.rejected = append(r.rejected, rejected)
+	r.renewed = true
+	if r.renewErr != nil {
+		return r.renewErr
+	}
+	if rejected == r.header {
+		r.header = r.next
+	}
+	return nil
+}
+
+// renewals returns the rejected values Renew was called with.
+func (r *renewerStub) renewals() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.rejected...)
+}
+
+var errStub = errors.New("stub failure")
+
+// statuses returns a status function answering the given statuses in turn,
+// then 200.
+func statuses(s ...int) func(int) int {
+	return func(n int) int {
+		if n < len(s) {
+			return s[n]
 		}
-		if c.host != "" {
-			req.Host = c.host
-		}
-		got = ""
-		tr.RoundTrip(req)
-		if (got != "") != c.want {
-			t.Errorf("base %s url %s (URL.Host %q) host %q: sent=%v want %v", c.base, c.url, req.URL.Host, c.host, got != "", c.want)
-		}
+		return http.StatusOK
 	}
 }
+
+type closeRecorder struct {
+	*strings.Reader
+	closed bool
+}
+
+func (c *closeRecorder) Close() error { c.closed = true; return nil }

@@ -71,9 +71,10 @@ type Shared struct {
 	Key    string
 	Scheme string // the header is Scheme + " " + value
 
-	// Session selects session semantics: no expiry, an idle limit (the
-	// cache's Idle), check-ins, and destroying a replaced session.
-	Session bool
+	// Sliding selects session semantics: no expiry but an idle limit (the
+	// cache's Idle) that slides with use, check-ins, and destroying a
+	// replaced session.
+	Sliding bool
 	// IdleTTL is how long a server keeps an unused session: the store
 	// keeps one as long, from its last reported use.
 	IdleTTL time.Duration
@@ -152,7 +153,7 @@ func (c *Cache) fetch(ctx context.Context, reason string, stale *Token) (tok *To
 // recheckAt is when a token without expiry (a session) should check in with
 // the store: zero unless it is shared.
 func (c *Cache) recheckAt(now time.Time) time.Time {
-	if c.sh == nil || !c.sh.cfg.Session {
+	if c.sh == nil || !c.sh.cfg.Sliding {
 		return time.Time{}
 	}
 	d := c.sh.cfg.Recheck
@@ -201,7 +202,7 @@ func (s *shared) rejected(st *Stored) bool {
 func (s *shared) fetch(ctx context.Context, c *Cache, reason string, stale *Token) (*Token, bool, error) {
 	now := c.cfg.Now()
 	last, _, published := s.state()
-	checkIn := s.cfg.Session && reason == ReasonProactive && last != nil
+	checkIn := s.cfg.Sliding && reason == ReasonProactive && last != nil
 	if s.down(now) {
 		return s.alone(ctx, c, reason, stale, checkIn)
 	}
@@ -236,7 +237,7 @@ func (s *shared) adopt(c *Cache, st *Stored, reason string, last, stale *Token, 
 	if st == nil || s.rejected(st) {
 		return nil
 	}
-	if s.cfg.Session {
+	if s.cfg.Sliding {
 		if c.cfg.Idle > 0 && now.Sub(st.LastUse) >= c.cfg.Idle {
 			return nil // unused by the whole fleet for too long
 		}
@@ -311,14 +312,14 @@ func (s *shared) lead(ctx context.Context, c *Cache, reason string, stale *Token
 		return t, false, nil
 	}
 	victim := stale
-	if s.cfg.Session && st != nil {
+	if s.cfg.Sliding && st != nil {
 		// The fleet's session, replaced: destroy it first, as Infobip
 		// asks. A private stale session of ours goes too.
 		victim = s.token(st)
 		if stale != nil && stale.Value != st.Value && !published {
 			s.discard(c, stale)
 		}
-	} else if s.cfg.Session && stale != nil && published {
+	} else if s.cfg.Sliding && stale != nil && published {
 		victim = nil // the fleet's entry is gone; so, probably, is stale
 	}
 	tok, err := c.cfg.Fetch(ctx, victim)
@@ -327,7 +328,7 @@ func (s *shared) lead(ctx context.Context, c *Cache, reason string, stale *Token
 	}
 	now = c.cfg.Now()
 	rec := Stored{Value: tok.Value, Expiry: tok.Expiry, Created: now, Renewals: renewals(st, reason, now)}
-	if s.cfg.Session {
+	if s.cfg.Sliding {
 		rec.LastUse = now
 	}
 	old := ""
@@ -435,10 +436,10 @@ func (s *shared) checkIn(ctx context.Context, c *Cache, st *Stored, last *Token,
 // whether the fleet still uses it.
 func (s *shared) alone(ctx context.Context, c *Cache, reason string, stale *Token, checkIn bool) (*Token, bool, error) {
 	last, _, published := s.state()
-	if checkIn || s.cfg.Session && reason == ReasonIdle && stale != nil && published && last != nil && last.Value == stale.Value {
+	if checkIn || s.cfg.Sliding && reason == ReasonIdle && stale != nil && published && last != nil && last.Value == stale.Value {
 		return &Token{Value: last.Value, Header: last.Header}, false, nil
 	}
-	if s.cfg.Session && published && stale != nil {
+	if s.cfg.Sliding && published && stale != nil {
 		stale = nil // shared: leave it to the fleet
 	}
 	tok, err := c.cfg.Fetch(ctx, stale)
@@ -505,7 +506,7 @@ func (s *shared) lease(ctx context.Context, now time.Time) (func(context.Context
 
 func (s *shared) swap(ctx context.Context, old string, rec *Stored, now time.Time) (bool, error) {
 	ttl := s.cfg.IdleTTL
-	if !s.cfg.Session {
+	if !s.cfg.Sliding {
 		ttl = rec.Expiry.Sub(now)
 	}
 	if ttl <= 0 {

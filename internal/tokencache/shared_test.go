@@ -26,7 +26,7 @@ func (s *nopStore) Lease(context.Context, string) (func(context.Context) error, 
 func sharedCache(clk *clock, session bool) (*Cache, *nopStore) {
 	src := &source{clk: clk, lifetime: time.Hour}
 	st := &nopStore{}
-	cfg := Config{Fetch: src.fetch, Now: clk.Now, Shared: &Shared{Store: st, Key: "k", Scheme: "Bearer", Session: session, IdleTTL: time.Hour}}
+	cfg := Config{Fetch: src.fetch, Now: clk.Now, Shared: &Shared{Store: st, Key: "k", Scheme: "Bearer", Sliding: session, IdleTTL: time.Hour}}
 	if session {
 		cfg.Idle = time.Hour
 		src.lifetime = 0
@@ -152,7 +152,7 @@ func TestRenewJoiningACheckInStillRenews(t *testing.T) {
 	src := &source{clk: clk}
 	st := &gatedStore{recs: map[string]Stored{}, in: make(chan struct{}, 1)}
 	c := New(Config{Fetch: src.fetch, Now: clk.Now, Idle: time.Hour,
-		Shared: &Shared{Store: st, Key: "k", Scheme: "IBSSO", Session: true, IdleTTL: time.Hour, Timeout: 5 * time.Second}})
+		Shared: &Shared{Store: st, Key: "k", Scheme: "IBSSO", Sliding: true, IdleTTL: time.Hour, Timeout: 5 * time.Second}})
 	ctx := context.Background()
 	first, err := c.Get(ctx)
 	require.NoError(t, err)
@@ -196,7 +196,7 @@ func TestLateFetchAfterCloseLeavesTheSharedToken(t *testing.T) {
 	c := New(Config{Fetch: src.fetch, Now: clk.Now, Idle: time.Hour,
 		Discard: func(_ context.Context, t *Token) { mu.Lock(); discarded = append(discarded, t); mu.Unlock() },
 		OnFetch: func(Event) { fetched <- struct{}{} },
-		Shared:  &Shared{Store: st, Key: "k", Scheme: "IBSSO", Session: true, IdleTTL: time.Hour, Timeout: 5 * time.Second}})
+		Shared:  &Shared{Store: st, Key: "k", Scheme: "IBSSO", Sliding: true, IdleTTL: time.Hour, Timeout: 5 * time.Second}})
 	got := make(chan error, 1)
 	go func() { _, err := c.Get(context.Background()); got <- err }()
 	<-st.in
@@ -280,7 +280,7 @@ func TestRenewNeverAdoptsTheRejectedToken(t *testing.T) {
 			var discarded []*Token
 			cfg := Config{Fetch: src.fetch, Now: clk.Now,
 				Discard: func(_ context.Context, t *Token) { mu.Lock(); discarded = append(discarded, t); mu.Unlock() },
-				Shared:  &Shared{Store: st, Key: "k", Scheme: "Bearer", Session: session, IdleTTL: time.Hour}}
+				Shared:  &Shared{Store: st, Key: "k", Scheme: "Bearer", Sliding: session, IdleTTL: time.Hour}}
 			if session {
 				src.lifetime, cfg.Idle = 0, time.Hour
 			}
