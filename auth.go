@@ -22,9 +22,8 @@
 // [NewTransport] gives the http.RoundTripper alone. [FromEnv] builds the
 // authenticator from IB_* environment variables.
 //
-// This documentation is the reference for the rules below; the README
-// summarises them, and the type documentation adds only what is specific to
-// each type.
+// The sections below are the reference for the rules that every type
+// follows; each type's documentation adds only what is its own.
 //
 // # Where credentials go
 //
@@ -40,11 +39,21 @@
 // key can be traced to a base URL spelled differently (localhost against
 // 127.0.0.1, or a missing scheme that became https).
 //
-// Base URLs are origins, https://host[:port]: a URL without a scheme gets
-// https://, plain http:// is refused except for loopback hosts (tests), and
-// a path, query, fragment, user information or non-ASCII host is refused.
+// A base URL, wherever one is given, is an origin: https://host[:port],
+// with an optional trailing slash. A URL without a scheme gets https://;
+// plain http:// is refused except for loopback hosts (tests); a path,
+// query, fragment or user information is refused, and so is a host that is
+// not ASCII (give an internationalised name in its IDNA form). The
+// canonical form, scheme://host[:port] with no trailing slash, is what
+// [Transport.BaseURL] and [FromEnv] return and what base URLs are compared
+// in.
+//
 // Requests that carry a password or client secret to Infobip's session and
-// token endpoints never follow redirects.
+// token endpoints never follow redirects. They go through the HTTPClient
+// of the authenticator's config ([IBSSOConfig], [OAuthConfig],
+// [LoginConfig]; [WithHTTPClient] with FromEnv), http.DefaultClient when it
+// is nil, never through the client given to [NewClient]: set it to the
+// client that holds your TLS roots, proxy or client certificates.
 //
 // Never install a Transport on a client that other code shares, such as
 // http.DefaultClient: every request that client sends to the base URL's
@@ -87,6 +96,13 @@
 // account keeps one [Session] per user (from [Login]; it stores only the
 // token) and one client for all of them.
 //
+// Replicas of such an application keep [Session.Token] in their shared
+// session store and call [ResumeSession] with it per request, which sends
+// nothing. Infobip binds a session to the IP address that created it: your
+// server's outgoing address, not the user's. Replicas that reach Infobip
+// from different addresses need [LoginConfig.Unsafe], or one egress
+// address.
+//
 // # Sessions and tokens
 //
 // IBSSO and OAuth credentials are cached. Reading a cached credential takes
@@ -94,10 +110,7 @@
 // request fetches it (single flight). Each caller waits for that fetch only
 // as long as its own context allows; the fetch itself runs detached, with
 // its own timeout (FetchTimeout, default 30 s), so one cancelled caller does
-// not fail the others. Session and token requests, [Login] included, go
-// through the config's HTTPClient (http.DefaultClient when nil), not
-// through the client given to [NewClient]: set it wherever your TLS roots,
-// proxy or client certificates are needed to reach Infobip.
+// not fail the others.
 //
 // An OAuth token is refreshed in the background shortly before it expires
 // (see [OAuthConfig.RefreshBefore]) while requests keep using it, so under
@@ -129,11 +142,12 @@
 // # Fleets
 //
 // Replicas of a service that share credentials can share their token too:
-// set [OAuthConfig.Store] or [IBSSOConfig.Store] to a [Store], such as the
-// Redis one in github.com/ibkit/auth/redisstore, and the fleet makes one
-// token request per expiry and keeps one IBSSO session per identity. The
-// store is consulted only where a fetch would happen, never on a cached
-// hit, and its failures make a replica fetch for itself.
+// set [OAuthConfig.Store] or [IBSSOConfig.Store] to a [Store], the Redis
+// one in github.com/ibkit/auth/redisstore for replicas on many hosts, or
+// the directory of github.com/ibkit/auth/filestore for processes on one
+// host. The fleet then makes one token request per expiry and keeps one
+// IBSSO session per identity. [Store] says when a store is consulted and
+// what its failures cost: never a request.
 //
 // # Errors and secrets
 //
@@ -148,9 +162,10 @@
 // encoding/json for any value of this package, given as it is or held in
 // an exported field. fmt cannot ask a value in an unexported field of your
 // own struct to redact itself, and prints its fields: keep the
-// authenticator there, not its config. A server or proxy that echoes a request into its error
-// page gets the credential blotted out, raw or escaped (JSON, HTML, URL,
-// form, base64), by the fetches and by [ParseError].
+// authenticator there, not its config. A server or proxy that echoes a
+// request into its error page gets the credential blotted out, raw or
+// escaped (JSON, HTML, URL, form, base64), by the fetches and by
+// [ParseError].
 package auth
 
 import (

@@ -17,10 +17,9 @@ type origin struct {
 	hostPort string
 }
 
-// parseBaseURL checks an Infobip base URL and returns its canonical origin
-// and the URL to build endpoint addresses on ("https://host[:port]").
-// A URL without a scheme gets https://. Plain http:// is accepted only for
-// loopback hosts, which tests use. Errors never repeat userinfo.
+// parseBaseURL checks a base URL against the rules of the package
+// documentation ("Where credentials go") and returns its canonical origin
+// and the URL to build endpoint addresses on. Errors never repeat userinfo.
 func parseBaseURL(raw string) (origin, string, error) {
 	if strings.TrimSpace(raw) == "" {
 		return origin{}, "", errors.New("auth: base URL is empty")
@@ -70,12 +69,11 @@ func parseBaseURL(raw string) (origin, string, error) {
 // originOf canonicalises a URL's scheme and host; ok is false for an
 // unusable port and for a host that is not ASCII.
 //
-// Hosts are compared as net/http dials them: byte for byte after ASCII
-// case folding. Unicode folding would let "\u212Aey.example" (Kelvin sign)
-// pass for "key.example" while net/http dials its IDNA form, another
-// domain; so a non-ASCII host never matches. A trailing dot is kept: it is
-// a different name to the resolver, and not matching only withholds the
-// credential.
+// Why byte for byte after ASCII case folding, and nothing looser: Unicode
+// folding would let "\u212Aey.example" (Kelvin sign) pass for
+// "key.example" while net/http dials its IDNA form, another domain. A
+// trailing dot is kept: it is a different name to the resolver, and not
+// matching only withholds the credential.
 func originOf(scheme, host string) (o origin, ok bool) {
 	if !isASCII(host) {
 		return origin{}, false

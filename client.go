@@ -9,12 +9,13 @@ import "net/http"
 // kept. base itself is never modified, so wrapping http.DefaultClient is
 // safe: other code that uses it keeps sending no credentials.
 //
-// The session and token requests of an [IBSSO] or [Bearer] do not go
-// through the new client: they use the HTTPClient of its config. Give it the
-// same base when a private CA, a proxy or mTLS is needed to reach Infobip.
+// The session and token requests of a, and [Login]'s, do not go through
+// the new client but through the HTTPClient of their config: give it the
+// same base when a private CA, a proxy or mTLS is needed to reach Infobip
+// ("Where credentials go" in the package documentation).
 //
-// The base URL rules are those of [NewTransport]. a may be nil for a client
-// that serves only requests carrying their own authenticator
+// baseURL and a are checked as [NewTransport] checks them. a may be nil for
+// a client that serves only requests carrying their own authenticator
 // ([WithAuthenticator]).
 func NewClient(baseURL string, a Authenticator, base *http.Client) (*http.Client, error) {
 	var c http.Client

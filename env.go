@@ -30,10 +30,9 @@ import (
 // IB_CLIENT_SECRET is set. When either is set, those two win and both are
 // required.
 //
-// The base URL is returned in canonical form, scheme://host[:port] with no
-// trailing slash (https:// added if IB_BASE_URL has no scheme), ready for
-// paths to be appended. Errors name the variables involved and never show
-// a credential.
+// The base URL is returned in canonical form (see "Where credentials go"
+// in the package documentation), ready for paths to be appended. Errors
+// name the variables involved and never show a credential.
 //
 // Options set what the variables cannot: the client for session and token
 // requests ([WithHTTPClient]), the clock ([WithClock]), the refresh hook

@@ -15,14 +15,24 @@ import (
 // Store shares OAuth tokens and IBSSO sessions between the replicas of a
 // fleet that use the same credentials, so that the fleet behaves like one
 // process: one token request per expiry, one session per identity. Set it as
-// [OAuthConfig.Store] or [IBSSOConfig.Store]; package
-// github.com/ibkit/auth/redisstore implements it on Redis.
+// [OAuthConfig.Store] or [IBSSOConfig.Store]. Package
+// github.com/ibkit/auth/redisstore implements it on Redis, for replicas on
+// many hosts, and package github.com/ibkit/auth/filestore on a directory,
+// for processes on one host.
 //
 // A Store is consulted only where a process would otherwise fetch: when it
 // has no usable token, inside the refresh window, after a 401, and, for an
 // IBSSO session in use, about once a minute in the background to report the
 // use (sessions end when unused fleet-wide, not per replica). A request with
 // a cached credential never reaches the store.
+//
+// One replica at a time fetches for the fleet: it takes the store's lease,
+// fetches, and publishes the token. The others look at the store every
+// 50 ms or so and take the token as soon as it is there (inside the
+// refresh window, OAuth replicas serve their current token meanwhile); one
+// that has waited half its FetchTimeout fetches for itself. A failing
+// session or token endpoint is not shared: each replica backs off from it
+// as a single process does.
 //
 // Store errors are never fatal. After one, the process fetches for itself,
 // as without a store, and leaves the store alone for a jittered pause that
@@ -32,7 +42,13 @@ import (
 //
 // A store shares tokens; it never overrules the server. A token a process
 // renewed away after a 401 is never taken back from the store, whatever
-// the store holds: the process keeps the token it fetched instead.
+// the store holds: the process keeps the token it fetched instead. A token
+// rejected soon after it was made (as when replicas behind different
+// egress addresses share IP-bound IBSSO sessions) is replaced for the fleet
+// at once the first time; each replacement in a row then waits longer, 1 s
+// after the rejected token's creation, then 2 s, 4 s and so on up to 5
+// minutes, and a renewal fails meanwhile with an error that says so. Such
+// replicas cannot start a storm of replacements.
 //
 // Keys are computed by this package from the scheme, the canonical base URL
 // and the identity (client ID or username, and the Unsafe flag for IBSSO),
@@ -86,8 +102,7 @@ type StoredToken struct {
 	Created time.Time
 	// Renewals counts replacements in a row of a token that was rejected
 	// (401) soon after it was created; each one doubles the pause before
-	// the fleet may replace the next (see "Running many replicas" in the
-	// README).
+	// the fleet may replace the next (see [Store]).
 	Renewals int
 }
 

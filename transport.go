@@ -41,11 +41,9 @@ type Transport struct {
 // that is itself a Transport is replaced by what it sends with: credentials
 // never stack.
 //
-// The base URL is an origin: https://host[:port], with an optional trailing
-// slash. A URL without a scheme gets https://; plain http:// is refused
-// except for loopback hosts (tests); a path, query, fragment or user
-// information is refused. The host must be ASCII (an internationalised
-// name in its IDNA form).
+// baseURL is the account's origin, such as https://xxxxx.api.infobip.com;
+// the package documentation ("Where credentials go") says which forms are
+// accepted.
 //
 // a may be nil for a Transport that serves only requests carrying their own
 // authenticator ([WithAuthenticator]); a request for the base URL without

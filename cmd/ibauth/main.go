@@ -10,7 +10,52 @@
 //	ibauth doctor
 //
 // It reads the same IB_* variables as [github.com/ibkit/auth.FromEnv].
-// Run "ibauth --help" for the commands, the variables and the exit codes.
+// Run "ibauth --help" for the commands, the variables and the exit codes,
+// and "ibauth <command> --help" for each command's flags and examples.
+//
+// # Install
+//
+//	go install github.com/ibkit/auth/cmd/ibauth@latest
+//
+// For a pinned version, @vX.Y.Z: if the go command answers "module
+// github.com/ibkit/auth@vX.Y.Z found, but does not contain package", its
+// module cache holds the library at that version and it looked no further
+// (golang/go#61237); run "go mod download github.com/ibkit/auth/cmd/ibauth@vX.Y.Z"
+// first. From a clone of the repository, "go install ./cmd/ibauth" builds
+// the tree's own.
+//
+// # Credential cache
+//
+// With OAuth or IBSSO credentials, ibauth keeps the token or session
+// between calls, as gh, gcloud and az do, so that a script's calls make one
+// token request per expiry, or share one session, instead of one each
+// (Infobip allows 10 a second on those endpoints). The cache is a
+// [github.com/ibkit/auth/filestore] directory, ibauth under
+// os.UserCacheDir: $XDG_CACHE_HOME/ibauth or ~/.cache/ibauth on Linux,
+// ~/Library/Caches/ibauth on macOS, %LocalAppData%\ibauth on Windows;
+// "ibauth --help" and "ibauth doctor" show where it is.
+//
+//   - It holds OAuth access tokens and IBSSO session ids, sealed with
+//     AES-256-GCM under a key derived (HKDF-SHA256) from the client secret
+//     or password, the base URL and the client ID or username. The secret
+//     and the password are never stored, and no file name holds a secret.
+//     An entry made with other credentials, a wrong password included,
+//     cannot be read and is never used.
+//   - The key derivation is fast, as each call pays for it: whoever copies
+//     the files can test guesses of a weak password against them offline.
+//     The directory's mode is the first defence; prefer a strong password.
+//   - The directory must be the user's and closed to others (0700, as ssh
+//     asks of ~/.ssh); if it is not, or there is none, ibauth says so in one
+//     line on stderr and runs without it.
+//   - A cached IBSSO session stays alive until unused for 60 minutes, or
+//     until "ibauth logout" (the same IB_* variables, no IB_SESSION_TOKEN)
+//     ends it at Infobip and removes it from the cache. Other commands
+//     leave it alive at exit.
+//   - A cached token or session that Infobip rejects is replaced once, by
+//     the call that met the 401; so is a session unused for nearly 60
+//     minutes (ended first, as Infobip asks).
+//   - --no-cache or IB_NO_CACHE=1 turns it off. API keys and Basic need
+//     none.
 package main
 
 import (
@@ -25,7 +70,7 @@ import (
 	"syscall"
 )
 
-// Exit codes, documented in the help text and the README.
+// Exit codes, documented in the help text.
 const (
 	exitOK          = 0   // success
 	exitFailure     = 1   // a request failed or the API answered above 299
@@ -97,7 +142,8 @@ EXAMPLES
 
 LEARN MORE
   Use 'ibauth <command> --help' for more about a command.
-  Read the library's documentation at https://pkg.go.dev/github.com/ibkit/auth
+  Read more about ibauth and its cache at https://pkg.go.dev/github.com/ibkit/auth/cmd/ibauth
+  and the library's documentation at https://pkg.go.dev/github.com/ibkit/auth
 `
 
 func main() {

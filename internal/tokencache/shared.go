@@ -22,8 +22,9 @@ package tokencache
 //     itself.
 //
 // Every store error makes the cache fetch for itself, as without a store,
-// and leave the store alone for a jittered, growing pause (1 s to 30 s).
-// A check-in that fails keeps the session in use.
+// and leave the store alone for a while (Shared.MinBackoff, MaxBackoff; the
+// rule users read is on auth.Store). A check-in that fails keeps the
+// session in use.
 //
 // The store is trusted to share, never to overrule the server: a token
 // this cache renewed away after a 401 is not taken from the store again,
