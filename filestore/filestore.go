@@ -81,7 +81,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,22 +101,13 @@ type Options struct {
 	Now func() time.Time
 }
 
-const optionsRedacted = "filestore.Options{[redacted]}"
+// Format prints "filestore.Options{[redacted]}" for every verb, %#v and %+v
+// included, so that printing the options never shows the Key.
+func (Options) Format(f fmt.State, verb rune) { format(f, verb, "filestore.Options{[redacted]}") }
 
-// String returns a redacted description.
-func (o Options) String() string { return optionsRedacted }
-
-// GoString returns a redacted description.
-func (o Options) GoString() string { return optionsRedacted }
-
-// Format prints the redacted description for every verb.
-func (o Options) Format(f fmt.State, verb rune) { format(f, verb, optionsRedacted) }
-
-// LogValue keeps the key out of slog output.
-func (o Options) LogValue() slog.Value { return slog.StringValue(optionsRedacted) }
-
-// MarshalJSON keeps the key out of JSON, slog's JSON handler included.
-func (o Options) MarshalJSON() ([]byte, error) { return json.Marshal(optionsRedacted) }
+// MarshalJSON encodes the string "filestore.Options{[redacted]}", so that
+// encoding/json, and slog's JSON handler, never show the Key.
+func (Options) MarshalJSON() ([]byte, error) { return json.Marshal("filestore.Options{[redacted]}") }
 
 // Store is an [auth.Store] on a directory. Create it with [New]; it is safe
 // for concurrent use by goroutines and processes. Close releases its handle
@@ -235,23 +225,12 @@ func (s *Store) Close() error {
 	return nil
 }
 
-const storeRedacted = "filestore.Store{[redacted]}"
+// Format prints "filestore.Store{[redacted]}" for every verb, %#v and %+v
+// included: fmt never walks into the cipher, whose state holds the Key.
+func (Store) Format(f fmt.State, verb rune) { format(f, verb, "filestore.Store{[redacted]}") }
 
-// String returns a redacted description.
-func (s Store) String() string { return storeRedacted }
-
-// GoString returns a redacted description.
-func (s Store) GoString() string { return storeRedacted }
-
-// Format prints the redacted description for every verb.
-func (s Store) Format(f fmt.State, verb rune) { format(f, verb, storeRedacted) }
-
-// LogValue keeps the key out of slog output.
-func (s Store) LogValue() slog.Value { return slog.StringValue(storeRedacted) }
-
-// MarshalJSON keeps the key material out of JSON.
-func (s Store) MarshalJSON() ([]byte, error) { return json.Marshal(storeRedacted) }
-
+// format implements fmt.Formatter for a type that must print as a fixed
+// text, quoted for %q.
 func format(f fmt.State, verb rune, safe string) {
 	if verb == 'q' {
 		fmt.Fprintf(f, "%q", safe)
