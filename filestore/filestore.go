@@ -262,31 +262,42 @@ func (s *Store) names(key string) names {
 	return names{base: base, entry: base + ".tok", lock: base + ".lock", lease: base + ".lease", tmp: base + ".tmp"}
 }
 
+// errLockHeld: another holds the lock.
+var errLockHeld = errors.New("lock: held by another")
+
+// lock checks the directory (see check), takes the lock file name with
+// take and checks that the file is ours. If take finds the lock held, it
+// returns errLockHeld.
+func (s *Store) lock(name string, take func(*flock.Flock) (bool, error)) (*flock.Flock, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	fl := flock.New(filepath.Join(s.dir, name), flock.SetFlag(lockFlags), flock.SetPermissions(0o600))
+	switch ok, err := take(fl); {
+	case err != nil:
+		return nil, fmt.Errorf("lock: %w", err)
+	case !ok:
+		return nil, errLockHeld
+	}
+	if err := checkLock(fl); err != nil {
+		fl.Unlock()
+		return nil, fmt.Errorf("lock: %w", err)
+	}
+	return fl, nil
+}
+
 // lockPoll is the pause between attempts at a lock another process holds
 // for a compare-and-swap (a few milliseconds: a read, a write, an fsync).
 const lockPoll = 2 * time.Millisecond
 
-// lock takes the entry's lock file, shared or exclusive, waiting for it
-// as long as ctx allows.
-func (s *Store) lock(ctx context.Context, name string, exclusive bool) (*flock.Flock, error) {
-	fl := flock.New(filepath.Join(s.dir, name), flock.SetFlag(lockFlags), flock.SetPermissions(0o600))
-	try := fl.TryRLockContext
+// lockEntry takes the entry's lock file, shared or exclusive, waiting for
+// it as long as ctx allows.
+func (s *Store) lockEntry(ctx context.Context, n names, exclusive bool) (*flock.Flock, error) {
+	try := (*flock.Flock).TryRLockContext
 	if exclusive {
-		try = fl.TryLockContext
+		try = (*flock.Flock).TryLockContext
 	}
-	ok, err := try(ctx, lockPoll)
-	if err == nil && !ok {
-		err = errors.New("lock not taken")
-	}
-	if err == nil {
-		if err = checkLock(fl); err != nil {
-			fl.Unlock()
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("lock: %w", err)
-	}
-	return fl, nil
+	return s.lock(n.lock, func(fl *flock.Flock) (bool, error) { return try(fl, ctx, lockPoll) })
 }
 
 // checkLock refuses a lock file that is not one of ours: another user
@@ -307,11 +318,8 @@ func checkLock(fl *flock.Flock) error {
 // error.
 func (s *Store) Load(ctx context.Context, key string) (*auth.StoredToken, error) {
 	n := s.names(key)
-	if err := s.check(); err != nil {
-		return nil, fmt.Errorf("filestore: load: %w", err)
-	}
 	// Shared: on Windows a file open for reading may not be replaceable.
-	fl, err := s.lock(ctx, n.lock, false)
+	fl, err := s.lockEntry(ctx, n, false)
 	if err != nil {
 		return nil, fmt.Errorf("filestore: load: %w", err)
 	}
@@ -363,10 +371,7 @@ func (s *Store) CompareAndSwap(ctx context.Context, key, old string, tok *auth.S
 			return false, fmt.Errorf("filestore: store: %w", err)
 		}
 	}
-	if err := s.check(); err != nil {
-		return false, fmt.Errorf("filestore: store: %w", err)
-	}
-	fl, err := s.lock(ctx, n.lock, true)
+	fl, err := s.lockEntry(ctx, n, true)
 	if err != nil {
 		return false, fmt.Errorf("filestore: store: %w", err)
 	}
@@ -424,18 +429,9 @@ func (s *Store) Lease(ctx context.Context, key string) (auth.Lease, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("filestore: lease: %w", err)
 	}
-	if err := s.check(); err != nil {
-		return nil, fmt.Errorf("filestore: lease: %w", err)
-	}
-	fl := flock.New(filepath.Join(s.dir, s.names(key).lease), flock.SetFlag(lockFlags), flock.SetPermissions(0o600))
-	ok, err := fl.TryLock()
-	if err == nil && !ok {
+	fl, err := s.lock(s.names(key).lease, (*flock.Flock).TryLock)
+	if errors.Is(err, errLockHeld) {
 		return nil, auth.ErrLeaseHeld
-	}
-	if err == nil {
-		if err = checkLock(fl); err != nil {
-			fl.Unlock()
-		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("filestore: lease: %w", err)
