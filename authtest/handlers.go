@@ -112,15 +112,10 @@ const (
 // the text Infobip sends for wrong credentials, the newer one the example
 // of ApiError401 in the specification.
 func (f family) unauthorized(w http.ResponseWriter) {
-	if f == older {
-		writeOldError(w, http.StatusUnauthorized, "UNAUTHORIZED", "Invalid login details", nil)
-		return
-	}
-	writeJSON(w, http.StatusUnauthorized, newError{
+	f.refuse(w, http.StatusUnauthorized, "UNAUTHORIZED", "Invalid login details", newError{
 		ErrorCode:   "E401",
 		Description: "The request lacks valid authentication credentials for the requested resource.",
 		Action:      "Check the resources and adjust authentication credentials.",
-		Violations:  []violation{},
 		Resources:   []resource{{"API Authentication", "https://www.infobip.com/docs/essentials/api-authentication"}},
 	})
 }
@@ -142,17 +137,23 @@ func (f family) badRequest(w http.ResponseWriter, vs []violation) {
 // forbidden answers 403 in the family's body, with the texts of the
 // specification's examples (ApiException403, ApiError403).
 func (f family) forbidden(w http.ResponseWriter) {
-	if f == older {
-		writeOldError(w, http.StatusForbidden, "FORBIDDEN", "Forbidden", nil)
-		return
-	}
-	writeJSON(w, http.StatusForbidden, newError{
+	f.refuse(w, http.StatusForbidden, "FORBIDDEN", "Forbidden", newError{
 		ErrorCode:   "E403",
 		Description: "Insufficient permissions to access the requested resource.",
 		Action:      "Repeat the request with new or different credentials.",
-		Violations:  []violation{},
 		Resources:   []resource{{"API Scopes", "https://www.infobip.com/docs/essentials/api-essentials/api-authorization#api-scopes"}},
 	})
+}
+
+// refuse answers status in the family's body: the older one with
+// messageID and text, the newer one e, without violations.
+func (f family) refuse(w http.ResponseWriter, status int, messageID, text string, e newError) {
+	if f == older {
+		writeOldError(w, status, messageID, text, nil)
+		return
+	}
+	e.Violations = []violation{}
+	writeJSON(w, status, e)
 }
 
 // unauthorized answers 401 in the older body, which session destroy

@@ -65,68 +65,59 @@ type smsStatus struct {
 var pendingAccepted = smsStatus{1, "PENDING", 26, "PENDING_ACCEPTED", "Message sent to next instance"}
 
 // sendSMS serves [RouteSendSMS] like Infobip's "Send SMS message" (POST
-// /sms/3/messages, SmsRequestEnvelope): for each destination of each
-// message in {"messages":[{"destinations":[{"to":"…"}],…}]} one message
-// with the status PENDING_ACCEPTED, under the messageId sent or a new one.
-// A request without messages, destinations or a "to" gets 400 E400 with
-// violations in the newer body (ApiError), as the specification documents.
-func (s *Server) sendSMS(w http.ResponseWriter, r *http.Request) {
-	_, dests, ok := readSMSRequest(w, r, newer)
-	if !ok {
-		return
-	}
-	type message struct {
-		MessageID   string    `json:"messageId"`
-		Status      smsStatus `json:"status"`
-		Destination string    `json:"destination"`
-	}
-	out := make([]message, len(dests))
-	for i, d := range dests {
-		out[i] = message{cmpOr(d.messageID, newUUID), pendingAccepted, d.to}
-	}
-	writeJSON(w, http.StatusOK, struct {
-		BulkID   string    `json:"bulkId"`
-		Messages []message `json:"messages"`
-	}{newUUID(), out})
+// /sms/3/messages, SmsRequestEnvelope): see answerSMS.
+func (s *Server) sendSMS(w http.ResponseWriter, r *http.Request) { answerSMS(w, r, 3) }
+
+// sendSMSAdvanced serves [RouteSendSMSAdvanced] like version 2 of Infobip's
+// "Send SMS message" (POST /sms/2/text/advanced,
+// SMSAdvancedTextualRequest): see answerSMS.
+func (s *Server) sendSMSAdvanced(w http.ResponseWriter, r *http.Request) { answerSMS(w, r, 2) }
+
+// sentSMS is one message of the answer to a request to send SMS.
+type sentSMS struct {
+	MessageID   string    `json:"messageId"`
+	Status      smsStatus `json:"status"`
+	Destination string    `json:"destination,omitempty"` // version 3
+	To          string    `json:"to,omitempty"`          // version 2 (SMSResponse)
 }
 
-// sendSMSAdvanced serves [RouteSendSMSAdvanced] like Infobip's "Send SMS
-// message" of version 2 (POST /sms/2/text/advanced,
-// SMSAdvancedTextualRequest): as sendSMS, but each message names its
-// destination "to" (SMSResponse), the bulkId sent is kept, and errors are
-// in the older body (ApiException), as the specification documents for
-// this route.
-func (s *Server) sendSMSAdvanced(w http.ResponseWriter, r *http.Request) {
-	bulkID, dests, ok := readSMSRequest(w, r, older)
-	if !ok {
-		return
+// answerSMS answers a request to send SMS as the given version (3 or 2)
+// of Infobip's SMS API does: for each destination of each message in
+// {"messages":[{"destinations":[{"to":"…"}],…}]} one message with the
+// status PENDING_ACCEPTED, under the messageId sent or a new one, in
+// {"bulkId","messages"}. Version 2 keeps the bulkId sent and names a
+// message's destination "to", not "destination". A request without
+// messages, destinations or a "to" gets 400 with violations, in the newer
+// body (ApiError) in version 3 and the older (ApiException) in version 2,
+// as the specification documents.
+func answerSMS(w http.ResponseWriter, r *http.Request, version int) {
+	v2, errs := version == 2, newer
+	if v2 {
+		errs = older
 	}
-	type message struct {
-		MessageID string    `json:"messageId"`
-		Status    smsStatus `json:"status"`
-		To        string    `json:"to"`
-	}
-	out := make([]message, len(dests))
-	for i, d := range dests {
-		out[i] = message{cmpOr(d.messageID, newUUID), pendingAccepted, d.to}
-	}
-	writeJSON(w, http.StatusOK, struct {
-		BulkID   string    `json:"bulkId"`
-		Messages []message `json:"messages"`
-	}{cmpOr(bulkID, newUUID), out})
-}
-
-// readSMSRequest reads the body of a request to send SMS with readSMS and
-// answers 400 in the family's body if it is wrong.
-func readSMSRequest(w http.ResponseWriter, r *http.Request, f family) (bulkID string, dests []smsDestination, ok bool) {
 	var buf bytes.Buffer
 	_, _ = buf.ReadFrom(r.Body)
 	bulkID, dests, vs := readSMS(buf.Bytes())
 	if len(vs) > 0 {
-		f.badRequest(w, vs)
-		return "", nil, false
+		errs.badRequest(w, vs)
+		return
 	}
-	return bulkID, dests, true
+	if !v2 {
+		bulkID = "" // not a field of version 3: always a new one
+	}
+	out := make([]sentSMS, len(dests))
+	for i, d := range dests {
+		out[i] = sentSMS{MessageID: cmpOr(d.messageID, newUUID), Status: pendingAccepted}
+		if v2 {
+			out[i].To = d.to
+		} else {
+			out[i].Destination = d.to
+		}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		BulkID   string    `json:"bulkId"`
+		Messages []sentSMS `json:"messages"`
+	}{cmpOr(bulkID, newUUID), out})
 }
 
 // cmpOr returns v, or a new value from f if v is empty.

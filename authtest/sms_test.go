@@ -33,6 +33,7 @@ func TestSendSMS(t *testing.T) {
 	require.Regexp(t, uuidV4, out.Messages[0].MessageID)
 	require.Equal(t, "41793026727", out.Messages[0].Destination)
 	require.Equal(t, "mine-1", out.Messages[1].MessageID, "a messageId sent is kept")
+	require.NotContains(t, r.body, `"to"`, "v3 names the field destination")
 	require.Equal(t, "PENDING", out.Messages[0].Status.GroupName)
 	require.Equal(t, "PENDING_ACCEPTED", out.Messages[0].Status.Name)
 

@@ -81,7 +81,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,22 +101,13 @@ type Options struct {
 	Now func() time.Time
 }
 
-const optionsRedacted = "filestore.Options{[redacted]}"
+// Format prints "filestore.Options{[redacted]}" for every verb, %#v and %+v
+// included, so that printing the options never shows the Key.
+func (Options) Format(f fmt.State, verb rune) { format(f, verb, "filestore.Options{[redacted]}") }
 
-// String returns a redacted description.
-func (o Options) String() string { return optionsRedacted }
-
-// GoString returns a redacted description.
-func (o Options) GoString() string { return optionsRedacted }
-
-// Format prints the redacted description for every verb.
-func (o Options) Format(f fmt.State, verb rune) { format(f, verb, optionsRedacted) }
-
-// LogValue keeps the key out of slog output.
-func (o Options) LogValue() slog.Value { return slog.StringValue(optionsRedacted) }
-
-// MarshalJSON keeps the key out of JSON, slog's JSON handler included.
-func (o Options) MarshalJSON() ([]byte, error) { return json.Marshal(optionsRedacted) }
+// MarshalJSON encodes the string "filestore.Options{[redacted]}", so that
+// encoding/json, and slog's JSON handler, never show the Key.
+func (Options) MarshalJSON() ([]byte, error) { return json.Marshal("filestore.Options{[redacted]}") }
 
 // Store is an [auth.Store] on a directory. Create it with [New]; it is safe
 // for concurrent use by goroutines and processes. Close releases its handle
@@ -235,23 +225,12 @@ func (s *Store) Close() error {
 	return nil
 }
 
-const storeRedacted = "filestore.Store{[redacted]}"
+// Format prints "filestore.Store{[redacted]}" for every verb, %#v and %+v
+// included: fmt never walks into the cipher, whose state holds the Key.
+func (Store) Format(f fmt.State, verb rune) { format(f, verb, "filestore.Store{[redacted]}") }
 
-// String returns a redacted description.
-func (s Store) String() string { return storeRedacted }
-
-// GoString returns a redacted description.
-func (s Store) GoString() string { return storeRedacted }
-
-// Format prints the redacted description for every verb.
-func (s Store) Format(f fmt.State, verb rune) { format(f, verb, storeRedacted) }
-
-// LogValue keeps the key out of slog output.
-func (s Store) LogValue() slog.Value { return slog.StringValue(storeRedacted) }
-
-// MarshalJSON keeps the key material out of JSON.
-func (s Store) MarshalJSON() ([]byte, error) { return json.Marshal(storeRedacted) }
-
+// format implements fmt.Formatter for a type that must print as a fixed
+// text, quoted for %q.
 func format(f fmt.State, verb rune, safe string) {
 	if verb == 'q' {
 		fmt.Fprintf(f, "%q", safe)
@@ -283,31 +262,42 @@ func (s *Store) names(key string) names {
 	return names{base: base, entry: base + ".tok", lock: base + ".lock", lease: base + ".lease", tmp: base + ".tmp"}
 }
 
+// errLockHeld: another holds the lock.
+var errLockHeld = errors.New("lock: held by another")
+
+// lock checks the directory (see check), takes the lock file name with
+// take and checks that the file is ours. If take finds the lock held, it
+// returns errLockHeld.
+func (s *Store) lock(name string, take func(*flock.Flock) (bool, error)) (*flock.Flock, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	fl := flock.New(filepath.Join(s.dir, name), flock.SetFlag(lockFlags), flock.SetPermissions(0o600))
+	switch ok, err := take(fl); {
+	case err != nil:
+		return nil, fmt.Errorf("lock: %w", err)
+	case !ok:
+		return nil, errLockHeld
+	}
+	if err := checkLock(fl); err != nil {
+		fl.Unlock()
+		return nil, fmt.Errorf("lock: %w", err)
+	}
+	return fl, nil
+}
+
 // lockPoll is the pause between attempts at a lock another process holds
 // for a compare-and-swap (a few milliseconds: a read, a write, an fsync).
 const lockPoll = 2 * time.Millisecond
 
-// lock takes the entry's lock file, shared or exclusive, waiting for it
-// as long as ctx allows.
-func (s *Store) lock(ctx context.Context, name string, exclusive bool) (*flock.Flock, error) {
-	fl := flock.New(filepath.Join(s.dir, name), flock.SetFlag(lockFlags), flock.SetPermissions(0o600))
-	try := fl.TryRLockContext
+// lockEntry takes the entry's lock file, shared or exclusive, waiting for
+// it as long as ctx allows.
+func (s *Store) lockEntry(ctx context.Context, n names, exclusive bool) (*flock.Flock, error) {
+	try := (*flock.Flock).TryRLockContext
 	if exclusive {
-		try = fl.TryLockContext
+		try = (*flock.Flock).TryLockContext
 	}
-	ok, err := try(ctx, lockPoll)
-	if err == nil && !ok {
-		err = errors.New("lock not taken")
-	}
-	if err == nil {
-		if err = checkLock(fl); err != nil {
-			fl.Unlock()
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("lock: %w", err)
-	}
-	return fl, nil
+	return s.lock(n.lock, func(fl *flock.Flock) (bool, error) { return try(fl, ctx, lockPoll) })
 }
 
 // checkLock refuses a lock file that is not one of ours: another user
@@ -328,11 +318,8 @@ func checkLock(fl *flock.Flock) error {
 // error.
 func (s *Store) Load(ctx context.Context, key string) (*auth.StoredToken, error) {
 	n := s.names(key)
-	if err := s.check(); err != nil {
-		return nil, fmt.Errorf("filestore: load: %w", err)
-	}
 	// Shared: on Windows a file open for reading may not be replaceable.
-	fl, err := s.lock(ctx, n.lock, false)
+	fl, err := s.lockEntry(ctx, n, false)
 	if err != nil {
 		return nil, fmt.Errorf("filestore: load: %w", err)
 	}
@@ -384,10 +371,7 @@ func (s *Store) CompareAndSwap(ctx context.Context, key, old string, tok *auth.S
 			return false, fmt.Errorf("filestore: store: %w", err)
 		}
 	}
-	if err := s.check(); err != nil {
-		return false, fmt.Errorf("filestore: store: %w", err)
-	}
-	fl, err := s.lock(ctx, n.lock, true)
+	fl, err := s.lockEntry(ctx, n, true)
 	if err != nil {
 		return false, fmt.Errorf("filestore: store: %w", err)
 	}
@@ -445,18 +429,9 @@ func (s *Store) Lease(ctx context.Context, key string) (auth.Lease, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("filestore: lease: %w", err)
 	}
-	if err := s.check(); err != nil {
-		return nil, fmt.Errorf("filestore: lease: %w", err)
-	}
-	fl := flock.New(filepath.Join(s.dir, s.names(key).lease), flock.SetFlag(lockFlags), flock.SetPermissions(0o600))
-	ok, err := fl.TryLock()
-	if err == nil && !ok {
+	fl, err := s.lock(s.names(key).lease, (*flock.Flock).TryLock)
+	if errors.Is(err, errLockHeld) {
 		return nil, auth.ErrLeaseHeld
-	}
-	if err == nil {
-		if err = checkLock(fl); err != nil {
-			fl.Unlock()
-		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("filestore: lease: %w", err)

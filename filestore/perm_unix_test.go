@@ -6,12 +6,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/authtest"
 	"github.com/ibkit/auth/filestore"
 )
@@ -130,4 +132,48 @@ func TestDirectoryChangedWhileInUse(t *testing.T) {
 	require.ErrorContains(t, err, "filestore: load: directory "+e.dir+" was moved or replaced while in use")
 	_, err = st.Lease(context.Background(), key)
 	require.ErrorContains(t, err, "was moved or replaced")
+}
+
+// A lock or lease file that another user could hold, or that is not a
+// regular file, is refused with an error that says what to do, never
+// taken for a lease another process holds.
+func TestLockFilesOpenToOthersAreRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		damage func(t *testing.T, path string)
+		want   string
+	}{
+		{"group-writable", func(t *testing.T, path string) { require.NoError(t, os.Chmod(path, 0o620)) }, "has mode 0620, open to group or others: remove it"},
+		{"a FIFO", func(t *testing.T, path string) {
+			require.NoError(t, os.Remove(path))
+			require.NoError(t, syscall.Mkfifo(path, 0o600))
+		}, "is not a regular file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := setup(t)
+			_, key, path := published(t, e, nil)
+			st := e.store(t, nil)
+			base := strings.TrimSuffix(path, ".tok")
+			l, err := st.Lease(context.Background(), key)
+			require.NoError(t, err)
+			require.NoError(t, l.Release(context.Background()))
+
+			refused := func(err error, op, file string) {
+				t.Helper()
+				require.ErrorContains(t, err, "filestore: "+op+": lock: ")
+				require.ErrorContains(t, err, filepath.Base(file))
+				require.ErrorContains(t, err, tc.want)
+			}
+			tc.damage(t, base+".lock")
+			_, err = st.Load(context.Background(), key)
+			refused(err, "load", base+".lock")
+			_, err = st.CompareAndSwap(context.Background(), key, "", &auth.StoredToken{Value: "v"}, time.Hour)
+			refused(err, "store", base+".lock")
+
+			tc.damage(t, base+".lease")
+			_, err = st.Lease(context.Background(), key)
+			refused(err, "lease", base+".lease")
+			require.NotErrorIs(t, err, auth.ErrLeaseHeld)
+		})
+	}
 }

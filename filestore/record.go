@@ -29,36 +29,22 @@ const (
 	maxRecord = 64 << 10 // a token is well under 8 KiB; more is not ours
 )
 
-// record is a token as it is encoded on disk. Times are Unix ns; 0: none.
+// record is a token as it is encoded on disk.
 type record struct {
-	Name     string `json:"n"`
-	Scheme   string `json:"s"`
-	Value    string `json:"v"`
-	Expiry   int64  `json:"e,omitempty"`
-	LastUse  int64  `json:"u,omitempty"`
-	Created  int64  `json:"c,omitempty"`
-	Renewals int    `json:"r,omitempty"`
-	Deadline int64  `json:"d"` // the entry's TTL ends: absent from then on
-}
-
-func unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromUnixNano(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n)
+	Name     string    `json:"n"`
+	Scheme   string    `json:"s"`
+	Value    string    `json:"v"`
+	Expiry   time.Time `json:"e,omitzero"`
+	LastUse  time.Time `json:"u,omitzero"`
+	Created  time.Time `json:"c,omitzero"`
+	Renewals int       `json:"r,omitempty"`
+	Deadline time.Time `json:"d"` // the entry's TTL ends: absent from then on
 }
 
 // encode makes the record of t for the entry named name, valid until
 // deadline.
 func (s *Store) encode(name string, t *auth.StoredToken, deadline time.Time) ([]byte, error) {
-	js, err := json.Marshal(record{name, t.Scheme, t.Value, unixNano(t.Expiry), unixNano(t.LastUse), unixNano(t.Created), t.Renewals, deadline.UnixNano()})
+	js, err := json.Marshal(record{name, t.Scheme, t.Value, t.Expiry, t.LastUse, t.Created, t.Renewals, deadline})
 	if err != nil {
 		return nil, err
 	}
@@ -140,11 +126,10 @@ func (s *Store) decode(name string, b []byte, now time.Time) (*auth.StoredToken,
 	if r.Name != name {
 		return nil, errName
 	}
-	if now.UnixNano() >= r.Deadline {
+	if !now.Before(r.Deadline) {
 		return nil, errExpired
 	}
 	return &auth.StoredToken{
-		Scheme: r.Scheme, Value: r.Value, Expiry: fromUnixNano(r.Expiry), LastUse: fromUnixNano(r.LastUse),
-		Created: fromUnixNano(r.Created), Renewals: r.Renewals,
+		Scheme: r.Scheme, Value: r.Value, Expiry: r.Expiry, LastUse: r.LastUse, Created: r.Created, Renewals: r.Renewals,
 	}, nil
 }

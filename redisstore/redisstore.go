@@ -68,7 +68,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -95,22 +94,13 @@ type Options struct {
 	LockTTL time.Duration
 }
 
-const optionsRedacted = "redisstore.Options{[redacted]}"
+// Format prints "redisstore.Options{[redacted]}" for every verb, %#v and %+v
+// included, so that printing the options never shows the Key.
+func (Options) Format(f fmt.State, verb rune) { format(f, verb, "redisstore.Options{[redacted]}") }
 
-// String returns a redacted description.
-func (o Options) String() string { return optionsRedacted }
-
-// GoString returns a redacted description.
-func (o Options) GoString() string { return optionsRedacted }
-
-// Format prints the redacted description for every verb.
-func (o Options) Format(f fmt.State, verb rune) { format(f, verb, optionsRedacted) }
-
-// LogValue keeps the key out of slog output.
-func (o Options) LogValue() slog.Value { return slog.StringValue(optionsRedacted) }
-
-// MarshalJSON keeps the key out of JSON, slog's JSON handler included.
-func (o Options) MarshalJSON() ([]byte, error) { return json.Marshal(optionsRedacted) }
+// MarshalJSON encodes the string "redisstore.Options{[redacted]}", so that
+// encoding/json, and slog's JSON handler, never show the Key.
+func (Options) MarshalJSON() ([]byte, error) { return json.Marshal("redisstore.Options{[redacted]}") }
 
 // Store is an [auth.Store] on Redis. Create it with [New]; it is safe for
 // concurrent use, and needs no closing (close the Redis client).
@@ -198,23 +188,13 @@ func warm(c *redis.ClusterClient) {
 // one master, and a command or script may touch both.
 func (s *Store) rkey(key string) string { return s.prefix + "{" + key + "}:" + s.kid }
 
-const storeRedacted = "redisstore.Store{[redacted]}"
+// Format prints "redisstore.Store{[redacted]}" for every verb, %#v and %+v
+// included: fmt never walks into the cipher, whose state holds the Key, or
+// the fingerprint key.
+func (Store) Format(f fmt.State, verb rune) { format(f, verb, "redisstore.Store{[redacted]}") }
 
-// String returns a redacted description.
-func (s Store) String() string { return storeRedacted }
-
-// GoString returns a redacted description.
-func (s Store) GoString() string { return storeRedacted }
-
-// Format prints the redacted description for every verb.
-func (s Store) Format(f fmt.State, verb rune) { format(f, verb, storeRedacted) }
-
-// LogValue keeps the key out of slog output.
-func (s Store) LogValue() slog.Value { return slog.StringValue(storeRedacted) }
-
-// MarshalJSON keeps the key material out of JSON.
-func (s Store) MarshalJSON() ([]byte, error) { return json.Marshal(storeRedacted) }
-
+// format implements fmt.Formatter for a type that must print as a fixed
+// text, quoted for %q.
 func format(f fmt.State, verb rune, safe string) {
 	if verb == 'q' {
 		fmt.Fprintf(f, "%q", safe)

@@ -3,6 +3,9 @@ package redisstore_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -410,17 +413,39 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	require.ErrorContains(t, err, "LockTTL")
 }
 
+// TestStoreAndOptionsAreRedacted renders a Store and its Options, alone and
+// inside a struct, every way fmt, slog and encoding/json can, and looks for
+// the Key raw, in hex and in Base64 (encoding/json's form of a []byte).
 func TestStoreAndOptionsAreRedacted(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 	defer rdb.Close()
 	opts := redisstore.Options{Key: testKey, Prefix: "p:"}
 	st, err := redisstore.New(rdb, &opts)
 	require.NoError(t, err)
-	var buf strings.Builder
-	slog.New(slog.NewTextHandler(&buf, nil)).Info("x", "st", st, "opts", opts)
-	for _, s := range []string{fmt.Sprintf("%v %+v %#v %s %q", st, st, st, st, st), fmt.Sprintf("%v %+v %#v", opts, opts, &opts), buf.String()} {
-		require.NotContains(t, s, "0123456789abcdef")
+	type config struct {
+		Store *redisstore.Store
+		Opts  redisstore.Options
+	}
+	var text, js strings.Builder
+	logs := []*slog.Logger{slog.New(slog.NewTextHandler(&text, nil)), slog.New(slog.NewJSONHandler(&js, nil))}
+	var printed, encoded []string
+	for _, v := range []any{st, opts, &opts, config{st, opts}} {
+		printed = append(printed, fmt.Sprintf("%v|%+v|%#v|%s|%q|%x", v, v, v, v, v, v))
+		b, err := json.Marshal(v)
+		require.NoError(t, err)
+		encoded = append(encoded, string(b))
+		for _, l := range logs {
+			l.Info("x", "v", v)
+		}
+	}
+	printed = append(printed, text.String())
+	for _, s := range printed {
 		require.Contains(t, s, "redacted")
+	}
+	for _, s := range append(printed, append(encoded, js.String())...) {
+		require.NotContains(t, s, string(testKey))
+		require.NotContains(t, s, hex.EncodeToString(testKey))
+		require.NotContains(t, s, base64.StdEncoding.EncodeToString(testKey))
 	}
 }
 
