@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/ibkit/auth/internal/baseurl"
 )
 
 // FromEnv configures an authenticator from IB_* environment variables.
@@ -59,7 +61,7 @@ func FromEnv(opts ...EnvOption) (baseURL string, a Authenticator, err error) {
 	if raw == "" {
 		return "", nil, errors.New("auth: IB_BASE_URL is not set")
 	}
-	_, baseURL, err = parseBaseURL(raw)
+	_, baseURL, err = baseurl.Parse(raw)
 	if err != nil {
 		return "", nil, wrap("IB_BASE_URL", err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/ibkit/auth/internal/baseurl"
 	"github.com/ibkit/auth/internal/tokencache"
 )
 
@@ -103,7 +104,7 @@ func (IBSSO) Format(f fmt.State, verb rune) { formatAs(f, verb, "auth.IBSSO{"+re
 // NewIBSSO returns an [IBSSO] authenticator. It makes no request until the
 // first call to Authorization.
 func NewIBSSO(cfg IBSSOConfig) (*IBSSO, error) {
-	o, base, err := parseBaseURL(cfg.BaseURL)
+	o, base, err := baseurl.Parse(cfg.BaseURL)
 	if err != nil {
 		return nil, err
 	}

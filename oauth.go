@@ -16,6 +16,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/ibkit/auth/internal/baseurl"
 	"github.com/ibkit/auth/internal/tokencache"
 )
 
@@ -120,7 +121,7 @@ func (Bearer) Format(f fmt.State, verb rune) { formatAs(f, verb, "auth.Bearer{"+
 // Infobip's token response must carry a positive expires_in; the token's
 // expiry is computed from it with cfg.Now.
 func NewOAuth(cfg OAuthConfig) (*Bearer, error) {
-	o, base, err := parseBaseURL(cfg.BaseURL)
+	o, base, err := baseurl.Parse(cfg.BaseURL)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 	"weak"
+
+	"github.com/ibkit/auth/internal/baseurl"
 )
 
 // LoginConfig configures [Login] and [ResumeSession]. Zero values mean the
@@ -147,7 +149,7 @@ func settingsOf(op string, cfg LoginConfig) (*sessionSettings, error) {
 }
 
 func newSessionSettings(op string, cfg LoginConfig) (*sessionSettings, error) {
-	_, base, err := parseBaseURL(cfg.BaseURL)
+	_, base, err := baseurl.Parse(cfg.BaseURL)
 	if err != nil {
 		return nil, wrap(op, err)
 	}

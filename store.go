@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ibkit/auth/internal/baseurl"
 	"github.com/ibkit/auth/internal/tokencache"
 )
 
@@ -120,15 +121,15 @@ func (StoredToken) MarshalJSON() ([]byte, error) {
 
 // storeKey derives the store key for an identity. The scheme keeps tokens
 // and sessions apart; unsafe keeps IP-bound and unbound sessions apart.
-func storeKey(scheme string, o origin, identity string, unsafe bool) string {
+func storeKey(scheme string, o baseurl.Origin, identity string, unsafe bool) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "ibkit/auth\x00%s\x00%s://%s\x00%s\x00%t", scheme, o.scheme, o.hostPort, identity, unsafe)
+	fmt.Fprintf(h, "ibkit/auth\x00%s\x00%s://%s\x00%s\x00%t", scheme, o.Scheme, o.HostPort, identity, unsafe)
 	return strings.ToLower(scheme) + ":" + hex.EncodeToString(h.Sum(nil))
 }
 
 // sharing returns the cache's sharing configuration for st (nil: none).
 // A positive idle selects session semantics with that idle limit.
-func sharing(st Store, scheme string, o origin, identity string, unsafe bool, idle time.Duration) *tokencache.Shared {
+func sharing(st Store, scheme string, o baseurl.Origin, identity string, unsafe bool, idle time.Duration) *tokencache.Shared {
 	if st == nil {
 		return nil
 	}

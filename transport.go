@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
+
+	"github.com/ibkit/auth/internal/baseurl"
 )
 
 // Transport is an http.RoundTripper that adds an Infobip Authorization
@@ -33,7 +35,7 @@ type Transport struct {
 	// Fast match: the base URL's scheme and host exactly as requests built
 	// from it spell them, and the two joined, computed once.
 	scheme, host, baseURL string
-	origins               atomic.Pointer[[]origin]
+	origins               atomic.Pointer[[]baseurl.Origin]
 }
 
 // NewTransport returns a [Transport] that authenticates requests for baseURL
@@ -63,7 +65,7 @@ func newTransport(op, baseURL string, a Authenticator, base http.RoundTripper) (
 			return nil, wrap(op, err)
 		}
 	}
-	o, canonical, err := parseBaseURL(baseURL)
+	o, canonical, err := baseurl.Parse(baseURL)
 	if err != nil {
 		return nil, wrap(op, err)
 	}
@@ -74,9 +76,9 @@ func newTransport(op, baseURL string, a Authenticator, base http.RoundTripper) (
 	if base = unwrapTransport(base); base == nil {
 		base = http.DefaultTransport
 	}
-	t := &Transport{base: base, auth: a, scheme: o.scheme, host: canonical[len(o.scheme)+3:], baseURL: canonical}
+	t := &Transport{base: base, auth: a, scheme: o.Scheme, host: canonical[len(o.Scheme)+3:], baseURL: canonical}
 	t.renewer, _ = a.(Renewer)
-	t.origins.Store(&[]origin{o})
+	t.origins.Store(&[]baseurl.Origin{o})
 	if known != nil {
 		t.logger = known.logger()
 	}
@@ -99,13 +101,13 @@ func (t *Transport) AllowOrigin(rawURL string) error {
 	if t == nil || t.base == nil {
 		return errors.New("auth: Transport was not made with NewTransport")
 	}
-	o, _, err := parseBaseURL(rawURL)
+	o, _, err := baseurl.Parse(rawURL)
 	if err != nil {
 		return err
 	}
 	for {
 		old := t.origins.Load()
-		next := append(append([]origin(nil), *old...), o)
+		next := append(append([]baseurl.Origin(nil), *old...), o)
 		if t.origins.CompareAndSwap(old, &next) {
 			return nil
 		}
@@ -265,7 +267,7 @@ func (t *Transport) trusted(req *http.Request) bool {
 }
 
 func (t *Transport) allowed(scheme, host string) bool {
-	o, ok := originOf(scheme, host)
+	o, ok := baseurl.OriginOf(scheme, host)
 	if !ok {
 		return false
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ibkit/auth"
+	"github.com/ibkit/auth/internal/baseurl"
 	"github.com/ibkit/auth/internal/scrub"
 )
 
@@ -147,18 +148,18 @@ func (acc *account) scheme() string {
 	return fmt.Sprintf("%T", acc.auth)
 }
 
-// envBaseURL returns IB_BASE_URL in canonical form, checked as
-// auth.FromEnv checks it.
+// envBaseURL returns IB_BASE_URL in canonical form, checked by the same
+// rules as in auth.FromEnv.
 func envBaseURL() (string, error) {
 	raw := os.Getenv("IB_BASE_URL")
 	if raw == "" {
 		return "", errors.New("IB_BASE_URL is not set")
 	}
-	t, err := auth.NewTransport(raw, nil, nil)
+	_, canonical, err := baseurl.Parse(raw)
 	if err != nil {
 		return "", fmt.Errorf("IB_BASE_URL: %w", err)
 	}
-	return t.BaseURL(), nil
+	return canonical, nil
 }
 
 // envSource names the variables auth.FromEnv took a's credentials from.

@@ -154,6 +154,10 @@ func TestAPIConfigErrors(t *testing.T) {
 		{with(appEnv(srv), "IB_AUTH", "nope"), "IB_AUTH must be one of"},
 		{with(appEnv(srv), "IB_API_KEY", "App "+authtest.APIKey), "IB_API_KEY"},
 		{map[string]string{"IB_SESSION_TOKEN": "abc"}, "IB_BASE_URL is not set"},
+		// The library's refusal, under the variable's name, not under a
+		// function of the library that the user never called.
+		{map[string]string{"IB_SESSION_TOKEN": "abc", "IB_BASE_URL": "http://example.com"},
+			`ibauth: IB_BASE_URL: auth: base URL "http://example.com" uses http://`},
 	} {
 		r := call{srv: srv, env: tc.env}.run(t, "api", "/account/1/balance")
 		require.Equal(t, 3, r.code, "%v\n%s", tc.env, r)

@@ -1,4 +1,4 @@
-package auth
+package baseurl
 
 import (
 	"net/netip"
@@ -14,7 +14,7 @@ import (
 func userinfoPassword(raw string) (password, rest string) {
 	start := strings.Index(raw, "://")
 	if start < 0 {
-		start = 0 // parseBaseURL adds https:// to such input
+		start = 0 // Parse adds https:// to such input
 	} else {
 		start += len("://")
 	}
@@ -40,7 +40,7 @@ func loopbackHost(host string) bool {
 	return err == nil && a.IsLoopback()
 }
 
-func FuzzParseBaseURL(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"https://api.infobip.com",
 		"api.infobip.com",
@@ -65,13 +65,13 @@ func FuzzParseBaseURL(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		o, canonical, err := parseBaseURL(raw)
+		o, canonical, err := Parse(raw)
 		if err != nil {
 			msg := err.Error()
 			if !strings.HasPrefix(msg, "auth: ") {
 				t.Fatalf("error %q does not start with \"auth: \"", msg)
 			}
-			if o != (origin{}) || canonical != "" {
+			if o != (Origin{}) || canonical != "" {
 				t.Fatalf("error %q with a result: %+v %q", msg, o, canonical)
 			}
 			// The password must not be echoed, unless it also appears
@@ -88,17 +88,17 @@ func FuzzParseBaseURL(f *testing.F) {
 		if perr != nil {
 			t.Fatalf("canonical URL %q of %q does not parse: %v", canonical, raw, perr)
 		}
-		if u.Scheme != o.scheme || canonical != o.scheme+"://"+u.Host {
+		if u.Scheme != o.Scheme || canonical != o.Scheme+"://"+u.Host {
 			t.Fatalf("canonical URL %q does not match origin %+v", canonical, o)
 		}
-		switch o.scheme {
+		switch o.Scheme {
 		case "https":
 		case "http":
 			if !loopbackHost(u.Hostname()) {
 				t.Fatalf("%q accepted as http with a non-loopback host %q", raw, u.Hostname())
 			}
 		default:
-			t.Fatalf("%q accepted with scheme %q", raw, o.scheme)
+			t.Fatalf("%q accepted with scheme %q", raw, o.Scheme)
 		}
 		if u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" || u.ForceQuery {
 			t.Fatalf("canonical URL %q of %q is more than an origin", canonical, raw)
@@ -106,7 +106,7 @@ func FuzzParseBaseURL(f *testing.F) {
 		if u.Hostname() == "" {
 			t.Fatalf("canonical URL %q of %q has no host", canonical, raw)
 		}
-		o2, canonical2, err := parseBaseURL(canonical)
+		o2, canonical2, err := Parse(canonical)
 		if err != nil {
 			t.Fatalf("canonical URL %q of %q is refused: %v", canonical, raw, err)
 		}
@@ -114,7 +114,7 @@ func FuzzParseBaseURL(f *testing.F) {
 			t.Fatalf("re-parsing %q gives %+v %q, want %+v %q", canonical, o2, canonical2, o, canonical)
 		}
 		// A request built on the canonical URL belongs to the origin.
-		if ro, ok := originOf(u.Scheme, u.Host); !ok || ro != o {
+		if ro, ok := OriginOf(u.Scheme, u.Host); !ok || ro != o {
 			t.Fatalf("origin of %q is %+v (ok %v), want %+v", canonical, ro, ok, o)
 		}
 	})
