@@ -225,7 +225,7 @@ func runFetchFault(t *testing.T, r *rig, kind string, f fault, want outcome) {
 	route, op := fetchRoute(kind)
 	var timeout time.Duration
 	if f.f.Hang {
-		timeout = 50 * time.Millisecond // the fetch's own deadline
+		timeout = 500 * time.Millisecond // the fetch's own deadline
 	}
 	a, ev := r.authenticator(kind, timeout)
 	if f.f.Hang {
@@ -309,7 +309,7 @@ func runAPIFault(t *testing.T, r *rig, kind string, f fault) {
 	ctx := t.Context()
 	if f.f.Hang {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, 100*time.Millisecond) // the caller's deadline
+		ctx, cancel = context.WithTimeout(ctx, 500*time.Millisecond) // the caller's deadline
 		defer cancel()
 	}
 	resp, err := balance(t, ctx, c, r.srv)
@@ -368,7 +368,7 @@ func runCloseFault(t *testing.T, r *rig, f fault) {
 	ctx := t.Context()
 	if f.f.Hang {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, 100*time.Millisecond)
+		ctx, cancel = context.WithTimeout(ctx, 500*time.Millisecond)
 		defer cancel()
 	}
 	err := s.Close(ctx)
