@@ -371,7 +371,7 @@ func tokenError(err error, now time.Time, secrets ...string) error {
 	}
 	sc := newScrubber(slices.Concat(secrets, tokensIn(re.Body))...)
 	e := parseErrorBody(re.Response.StatusCode, re.Response.Header, re.Body, now)
-	sc.scrubError(e, re.Body)
+	e.scrub(sc, re.Body)
 	sc.scrubRetrieveError(re)
 	e.Op = "fetch OAuth token"
 	e.Err = re
