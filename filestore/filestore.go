@@ -411,6 +411,11 @@ func (s *Store) write(n names, data []byte) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	if fi, lerr := s.root.Lstat(n.entry); err == nil && lerr == nil && fi.IsDir() {
+		// A file cannot be renamed over a directory: one left under the
+		// entry's name would fail every store. It is not a record; it goes.
+		err = s.root.RemoveAll(n.entry)
+	}
 	if err == nil {
 		// No fsync of the directory: a rename lost in a crash costs one
 		// fetch, not a torn record.

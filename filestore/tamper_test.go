@@ -297,3 +297,13 @@ func TestTokensAreEncryptedAtRestWithAKey(t *testing.T) {
 		})
 	}
 }
+
+// An entry that is not a regular file is ignored and replaced, a directory
+// left under its name included.
+func TestDirectoryUnderTheEntrysNameIsReplaced(t *testing.T) {
+	e := setup(t)
+	_, key, path := published(t, e, nil)
+	require.NoError(t, os.Remove(path))
+	require.NoError(t, os.MkdirAll(filepath.Join(path, "sub"), 0o700))
+	ignoredAndReplaced(t, e, nil, key, path)
+}
