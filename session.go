@@ -25,9 +25,12 @@ type LoginConfig struct {
 	BaseURL string
 	// HTTPClient sends the session requests, create ([Login]) and destroy
 	// ([Session.Logout]): give the client whose TLS roots, proxy or
-	// certificates reach Infobip. It is copied at the LoginConfig's first
-	// use, and redirects are never followed, so the password cannot travel
-	// to another host. Default: http.DefaultClient.
+	// certificates reach Infobip. It (or http.DefaultClient, when nil) is
+	// copied at the first use of an equal LoginConfig, and that copy serves
+	// while any Session of an equal LoginConfig lives: set the client up
+	// before the first Login, not after. Redirects are never followed, so
+	// the password cannot travel to another host. Default:
+	// http.DefaultClient.
 	HTTPClient *http.Client
 	// Unsafe asks Infobip for a session not bound to the client's IP
 	// address.
