@@ -37,7 +37,11 @@
 // base transport untouched; with a Logger in the authenticator's config
 // each one is reported at debug level, so a 401 that looks like a wrong
 // key can be traced to a base URL spelled differently (localhost against
-// 127.0.0.1, or a missing scheme that became https).
+// 127.0.0.1, or a missing scheme that became https). One exception: a
+// redirect away from the base URL's origin goes without the Authorization
+// header the caller set, such as an SDK's own key, which http.Client would
+// copy to the same host name on another port or scheme: the Transport
+// replaced it on the base URL's origin, so it was meant for Infobip.
 //
 // A base URL, wherever one is given, is an origin: https://host[:port],
 // with an optional trailing slash. A URL without a scheme gets https://;

@@ -127,6 +127,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if t.logger != nil && req.URL != nil {
 			t.logWithheld(req)
 		}
+		if req.Response != nil && t.leftOurOrigin(req) {
+			return t.sendWithout(req)
+		}
 		return t.base.RoundTrip(req)
 	}
 	ctx := req.Context()
@@ -202,6 +205,59 @@ func (t *Transport) checkOwn(a Authenticator) error {
 		return fmt.Errorf("auth: request's authenticator is for base URL %s, not %s: its session or token is for that account", o.baseURL(), t.baseURL)
 	}
 	return nil
+}
+
+// maxRedirectChain bounds the walk back to a redirect chain's first
+// request, against a base transport that links responses into a cycle.
+const maxRedirectChain = 100
+
+// leftOurOrigin reports whether req, a redirect that http.Client follows,
+// leaves a chain that began at an origin t trusts, with an Authorization
+// header in it. http.Client copies the first request's headers to every
+// hop on the same host name or a subdomain, whatever the port or scheme;
+// the caller's Authorization (an SDK's own key, say) was replaced on our
+// origin and was meant for Infobip, not for where the redirect leads.
+func (t *Transport) leftOurOrigin(req *http.Request) bool {
+	if !hasAuthorization(req.Header) {
+		return false
+	}
+	first := req
+	for i := 0; i < maxRedirectChain && first.Response != nil && first.Response.Request != nil; i++ {
+		first = first.Response.Request
+	}
+	return first.URL != nil && t.trusted(first)
+}
+
+// sendWithout sends a copy of req without its Authorization header, and
+// gives the caller's request back in the response.
+func (t *Transport) sendWithout(req *http.Request) (*http.Response, error) {
+	c := *req
+	c.Header = make(http.Header, len(req.Header))
+	for k, v := range req.Header {
+		if !isAuthorization(k) {
+			c.Header[k] = v
+		}
+	}
+	resp, err := t.base.RoundTrip(&c)
+	if resp != nil {
+		resp.Request = req
+	}
+	return resp, err
+}
+
+func hasAuthorization(h http.Header) bool {
+	for k := range h {
+		if isAuthorization(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// isAuthorization reports whether the header name k is Authorization,
+// however it is spelled.
+func isAuthorization(k string) bool {
+	return len(k) == len("Authorization") && strings.EqualFold(k, "Authorization")
 }
 
 // logWithheld reports a request sent without credentials. Records carry
@@ -288,7 +344,7 @@ func withAuthorization(req *http.Request, header string, body io.ReadCloser) *ht
 	a.value[0] = header
 	h := make(http.Header, len(req.Header)+1)
 	for k, v := range req.Header {
-		if len(k) == len("Authorization") && strings.EqualFold(k, "Authorization") {
+		if isAuthorization(k) {
 			continue // ours replaces the caller's, however it is spelled
 		}
 		h[k] = v

@@ -1178,3 +1178,40 @@ type closeRecorder struct {
 }
 
 func (c *closeRecorder) Close() error { c.closed = true; return nil }
+
+// Infobip's Go SDK (github.com/infobip/infobip-api-go-client/v3) puts its own
+// "Authorization: App <key>" on each request it builds, from its context or
+// default headers, and gives it to the client from NewClient. The Transport
+// replaces that header on the base URL's origin; when the API redirects to
+// another origin, http.Client copies the caller's headers to the next
+// request (it strips them only for another host name, not for another port
+// or scheme), and that header must not go there either.
+func TestRedirectElsewhereDropsCallersAuthorization(t *testing.T) {
+	const sdkKey = "App sdk-own-key-0123456789abcdef"
+	srv := authtest.NewServer()
+	t.Cleanup(srv.Close)
+	other := newRecordingServer(t, nil) // http://127.0.0.1, another port
+	srv.Fail(authtest.RouteSendSMS, authtest.Fault{Status: http.StatusTemporaryRedirect, Times: 1,
+		Header: http.Header{"Location": {other.URL + "/sms/3/messages"}}})
+	c, err := auth.NewClient(srv.URL, apiKey(t, authtest.APIKey), &http.Client{Transport: httpBase(t)})
+	require.NoError(t, err)
+
+	// The SDK's request: a *bytes.Buffer body, JSON headers, its own key.
+	body := `{"messages":[{"destinations":[{"to":"41793026727"}],"content":{"text":"hi"}}]}`
+	req := newRequest(t, http.MethodPost, srv.URL+"/sms/3/messages", bytes.NewBufferString(body))
+	req.Header = http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}}
+	req.Header.Add("User-Agent", "infobip-api-client-go/3.2.0")
+	req.Header.Add("Authorization", sdkKey)
+	resp, err := c.Do(req)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, readAll(t, resp))
+
+	got := srv.Requests(authtest.RouteSendSMS)
+	require.Len(t, got, 1)
+	require.Equal(t, []string{"App " + authtest.APIKey}, got[0].Header.Values("Authorization"))
+	seen := other.requests()
+	require.Len(t, seen, 1)
+	require.Equal(t, body, seen[0].Body, "a 307 keeps the body")
+	require.Nil(t, seen[0].Authorization, "the caller's Authorization, replaced on the base URL's origin, followed the redirect")
+	require.Equal(t, []string{sdkKey}, req.Header.Values("Authorization"), "the caller's request is not modified")
+}
