@@ -68,7 +68,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	"time"
 
 	"github.com/bsm/redislock"
@@ -374,31 +373,31 @@ func (s *Store) Lease(ctx context.Context, key string) (auth.Lease, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: lease: %w", err)
 	}
-	l := &lease{lock: lock, ttl: s.lockTTL, stop: make(chan struct{}), done: make(chan struct{})}
-	go l.keepAlive()
+	kctx, stop := context.WithCancel(context.Background())
+	l := &lease{lock: lock, ttl: s.lockTTL, stop: stop, done: make(chan struct{})}
+	go l.keepAlive(kctx)
 	return l, nil
 }
 
 type lease struct {
 	lock *redislock.Lock
 	ttl  time.Duration
-	stop chan struct{}
+	stop context.CancelFunc // ends keepAlive, and a renewal in flight
 	done chan struct{}
-	once sync.Once
 }
 
 // keepAlive renews the lease while its holder runs; if the process dies,
 // renewals stop and the lease expires.
-func (l *lease) keepAlive() {
+func (l *lease) keepAlive(stop context.Context) {
 	defer close(l.done)
 	t := time.NewTicker(l.ttl / 3)
 	defer t.Stop()
 	for {
 		select {
-		case <-l.stop:
+		case <-stop.Done():
 			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), l.ttl/3)
+			ctx, cancel := context.WithTimeout(stop, l.ttl/3)
 			err := l.lock.Refresh(ctx, l.ttl, nil)
 			cancel()
 			if errors.Is(err, redislock.ErrNotObtained) {
@@ -408,10 +407,16 @@ func (l *lease) keepAlive() {
 	}
 }
 
-// Release implements [auth.Lease].
+// Release implements [auth.Lease]. It stops the keep-alive, cutting
+// short a renewal in flight, so that a slow Redis costs Release no more
+// than its own ctx allows.
 func (l *lease) Release(ctx context.Context) error {
-	l.once.Do(func() { close(l.stop) })
-	<-l.done
+	l.stop()
+	select {
+	case <-l.done:
+	case <-ctx.Done():
+		return fmt.Errorf("redisstore: release lease: %w", ctx.Err())
+	}
 	err := l.lock.Release(ctx)
 	if err != nil && !errors.Is(err, redislock.ErrLockNotHeld) {
 		return fmt.Errorf("redisstore: release lease: %w", err)
