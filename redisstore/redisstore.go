@@ -291,6 +291,11 @@ func (s *Store) fingerprint(value string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// errNilStore is the error of every call on a nil *Store: a program that
+// sets the result of a failed [New] as its auth.Store (a non-nil interface
+// holding a nil pointer) then runs as without a store instead of crashing.
+var errNilStore = errors.New("nil Store (did New fail?)")
+
 // Fields of the token hash.
 const (
 	fieldFingerprint = "fp"
@@ -302,6 +307,9 @@ const (
 // trusts the fingerprint, so a forged one could keep a token in place that
 // no replica can replace.
 func (s *Store) Load(ctx context.Context, key string) (*auth.StoredToken, error) {
+	if s == nil {
+		return nil, fmt.Errorf("redisstore: load: %w", errNilStore)
+	}
 	rkey := s.rkey(key)
 	vals, err := s.rdb.HMGet(ctx, rkey, fieldData, fieldFingerprint).Result()
 	if err != nil {
@@ -338,6 +346,9 @@ return 1
 
 // CompareAndSwap implements [auth.Store].
 func (s *Store) CompareAndSwap(ctx context.Context, key, old string, tok *auth.StoredToken, ttl time.Duration) (bool, error) {
+	if s == nil {
+		return false, fmt.Errorf("redisstore: store: %w", errNilStore)
+	}
 	rkey := s.rkey(key)
 	want := ""
 	if old != "" {
@@ -366,6 +377,9 @@ func (s *Store) CompareAndSwap(ctx context.Context, key, old string, tok *auth.S
 // is a key set with NX and a TTL of Options.LockTTL, renewed every third
 // of that while held, and released with a compare-and-delete.
 func (s *Store) Lease(ctx context.Context, key string) (auth.Lease, error) {
+	if s == nil {
+		return nil, fmt.Errorf("redisstore: lease: %w", errNilStore)
+	}
 	lock, err := s.locks.Obtain(ctx, s.rkey(key)+":lease", s.lockTTL, nil)
 	if errors.Is(err, redislock.ErrNotObtained) {
 		return nil, auth.ErrLeaseHeld

@@ -593,3 +593,26 @@ func TestReleaseIsBoundedByItsContextWhileARenewalHangs(t *testing.T) {
 	took := time.Since(start)
 	require.Less(t, took, time.Second, "Release waited %v, beyond its context's 300ms", took)
 }
+
+// TestNilStoreIsAStoreErrorNotAPanic: a program that sets the result of a
+// failed New as the Store (a nil *Store in a non-nil auth.Store) runs as
+// without a store, and a nil Store's calls fail with an error.
+func TestNilStoreIsAStoreErrorNotAPanic(t *testing.T) {
+	e := setup(t)
+	st, err := redisstore.New(nil, nil)
+	require.Error(t, err)
+	require.Nil(t, st)
+	ctx := context.Background()
+	_, err = st.Load(ctx, "k")
+	require.ErrorContains(t, err, "redisstore: load: nil Store")
+	_, err = st.CompareAndSwap(ctx, "k", "", &auth.StoredToken{Value: "v"}, time.Hour)
+	require.ErrorContains(t, err, "redisstore: store: nil Store")
+	_, err = st.Lease(ctx, "k")
+	require.ErrorContains(t, err, "redisstore: lease: nil Store")
+
+	b := e.oauth(t, st)
+	h, err := b.Authorization(ctx)
+	require.NoError(t, err)
+	require.NotEmpty(t, h)
+	require.NoError(t, b.Close(ctx))
+}
