@@ -494,3 +494,56 @@ func TestStoreMalformedTokenIsNeverSent(t *testing.T) {
 		require.NotEqual(t, "Bearer fine", h)
 	}
 }
+
+// slowStore answers every call after delay, or fails when its context
+// ends first, as Redis does when it is slow or hangs.
+type slowStore struct {
+	*memStore
+	delay time.Duration
+}
+
+func (s slowStore) pause(ctx context.Context) error {
+	select {
+	case <-time.After(s.delay):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s slowStore) Load(ctx context.Context, key string) (*auth.StoredToken, error) {
+	if err := s.pause(ctx); err != nil {
+		return nil, err
+	}
+	return s.memStore.Load(ctx, key)
+}
+
+func (s slowStore) CompareAndSwap(ctx context.Context, key, old string, tok *auth.StoredToken, ttl time.Duration) (bool, error) {
+	if err := s.pause(ctx); err != nil {
+		return false, err
+	}
+	return s.memStore.CompareAndSwap(ctx, key, old, tok, ttl)
+}
+
+func (s slowStore) Lease(ctx context.Context, key string) (auth.Lease, error) {
+	if err := s.pause(ctx); err != nil {
+		return nil, err
+	}
+	return s.memStore.Lease(ctx, key)
+}
+
+// TestStoreSlowOrHungLeavesTheFetchItsTimeout: the time spent on the store
+// (each call at most a second) is not taken from the token request's
+// FetchTimeout, so a slow or hung store never fails a request.
+func TestStoreSlowOrHungLeavesTheFetchItsTimeout(t *testing.T) {
+	for _, delay := range []time.Duration{800 * time.Millisecond, time.Hour} {
+		t.Run(delay.String(), func(t *testing.T) {
+			srv := setup(t)
+			st := slowStore{newMemStore(), delay}
+			b, _ := newOAuth(t, srv, func(c *auth.OAuthConfig) { c.Store = st; c.FetchTimeout = time.Second })
+			h, err := b.Authorization(context.Background())
+			require.NoError(t, err, "a store that is slow (or hangs) must not fail the request")
+			require.NotEmpty(t, h)
+		})
+	}
+}

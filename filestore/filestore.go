@@ -219,6 +219,9 @@ func (s *Store) check() error {
 // Close releases the Store's handle on the directory. Calls after Close
 // fail; leases already taken stay valid until released.
 func (s *Store) Close() error {
+	if s == nil {
+		return fmt.Errorf("filestore: close: %w", errNilStore)
+	}
 	if err := s.root.Close(); err != nil {
 		return fmt.Errorf("filestore: close: %w", err)
 	}
@@ -261,6 +264,11 @@ func (s *Store) names(key string) names {
 	base := label + "-" + hex.EncodeToString(sum[:16]) + "-" + s.kidN
 	return names{base: base, entry: base + ".tok", lock: base + ".lock", lease: base + ".lease", tmp: base + ".tmp"}
 }
+
+// errNilStore is the error of every call on a nil *Store: a program that
+// sets the result of a failed [New] as its auth.Store (a non-nil interface
+// holding a nil pointer) then runs as without a store instead of crashing.
+var errNilStore = errors.New("nil Store (did New fail?)")
 
 // errLockHeld: another holds the lock.
 var errLockHeld = errors.New("lock: held by another")
@@ -317,6 +325,9 @@ func checkLock(fl *flock.Flock) error {
 // reported as absent; only a directory or lock that cannot be used is an
 // error.
 func (s *Store) Load(ctx context.Context, key string) (*auth.StoredToken, error) {
+	if s == nil {
+		return nil, fmt.Errorf("filestore: load: %w", errNilStore)
+	}
 	n := s.names(key)
 	// Shared: on Windows a file open for reading may not be replaceable.
 	fl, err := s.lockEntry(ctx, n, false)
@@ -360,6 +371,9 @@ func (s *Store) read(n names) (*auth.StoredToken, error) {
 // CompareAndSwap implements [auth.Store]. An entry that cannot be trusted,
 // or has expired, counts as none.
 func (s *Store) CompareAndSwap(ctx context.Context, key, old string, tok *auth.StoredToken, ttl time.Duration) (bool, error) {
+	if s == nil {
+		return false, fmt.Errorf("filestore: store: %w", errNilStore)
+	}
 	n := s.names(key)
 	var data []byte
 	if tok != nil {
@@ -431,6 +445,9 @@ func (s *Store) write(n names, data []byte) error {
 // entry's ".lease" file. The kernel releases it if the process dies; a live
 // holder keeps it until Release.
 func (s *Store) Lease(ctx context.Context, key string) (auth.Lease, error) {
+	if s == nil {
+		return nil, fmt.Errorf("filestore: lease: %w", errNilStore)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("filestore: lease: %w", err)
 	}

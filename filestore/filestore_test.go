@@ -489,3 +489,27 @@ func (r *recorder) only(t *testing.T) string {
 	}
 	return ""
 }
+
+// TestNilStoreIsAStoreErrorNotAPanic: a program that sets the result of a
+// failed New as the Store (a nil *Store in a non-nil auth.Store) runs as
+// without a store, and a nil Store's calls fail with an error.
+func TestNilStoreIsAStoreErrorNotAPanic(t *testing.T) {
+	e := setup(t)
+	st, err := filestore.New(filepath.Join(e.dir, "missing", "\x00"), nil)
+	require.Error(t, err)
+	require.Nil(t, st)
+	ctx := context.Background()
+	_, err = st.Load(ctx, "k")
+	require.ErrorContains(t, err, "filestore: load: nil Store")
+	_, err = st.CompareAndSwap(ctx, "k", "", &auth.StoredToken{Value: "v"}, time.Hour)
+	require.ErrorContains(t, err, "filestore: store: nil Store")
+	_, err = st.Lease(ctx, "k")
+	require.ErrorContains(t, err, "filestore: lease: nil Store")
+	require.ErrorContains(t, st.Close(), "filestore: close: nil Store")
+
+	b := e.oauth(t, st)
+	h, err := b.Authorization(ctx)
+	require.NoError(t, err)
+	require.NotEmpty(t, h)
+	require.NoError(t, b.Close(ctx))
+}

@@ -68,7 +68,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	"time"
 
 	"github.com/bsm/redislock"
@@ -292,6 +291,11 @@ func (s *Store) fingerprint(value string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// errNilStore is the error of every call on a nil *Store: a program that
+// sets the result of a failed [New] as its auth.Store (a non-nil interface
+// holding a nil pointer) then runs as without a store instead of crashing.
+var errNilStore = errors.New("nil Store (did New fail?)")
+
 // Fields of the token hash.
 const (
 	fieldFingerprint = "fp"
@@ -303,6 +307,9 @@ const (
 // trusts the fingerprint, so a forged one could keep a token in place that
 // no replica can replace.
 func (s *Store) Load(ctx context.Context, key string) (*auth.StoredToken, error) {
+	if s == nil {
+		return nil, fmt.Errorf("redisstore: load: %w", errNilStore)
+	}
 	rkey := s.rkey(key)
 	vals, err := s.rdb.HMGet(ctx, rkey, fieldData, fieldFingerprint).Result()
 	if err != nil {
@@ -339,6 +346,9 @@ return 1
 
 // CompareAndSwap implements [auth.Store].
 func (s *Store) CompareAndSwap(ctx context.Context, key, old string, tok *auth.StoredToken, ttl time.Duration) (bool, error) {
+	if s == nil {
+		return false, fmt.Errorf("redisstore: store: %w", errNilStore)
+	}
 	rkey := s.rkey(key)
 	want := ""
 	if old != "" {
@@ -367,6 +377,9 @@ func (s *Store) CompareAndSwap(ctx context.Context, key, old string, tok *auth.S
 // is a key set with NX and a TTL of Options.LockTTL, renewed every third
 // of that while held, and released with a compare-and-delete.
 func (s *Store) Lease(ctx context.Context, key string) (auth.Lease, error) {
+	if s == nil {
+		return nil, fmt.Errorf("redisstore: lease: %w", errNilStore)
+	}
 	lock, err := s.locks.Obtain(ctx, s.rkey(key)+":lease", s.lockTTL, nil)
 	if errors.Is(err, redislock.ErrNotObtained) {
 		return nil, auth.ErrLeaseHeld
@@ -374,31 +387,31 @@ func (s *Store) Lease(ctx context.Context, key string) (auth.Lease, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: lease: %w", err)
 	}
-	l := &lease{lock: lock, ttl: s.lockTTL, stop: make(chan struct{}), done: make(chan struct{})}
-	go l.keepAlive()
+	kctx, stop := context.WithCancel(context.Background())
+	l := &lease{lock: lock, ttl: s.lockTTL, stop: stop, done: make(chan struct{})}
+	go l.keepAlive(kctx)
 	return l, nil
 }
 
 type lease struct {
 	lock *redislock.Lock
 	ttl  time.Duration
-	stop chan struct{}
+	stop context.CancelFunc // ends keepAlive, and a renewal in flight
 	done chan struct{}
-	once sync.Once
 }
 
 // keepAlive renews the lease while its holder runs; if the process dies,
 // renewals stop and the lease expires.
-func (l *lease) keepAlive() {
+func (l *lease) keepAlive(stop context.Context) {
 	defer close(l.done)
 	t := time.NewTicker(l.ttl / 3)
 	defer t.Stop()
 	for {
 		select {
-		case <-l.stop:
+		case <-stop.Done():
 			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), l.ttl/3)
+			ctx, cancel := context.WithTimeout(stop, l.ttl/3)
 			err := l.lock.Refresh(ctx, l.ttl, nil)
 			cancel()
 			if errors.Is(err, redislock.ErrNotObtained) {
@@ -408,10 +421,16 @@ func (l *lease) keepAlive() {
 	}
 }
 
-// Release implements [auth.Lease].
+// Release implements [auth.Lease]. It stops the keep-alive, cutting
+// short a renewal in flight, so that a slow Redis costs Release no more
+// than its own ctx allows.
 func (l *lease) Release(ctx context.Context) error {
-	l.once.Do(func() { close(l.stop) })
-	<-l.done
+	l.stop()
+	select {
+	case <-l.done:
+	case <-ctx.Done():
+		return fmt.Errorf("redisstore: release lease: %w", ctx.Err())
+	}
 	err := l.lock.Release(ctx)
 	if err != nil && !errors.Is(err, redislock.ErrLockNotHeld) {
 		return fmt.Errorf("redisstore: release lease: %w", err)

@@ -569,3 +569,50 @@ func coreKey(t *testing.T, entry string) string {
 	k = k[:strings.LastIndexByte(k, ':')]
 	return strings.NewReplacer("{", "", "}", "").Replace(k)
 }
+
+// TestReleaseIsBoundedByItsContextWhileARenewalHangs releases a lease while
+// its keep-alive is stuck renewing on a paused Redis: Release must return
+// within its own context's deadline (the store call's budget), not wait
+// out the renewal's.
+func TestReleaseIsBoundedByItsContextWhileARenewalHangs(t *testing.T) {
+	e := setup(t)
+	st := e.store(t, &redisstore.Options{Key: testKey, LockTTL: 6 * time.Second})
+	l, err := st.Lease(context.Background(), "oauth:release")
+	require.NoError(t, err)
+	// Renewals run every LockTTL/3 = 2 s, each given 2 s: pause Redis
+	// before the first, release just after it started.
+	time.Sleep(1800 * time.Millisecond)
+	admin := e.rd.Client(t)
+	require.NoError(t, admin.Do(context.Background(), "CLIENT", "PAUSE", "4000", "ALL").Err())
+	t.Cleanup(func() { admin.Do(context.Background(), "CLIENT", "UNPAUSE") })
+	time.Sleep(400 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_ = l.Release(ctx)
+	took := time.Since(start)
+	require.Less(t, took, time.Second, "Release waited %v, beyond its context's 300ms", took)
+}
+
+// TestNilStoreIsAStoreErrorNotAPanic: a program that sets the result of a
+// failed New as the Store (a nil *Store in a non-nil auth.Store) runs as
+// without a store, and a nil Store's calls fail with an error.
+func TestNilStoreIsAStoreErrorNotAPanic(t *testing.T) {
+	e := setup(t)
+	st, err := redisstore.New(nil, nil)
+	require.Error(t, err)
+	require.Nil(t, st)
+	ctx := context.Background()
+	_, err = st.Load(ctx, "k")
+	require.ErrorContains(t, err, "redisstore: load: nil Store")
+	_, err = st.CompareAndSwap(ctx, "k", "", &auth.StoredToken{Value: "v"}, time.Hour)
+	require.ErrorContains(t, err, "redisstore: store: nil Store")
+	_, err = st.Lease(ctx, "k")
+	require.ErrorContains(t, err, "redisstore: lease: nil Store")
+
+	b := e.oauth(t, st)
+	h, err := b.Authorization(ctx)
+	require.NoError(t, err)
+	require.NotEmpty(t, h)
+	require.NoError(t, b.Close(ctx))
+}

@@ -323,7 +323,7 @@ func (s *shared) lead(ctx context.Context, c *Cache, reason string, stale *Token
 	} else if s.cfg.Sliding && stale != nil && published {
 		victim = nil // the fleet's entry is gone; so, probably, is stale
 	}
-	tok, err := c.cfg.Fetch(ctx, victim)
+	tok, err := s.request(ctx, c, victim)
 	if err != nil {
 		return nil, true, err
 	}
@@ -443,12 +443,21 @@ func (s *shared) alone(ctx context.Context, c *Cache, reason string, stale *Toke
 	if s.cfg.Sliding && published && stale != nil {
 		stale = nil // shared: leave it to the fleet
 	}
-	tok, err := c.cfg.Fetch(ctx, stale)
+	tok, err := s.request(ctx, c, stale)
 	if err == nil {
 		now := c.cfg.Now()
 		s.remember(tok, Stored{Value: tok.Value, Expiry: tok.Expiry, Created: now, LastUse: now}, false)
 	}
 	return tok, true, err
+}
+
+// request fetches from the server with a FetchTimeout of its own: what
+// the store took (each call up to Timeout, or a wait for another replica)
+// is not taken from the request, so a slow or hung store never fails it.
+func (s *shared) request(ctx context.Context, c *Cache, stale *Token) (*Token, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.FetchTimeout)
+	defer cancel()
+	return c.cfg.Fetch(ctx, stale)
 }
 
 func (s *shared) discard(c *Cache, t *Token) {

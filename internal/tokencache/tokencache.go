@@ -69,7 +69,9 @@ type Config struct {
 	// Idle, if positive, makes a token unusable once it has not been used
 	// for this long (the caller subtracts its safety margin).
 	Idle time.Duration
-	// FetchTimeout bounds one fetch. Default 30 s.
+	// FetchTimeout bounds one call to Fetch. Default 30 s. With a store,
+	// the store calls and a wait for another replica come first, bounded
+	// on their own: they do not shorten the call.
 	FetchTimeout time.Duration
 	// MinBackoff and MaxBackoff bound the pause after failed fetches.
 	// Defaults 500 ms and 30 s.
