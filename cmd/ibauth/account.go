@@ -119,6 +119,15 @@ func (acc *account) close(a *app) {
 	if acc.cache != nil && acc.cache.store != nil {
 		acc.cache.store.touch(ctx, a.uses.wasAccepted)
 	}
+	acc.warnCacheFailure(a)
+}
+
+// warnCacheFailure prints the cache's failure in the run, if any, unless
+// the command reports the cache itself.
+func (acc *account) warnCacheFailure(a *app) {
+	if w := acc.cache.failure(); w != "" && !a.reportsCache {
+		a.printErr(w)
+	}
 }
 
 // refreshes returns the session and token fetches so far.
