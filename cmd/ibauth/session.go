@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"strings"
+	"unicode"
 
 	"golang.org/x/term"
 
@@ -88,8 +90,14 @@ func (a *app) login(ctx context.Context, o loginOptions, args []string) error {
 		return configError(err)
 	}
 	user := o.username
+	if user != "" && strings.ContainsFunc(user, unicode.IsControl) {
+		return usageError("--username contains a control character")
+	}
 	if user == "" {
 		user = os.Getenv("IB_USERNAME")
+		if strings.ContainsFunc(user, unicode.IsControl) {
+			return configError(errors.New("IB_USERNAME contains a control character"))
+		}
 	}
 	stdinTTY := term.IsTerminal(int(a.stdin.Fd()))
 	if user == "" && stdinTTY {
