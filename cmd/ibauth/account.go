@@ -110,14 +110,32 @@ func (acc *account) close(a *app) {
 	// Ctrl-C.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	closeCtx := ctx
+	if _, ok := acc.auth.(*auth.Bearer); ok {
+		// An OAuth token has nothing to dispose of: waiting for a fetch
+		// in flight, one that Ctrl-C cut short say, would only delay the
+		// exit.
+		var stop context.CancelFunc
+		closeCtx, stop = context.WithCancel(ctx)
+		stop()
+	}
 	// With a store, Close leaves the session the store shares alive.
 	if c, ok := acc.auth.(interface{ Close(context.Context) error }); ok {
-		if err := c.Close(ctx); err != nil {
+		if err := c.Close(closeCtx); err != nil && closeCtx.Err() != context.Canceled {
 			a.printErr("warning: " + err.Error())
 		}
 	}
 	if acc.cache != nil && acc.cache.store != nil {
 		acc.cache.store.touch(ctx, a.uses.wasAccepted)
+	}
+	acc.warnCacheFailure(a)
+}
+
+// warnCacheFailure prints the cache's failure in the run, if any, unless
+// the command reports the cache itself.
+func (acc *account) warnCacheFailure(a *app) {
+	if w := acc.cache.failure(); w != "" && !a.reportsCache {
+		a.printErr(w)
 	}
 }
 

@@ -296,9 +296,12 @@ func (a *app) printResponse(ctx context.Context, resp *http.Response, o apiOptio
 			return 0, fmt.Errorf("%s: %w", op, err)
 		}
 	default:
-		writeBody(a.stdout, body, tty)
-		if !tty && len(body) > 0 && body[len(body)-1] != '\n' {
-			io.WriteString(a.stdout, "\n") // one page a line
+		err := writeBody(a.stdout, body, tty)
+		if err == nil && !tty && len(body) > 0 && body[len(body)-1] != '\n' {
+			_, err = io.WriteString(a.stdout, "\n") // one page a line
+		}
+		if err != nil {
+			return 0, err
 		}
 	}
 	return total, nil
@@ -334,12 +337,13 @@ func (a *app) copyBody(resp *http.Response, op string, tty bool) error {
 	}
 	if len(body) > maxBuffered {
 		// Too big to format: copy it as it comes.
-		a.stdout.Write(body)
+		if _, err := a.stdout.Write(body); err != nil {
+			return err
+		}
 		_, err := io.Copy(a.stdout, resp.Body)
 		return err
 	}
-	writeBody(a.stdout, body, tty)
-	return nil
+	return writeBody(a.stdout, body, tty)
 }
 
 // printFailure shows the body of an answer above 299, unless silent or it
@@ -371,19 +375,23 @@ func (a *app) printFailure(resp *http.Response, silent bool, sc *scrub.Scrubber,
 }
 
 // writeBody writes body, indented if tty and it is JSON.
-func writeBody(w io.Writer, body []byte, tty bool) {
+func writeBody(w io.Writer, body []byte, tty bool) error {
 	if !tty {
-		w.Write(body)
-		return
+		_, err := w.Write(body)
+		return err
 	}
 	var out bytes.Buffer
 	if json.Valid(body) && json.Indent(&out, body, "", "  ") == nil {
 		body = out.Bytes()
 	}
-	w.Write(body)
-	if len(body) > 0 && body[len(body)-1] != '\n' {
-		io.WriteString(w, "\n")
+	if _, err := w.Write(body); err != nil {
+		return err
 	}
+	if len(body) > 0 && body[len(body)-1] != '\n' {
+		_, err := io.WriteString(w, "\n")
+		return err
+	}
+	return nil
 }
 
 // resolvePath returns the URL for the PATH argument on baseURL, and the

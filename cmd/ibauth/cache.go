@@ -116,6 +116,22 @@ func (c *cacheState) warning() string {
 	return "warning: not keeping credentials between calls: " + c.err.Error() + " (--no-cache or IB_NO_CACHE=1 silences this)"
 }
 
+// failure is the line a command prints when the cache could be opened but
+// its entry could not be used (a lock file that is not ibauth's, say), or
+// "" when there is nothing to say: the run went without the cache, as with
+// a directory that cannot be used.
+func (c *cacheState) failure() string {
+	if c == nil || c.store == nil {
+		return ""
+	}
+	c.store.mu.Lock()
+	defer c.store.mu.Unlock()
+	if c.store.err == nil {
+		return ""
+	}
+	return "warning: not keeping credentials between calls: " + c.store.err.Error() + " (--no-cache or IB_NO_CACHE=1 silences this)"
+}
+
 // close releases the cache's directory.
 func (c *cacheState) close() {
 	if c != nil && c.store != nil {
@@ -133,21 +149,37 @@ type cacheStore struct {
 	loaded bool              // a Load found an entry
 	stored bool              // this run stored an entry
 	entry  *auth.StoredToken // the entry as last seen; nil: none
+	err    error             // the first failure of the store, other than a wait cut short
 }
 
 func (c *cacheStore) Load(ctx context.Context, key string) (*auth.StoredToken, error) {
 	t, err := c.Store.Load(ctx, key)
-	if err == nil {
-		c.mu.Lock()
-		c.key, c.entry = key, t
-		c.loaded = c.loaded || t != nil
-		c.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		c.fail(err)
+		return nil, err
 	}
-	return t, err
+	c.key, c.entry = key, t
+	c.loaded = c.loaded || t != nil
+	return t, nil
+}
+
+// fail notes the store's first failure; c.mu is held. A wait for a lock
+// that ran out is not one: the directory is fine, another call holds it.
+func (c *cacheStore) fail(err error) {
+	if c.err == nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+		c.err = err
+	}
 }
 
 func (c *cacheStore) CompareAndSwap(ctx context.Context, key, old string, tok *auth.StoredToken, ttl time.Duration) (bool, error) {
 	ok, err := c.Store.CompareAndSwap(ctx, key, old, tok, ttl)
+	if err != nil {
+		c.mu.Lock()
+		c.fail(err)
+		c.mu.Unlock()
+	}
 	if err == nil && ok {
 		c.mu.Lock()
 		c.key, c.entry = key, nil

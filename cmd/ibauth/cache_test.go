@@ -403,6 +403,42 @@ func TestCacheUnusable(t *testing.T) {
 	require.Empty(t, r.stderr, "no warning with the cache off")
 }
 
+// TestCacheEntryLockUnusable: a lock file of the cache that cannot be
+// opened (here a symbolic link planted in its place) keeps every call from
+// the cache; like a directory that cannot be used, it costs one line on
+// stderr, never the call, and the link's target is left alone.
+func TestCacheEntryLockUnusable(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS == "windows" {
+		t.Skip("symbolic links need privileges on Windows")
+	}
+	for name, env := range map[string]func(*authtest.Server) map[string]string{"oauth": oauthEnv, "ibsso": ibssoEnv} {
+		t.Run(name, func(t *testing.T) {
+			srv := newServer(t)
+			dir := t.TempDir()
+			c := call{srv: srv, env: cached(env(srv), dir)}
+			balanceCalls(t, c, 1)
+			locks, err := filepath.Glob(filepath.Join(dir, "ibauth", "*.lock"))
+			require.NoError(t, err)
+			require.Len(t, locks, 1)
+			target := filepath.Join(t.TempDir(), "target")
+			require.NoError(t, os.WriteFile(target, []byte("left alone"), 0o600))
+			require.NoError(t, os.Remove(locks[0]))
+			require.NoError(t, os.Symlink(target, locks[0]))
+			for range 2 {
+				r := c.run(t, "api", "/account/1/balance")
+				require.Equal(t, 0, r.code, r)
+				require.Equal(t, balanceBody, r.stdout)
+				require.Equal(t, 1, strings.Count(r.stderr, "\n"), r.stderr)
+				require.True(t, strings.HasPrefix(r.stderr, "ibauth: warning: not keeping credentials between calls: "), r.stderr)
+			}
+			b, err := os.ReadFile(target)
+			require.NoError(t, err)
+			require.Equal(t, "left alone", string(b))
+		})
+	}
+}
+
 // TestCacheKeepsASessionInUseAlive: a call that used the cached session
 // reports the use to the cache, as a long-running process checks in, so
 // that the cache keeps the session as long as Infobip does: for 60

@@ -57,12 +57,12 @@ func (f *jqFilter) run(ctx context.Context, w io.Writer, body []byte, contentTyp
 	for {
 		r, ok := iter.Next()
 		if !ok {
-			return nil
+			return out.Flush()
 		}
 		if err, ok := r.(error); ok {
 			var halt *gojq.HaltError
 			if errors.As(err, &halt) && halt.Value() == nil {
-				return nil // halt: stop, successfully
+				return out.Flush() // halt: stop, successfully
 			}
 			return fmt.Errorf("--jq %q: %v", f.expr, err)
 		}

@@ -240,8 +240,10 @@ func (a *app) keysList(ctx context.Context, o keysListOptions, args []string) er
 		return w.Flush()
 	}
 	for _, k := range keys {
-		fmt.Fprintf(a.stdout, "%s\t%s\t%s\t%s\t%s\t%s\n", printable(k.ID), printable(k.Name), state(k),
-			rfcTime(k.ValidFrom), rfcTime(k.ValidTo), printable(strings.Join(k.AllowedIPs, ",")))
+		if _, err := fmt.Fprintf(a.stdout, "%s\t%s\t%s\t%s\t%s\t%s\n", printable(k.ID), printable(k.Name), state(k),
+			rfcTime(k.ValidFrom), rfcTime(k.ValidTo), printable(strings.Join(k.AllowedIPs, ","))); err != nil {
+			return err
+		}
 	}
 	return nil
 }

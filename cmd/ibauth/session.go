@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"strings"
+	"unicode"
 
 	"golang.org/x/term"
 
@@ -88,8 +90,14 @@ func (a *app) login(ctx context.Context, o loginOptions, args []string) error {
 		return configError(err)
 	}
 	user := o.username
+	if user != "" && strings.ContainsFunc(user, unicode.IsControl) {
+		return usageError("--username contains a control character")
+	}
 	if user == "" {
 		user = os.Getenv("IB_USERNAME")
+		if strings.ContainsFunc(user, unicode.IsControl) {
+			return configError(errors.New("IB_USERNAME contains a control character"))
+		}
 	}
 	stdinTTY := term.IsTerminal(int(a.stdin.Fd()))
 	if user == "" && stdinTTY {
@@ -129,7 +137,14 @@ func (a *app) login(ctx context.Context, o loginOptions, args []string) error {
 	if err != nil {
 		return fmt.Errorf("log in as %s: %w", printable(user), err)
 	}
-	fmt.Fprintf(a.stdout, "export IB_BASE_URL=%s\nexport IB_SESSION_TOKEN=%s\n", shellQuote(baseURL), shellQuote(s.Token()))
+	if _, err := fmt.Fprintf(a.stdout, "export IB_BASE_URL=%s\nexport IB_SESSION_TOKEN=%s\n", shellQuote(baseURL), shellQuote(s.Token())); err != nil {
+		// Nobody has the session: end it rather than leave it open for
+		// an hour.
+		if lerr := s.Logout(context.WithoutCancel(ctx)); lerr != nil {
+			a.printErr("warning: ending the session not handed over: " + lerr.Error())
+		}
+		return err
+	}
 	fmt.Fprintf(a.stderr, "ibauth: logged in to %s as %s; the session ends after 60 minutes without use, or with 'eval \"$(ibauth logout)\"'\n",
 		baseURL, printable(user))
 	if isTerminal(a.stdout) {

@@ -85,12 +85,15 @@ func TestLoginFailures(t *testing.T) {
 		stdin string
 		code  int
 		want  string
+		args  []string
 	}{
-		{env, "", 2, "no password given on stdin"},
-		{map[string]string{"IB_BASE_URL": srv.URL}, authtest.Password, 2, "no username"},
-		{map[string]string{"IB_USERNAME": authtest.Username}, authtest.Password, 3, "IB_BASE_URL is not set"},
+		{env, "", 2, "no password given on stdin", nil},
+		{map[string]string{"IB_BASE_URL": srv.URL}, authtest.Password, 2, "no username", nil},
+		{map[string]string{"IB_USERNAME": authtest.Username}, authtest.Password, 3, "IB_BASE_URL is not set", nil},
+		{env, authtest.Password, 2, "--username contains a control character", []string{"--username", "ala\x1b[31mddin"}},
+		{with(env, "IB_USERNAME", "ala\tddin"), authtest.Password, 3, "IB_USERNAME contains a control character", nil},
 	} {
-		r := call{srv: srv, env: tc.env, stdin: tc.stdin}.run(t, "login")
+		r := call{srv: srv, env: tc.env, stdin: tc.stdin}.run(t, append([]string{"login"}, tc.args...)...)
 		require.Equal(t, tc.code, r.code, r)
 		require.Contains(t, r.stderr, tc.want)
 		require.Empty(t, r.stdout)

@@ -51,6 +51,7 @@ func (a *app) token(ctx context.Context, raw bool, args []string) error {
 		defer acc.close(a)
 	} else {
 		defer acc.cache.close()
+		defer acc.warnCacheFailure(a)
 	}
 	v, err := acc.auth.Authorization(ctx)
 	if err != nil {
