@@ -113,8 +113,9 @@
 // no lock and allocates nothing; however many goroutines need a new one, one
 // request fetches it (single flight). Each caller waits for that fetch only
 // as long as its own context allows; the fetch itself runs detached, with
-// its own timeout (FetchTimeout, default 30 s), so one cancelled caller does
-// not fail the others.
+// its own timeout (FetchTimeout, default 30 s, for the request to Infobip;
+// with a [Store], the store's calls and the wait for another replica come
+// on top), so one cancelled caller does not fail the others.
 //
 // An OAuth token is refreshed in the background shortly before it expires
 // (see [OAuthConfig.RefreshBefore]) while requests keep using it, so under

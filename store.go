@@ -37,7 +37,8 @@ import (
 //
 // Store errors are never fatal. After one, the process fetches for itself,
 // as without a store, and leaves the store alone for a jittered pause that
-// grows from 1 s to 30 s; each store call is given at most 1 second. A
+// grows from 1 s to 30 s. Each store call gets a context with a 1-second
+// deadline; a Store that ignores its context is not cut short. A
 // session already in use is kept while the store is unreachable, and
 // published again once it is back.
 //

@@ -14,7 +14,8 @@
 // record is sealed with AES-256-GCM, bound to its Redis key, and the
 // fingerprint is an HMAC under a key derived from it, checked against the
 // sealed token on every load: a record altered in Redis is refused, and
-// the replicas fetch for themselves until it expires. Without a Key the
+// the replicas fetch for themselves until it expires or is deleted (one
+// whose TTL was removed stays until someone deletes it). Without a Key the
 // token is stored in clear, readable by anyone who can read Redis, and a
 // record is taken as it is: anyone who can write to Redis can plant one.
 // Whatever Redis holds, a replica never takes back a token it renewed away
