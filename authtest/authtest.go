@@ -380,8 +380,8 @@ func newServer() *Server {
 	s.HandleFunc(RouteToken, s.issueToken)
 	s.errorLog = log.New(logWriter{s}, "", 0)
 	s.Handle(RouteBalance, http.HandlerFunc(s.balance), scopeAccountManagement)
-	s.HandleFunc(RouteSendSMS, s.protected(newer, http.HandlerFunc(s.sendSMS), smsSendScopes...))
-	s.Handle(RouteSendSMSAdvanced, http.HandlerFunc(s.sendSMSAdvanced), smsSendScopes...)
+	s.handleSMS(RouteSendSMS, smsV3)
+	s.handleSMS(RouteSendSMSAdvanced, smsV2)
 	s.registerAPIKeyRoutes()
 	return s
 }

@@ -64,14 +64,28 @@ type smsStatus struct {
 // sent.
 var pendingAccepted = smsStatus{1, "PENDING", 26, "PENDING_ACCEPTED", "Message sent to next instance"}
 
-// sendSMS serves [RouteSendSMS] like Infobip's "Send SMS message" (POST
-// /sms/3/messages, SmsRequestEnvelope): see answerSMS.
-func (s *Server) sendSMS(w http.ResponseWriter, r *http.Request) { answerSMS(w, r, 3) }
+// smsAPI is a version of Infobip's "Send SMS message" as the fake serves
+// it: version 3 (POST /sms/3/messages, SmsRequestEnvelope) or version 2
+// (POST /sms/2/text/advanced, SMSAdvancedTextualRequest). Its error body is
+// the one the specification documents for the route; it serves the route's
+// refusals too (see [Server.handleSMS]).
+type smsAPI struct {
+	errs family
+	// v2 keeps the bulkId sent and names a message's destination "to",
+	// not "destination".
+	v2 bool
+}
 
-// sendSMSAdvanced serves [RouteSendSMSAdvanced] like version 2 of Infobip's
-// "Send SMS message" (POST /sms/2/text/advanced,
-// SMSAdvancedTextualRequest): see answerSMS.
-func (s *Server) sendSMSAdvanced(w http.ResponseWriter, r *http.Request) { answerSMS(w, r, 2) }
+var (
+	smsV3 = smsAPI{errs: newer}
+	smsV2 = smsAPI{errs: older, v2: true}
+)
+
+// handleSMS registers api on pattern, behind authentication refused in
+// api's error body, for an App key holding one of the SMS scopes.
+func (s *Server) handleSMS(pattern string, api smsAPI) {
+	s.HandleFunc(pattern, s.protected(api.errs, api, smsSendScopes...))
+}
 
 // sentSMS is one message of the answer to a request to send SMS.
 type sentSMS struct {
@@ -81,34 +95,26 @@ type sentSMS struct {
 	To          string    `json:"to,omitempty"`          // version 2 (SMSResponse)
 }
 
-// answerSMS answers a request to send SMS as the given version (3 or 2)
-// of Infobip's SMS API does: for each destination of each message in
-// {"messages":[{"destinations":[{"to":"…"}],…}]} one message with the
-// status PENDING_ACCEPTED, under the messageId sent or a new one, in
-// {"bulkId","messages"}. Version 2 keeps the bulkId sent and names a
-// message's destination "to", not "destination". A request without
-// messages, destinations or a "to" gets 400 with violations, in the newer
-// body (ApiError) in version 3 and the older (ApiException) in version 2,
-// as the specification documents.
-func answerSMS(w http.ResponseWriter, r *http.Request, version int) {
-	v2, errs := version == 2, newer
-	if v2 {
-		errs = older
-	}
+// ServeHTTP answers a request to send SMS as api's version does: for each
+// destination of each message in {"messages":[{"destinations":[{"to":"…"}],…}]}
+// one message with the status PENDING_ACCEPTED, under the messageId sent
+// or a new one, in {"bulkId","messages"}. A request without messages,
+// destinations or a "to" gets 400 with violations, in api's error body.
+func (api smsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
 	_, _ = buf.ReadFrom(r.Body)
 	bulkID, dests, vs := readSMS(buf.Bytes())
 	if len(vs) > 0 {
-		errs.badRequest(w, vs)
+		api.errs.badRequest(w, vs)
 		return
 	}
-	if !v2 {
+	if !api.v2 {
 		bulkID = "" // not a field of version 3: always a new one
 	}
 	out := make([]sentSMS, len(dests))
 	for i, d := range dests {
 		out[i] = sentSMS{MessageID: cmpOr(d.messageID, newUUID), Status: pendingAccepted}
-		if v2 {
+		if api.v2 {
 			out[i].To = d.to
 		} else {
 			out[i].Destination = d.to
