@@ -278,31 +278,70 @@ func (s *Server) liveSession(token string, now time.Time, from netip.Addr) *sess
 // both. client_id and client_secret are a user's username and password, as
 // Infobip describes them, or a client of [Server.AddClient].
 func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
+	id, secret, ok := readTokenRequest(w, r)
+	if !ok {
+		return
+	}
+
+	now := s.Now()
+	s.mu.Lock()
+	password, user := s.users[id]
+	clientSecret, client := s.clients[id]
+	ok = user && password == secret || client && clientSecret == secret
+	var token string
+	var lifetime int64
+	typ := s.tokenType
+	if ok {
+		token = newOpaque()
+		lifetime = int64(s.tokenLifetime / time.Second)
+		s.tokens[token] = issued{client: id, expiry: now.Add(time.Duration(lifetime) * time.Second)}
+	}
+	s.mu.Unlock()
+	if !ok {
+		// Infobip describes client_id and client_secret as the account's
+		// username and password: its text for wrong ones.
+		writeTokenError(w, http.StatusUnauthorized, "invalid_client", "UNAUTHORIZED", "Invalid login details", nil)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int64  `json:"expires_in"`
+		TokenType   string `json:"token_type,omitempty"`
+	}{token, lifetime, typ})
+}
+
+// readTokenRequest reads the client_id and client_secret of a
+// client-credentials request to [RouteToken], from the form body first and
+// then the query string, or answers why it refuses the request.
+func readTokenRequest(w http.ResponseWriter, r *http.Request) (id, secret string, ok bool) {
 	const where = "the form body and the query string"
+	// bad answers 400 with the RFC 6749 code.
+	bad := func(code, text string, validation map[string][]string) {
+		writeTokenError(w, http.StatusBadRequest, code, "BAD_REQUEST", "Bad request: "+text, validation)
+	}
 	if scheme, _ := cutScheme(r.Header.Get("Authorization")); scheme == "basic" {
 		// RFC 6749 calls a client refused on the way it authenticates
 		// invalid_client.
 		writeTokenError(w, http.StatusUnauthorized, "invalid_client", "UNAUTHORIZED",
 			"Invalid login details: client_id and client_secret are read from the form body or the query string, not an Authorization header", nil)
-		return
+		return "", "", false
 	}
 	body, _ := io.ReadAll(r.Body) // serve has read it into memory already
-	if len(bytes.TrimSpace(body)) > 0 && !hasMediaType(r, "application/x-www-form-urlencoded") {
-		writeTokenError(w, http.StatusBadRequest, "invalid_request", "BAD_REQUEST",
-			"Bad request: the body is not application/x-www-form-urlencoded",
+	isForm := hasMediaType(r, "application/x-www-form-urlencoded")
+	if !isForm && len(bytes.TrimSpace(body)) > 0 {
+		bad("invalid_request", "the body is not application/x-www-form-urlencoded",
 			map[string][]string{"Content-Type": {"must be application/x-www-form-urlencoded for a body; send no body to use the query string"}})
-		return
+		return "", "", false
 	}
 	form := url.Values{}
 	var err error
-	if hasMediaType(r, "application/x-www-form-urlencoded") {
+	if isForm {
 		form, err = url.ParseQuery(string(body))
 	}
 	query, qerr := url.ParseQuery(r.URL.RawQuery)
 	if err != nil || qerr != nil {
-		writeTokenError(w, http.StatusBadRequest, "invalid_request", "BAD_REQUEST",
-			"Bad request: "+where+" must be URL-encoded", nil)
-		return
+		bad("invalid_request", where+" must be URL-encoded", nil)
+		return "", "", false
 	}
 	// param returns the named parameter and where it was found, the body
 	// first.
@@ -324,45 +363,18 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(missing) > 0 {
-		writeTokenError(w, http.StatusBadRequest, "invalid_request", "BAD_REQUEST",
-			"Bad request: "+strings.Join(missing, ", ")+" missing (looked for in "+where+")", invalid)
-		return
+		bad("invalid_request", strings.Join(missing, ", ")+" missing (looked for in "+where+")", invalid)
+		return "", "", false
 	}
 	if gt, from := param("grant_type"); gt != "client_credentials" {
 		// The value is not echoed: a misplaced secret must not come back.
-		writeTokenError(w, http.StatusBadRequest, "unsupported_grant_type", "BAD_REQUEST",
-			"Bad request: only the client_credentials grant is supported",
+		bad("unsupported_grant_type", "only the client_credentials grant is supported",
 			map[string][]string{"grant_type": {"must be client_credentials, as sent in " + from}})
-		return
+		return "", "", false
 	}
-	id, _ := param("client_id")
-	secret, _ := param("client_secret")
-
-	now := s.Now()
-	s.mu.Lock()
-	password, user := s.users[id]
-	clientSecret, client := s.clients[id]
-	ok := user && password == secret || client && clientSecret == secret
-	var token string
-	var lifetime int64
-	typ := s.tokenType
-	if ok {
-		token = newOpaque()
-		lifetime = int64(s.tokenLifetime / time.Second)
-		s.tokens[token] = issued{client: id, expiry: now.Add(time.Duration(lifetime) * time.Second)}
-	}
-	s.mu.Unlock()
-	if !ok {
-		// Infobip describes client_id and client_secret as the account's
-		// username and password: its text for wrong ones.
-		writeTokenError(w, http.StatusUnauthorized, "invalid_client", "UNAUTHORIZED", "Invalid login details", nil)
-		return
-	}
-	writeJSON(w, http.StatusOK, struct {
-		AccessToken string `json:"access_token"`
-		ExpiresIn   int64  `json:"expires_in"`
-		TokenType   string `json:"token_type,omitempty"`
-	}{token, lifetime, typ})
+	id, _ = param("client_id")
+	secret, _ = param("client_secret")
+	return id, secret, true
 }
 
 // issued is an OAuth access token the server issued.
