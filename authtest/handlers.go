@@ -84,16 +84,19 @@ func writeTokenError(w http.ResponseWriter, status int, oauthCode, messageID, te
 
 // writeNewError answers status with the newer error body and violations.
 func writeNewError(w http.ResponseWriter, status int, code, description, action string, vs ...violation) {
-	if vs == nil {
-		vs = []violation{}
+	writeNewBody(w, status, newError{ErrorCode: code, Description: description, Action: action, Violations: vs})
+}
+
+// writeNewBody answers status with e, its absent lists sent as [], as
+// Infobip's examples show them.
+func writeNewBody(w http.ResponseWriter, status int, e newError) {
+	if e.Violations == nil {
+		e.Violations = []violation{}
 	}
-	writeJSON(w, status, newError{
-		ErrorCode:   code,
-		Description: description,
-		Action:      action,
-		Violations:  vs,
-		Resources:   []resource{},
-	})
+	if e.Resources == nil {
+		e.Resources = []resource{}
+	}
+	writeJSON(w, status, e)
 }
 
 // family is which of Infobip's two error bodies a route answers in, as its
@@ -152,8 +155,7 @@ func (f family) refuse(w http.ResponseWriter, status int, messageID, text string
 		writeOldError(w, status, messageID, text, nil)
 		return
 	}
-	e.Violations = []violation{}
-	writeJSON(w, status, e)
+	writeNewBody(w, status, e)
 }
 
 // unauthorized answers 401 in the older body, which session destroy
