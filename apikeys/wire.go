@@ -33,8 +33,16 @@ func sendable(ps []Platform) []Platform {
 	return out
 }
 
-// createWire leaves out empty lists but scopeGuids, where an empty list
-// means "no endpoint at all" and an absent one Infobip's default.
+// scopeList is scopeGuids on the wire, where an empty list and an absent
+// one differ: [] is a key that reaches no endpoint, an absent list one
+// never scoped, which may reach every endpoint. Only nil is zero, so that
+// every body leaves out a nil list and sends an empty one as [].
+type scopeList []string
+
+// IsZero reports whether s is nil: an empty list is not, and goes out as [].
+func (s scopeList) IsZero() bool { return s == nil }
+
+// createWire leaves out empty lists but scopeGuids (see [scopeList]).
 type createWire struct {
 	AccountID   string       `json:"accountId,omitempty"`
 	Name        string       `json:"name"`
@@ -43,7 +51,7 @@ type createWire struct {
 	ValidTo     wireTime     `json:"validTo,omitzero"`
 	Permissions []Permission `json:"permissions,omitempty"`
 	Platform    []Platform   `json:"platform,omitempty"`
-	ScopeGUIDs  []string     `json:"scopeGuids,omitzero"`
+	ScopeGUIDs  scopeList    `json:"scopeGuids,omitzero"`
 }
 
 // updateWire sends nil slices not at all and empty ones as [].
@@ -56,11 +64,11 @@ type updateWire struct {
 	Enabled     *bool        `json:"enabled,omitempty"`
 	Permissions []Permission `json:"permissions,omitzero"`
 	Platform    []Platform   `json:"platform,omitzero"`
-	ScopeGUIDs  []string     `json:"scopeGuids,omitzero"`
+	ScopeGUIDs  scopeList    `json:"scopeGuids,omitzero"`
 }
 
-// keyWire is a Key on the wire. Its scopeGuids is written as read: a
-// key scoped to nothing ([]) must not read as one never scoped (absent).
+// keyWire is a Key on the wire. Its scopeGuids is written as read (see
+// [scopeList]).
 type keyWire struct {
 	ID           string       `json:"id"`
 	APIKeySecret string       `json:"apiKeySecret,omitempty"`
@@ -72,7 +80,7 @@ type keyWire struct {
 	Enabled      bool         `json:"enabled"`
 	Permissions  []Permission `json:"permissions,omitempty"`
 	Platform     []Platform   `json:"platform,omitempty"`
-	ScopeGUIDs   []string     `json:"scopeGuids,omitzero"`
+	ScopeGUIDs   scopeList    `json:"scopeGuids,omitzero"`
 }
 
 // MarshalJSON encodes k in Infobip's format, leaving the secret out.
