@@ -58,7 +58,7 @@
 //   - An empty scopeGuids list and an absent one differ: Infobip says a key
 //     whose list is empty can no longer access any API endpoint, and does
 //     not say what a key created without one reaches (it may be every
-//     endpoint). [APIKey].ScopeGUIDs keeps the difference (nil for absent,
+//     endpoint). [Key].ScopeGUIDs keeps the difference (nil for absent,
 //     an empty slice for []), and Create, Update and JSON encoding send it
 //     so: a key scoped to nothing is never sent without its [].
 //   - "IP ranges" in allowedIPs are CIDR prefixes such as 203.0.113.0/24.

@@ -478,7 +478,7 @@ func TestUpdateNeverWidensAKeyScopedToNothing(t *testing.T) {
 	})
 }
 
-// TestKeyScopedToNothingStaysSo: an APIKey whose scope list is empty keeps
+// TestKeyScopedToNothingStaysSo: a Key whose scope list is empty keeps
 // it through JSON, and its successor reaches nothing either.
 func TestKeyScopedToNothingStaysSo(t *testing.T) {
 	srv, keys := setup(t)
@@ -917,7 +917,7 @@ func TestSecretRedaction(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "[redacted]", string(txt))
 
-	// An Key marshals in Infobip's format without the secret, and reads
+	// A Key marshals in Infobip's format without the secret, and reads
 	// back without it.
 	b, err = json.Marshal(k)
 	require.NoError(t, err)
