@@ -792,7 +792,9 @@ func (l *leakScan) check(t *testing.T, secrets []string) {
 		for _, s := range secrets {
 			if i := strings.Index(out, s); i >= 0 {
 				label, _, _ := strings.Cut(out, "\n")
-				t.Errorf("%s: secret %.8q… printed: …%s…", label, s, out[max(i-60, 0):min(i+len(s)+20, len(out))])
+				// The context is shown with the secret masked, so that the
+				// failure itself does not print it.
+				t.Errorf("%s: secret %.8q… printed: …%s[secret]%s…", label, s, out[max(i-60, 0):i], out[i+len(s):min(i+len(s)+20, len(out))])
 			}
 		}
 	}
