@@ -377,6 +377,33 @@ func newCloseCountingBody(s string) *closeCountingBody {
 	return &closeCountingBody{r: strings.NewReader(s)}
 }
 
+// trackedBodies holds bodies handed out, each counting its Close calls: a
+// request's own Body and then each one GetBody returned, or the response
+// bodies of a recordingBase.
+type trackedBodies struct {
+	mu     sync.Mutex
+	bodies []*closeCountingBody
+}
+
+func (tb *trackedBodies) add(s string) *closeCountingBody {
+	b := newCloseCountingBody(s)
+	tb.mu.Lock()
+	tb.bodies = append(tb.bodies, b)
+	tb.mu.Unlock()
+	return b
+}
+
+// closes returns the Close count of each body handed out, in order.
+func (tb *trackedBodies) closes() []int32 {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	n := make([]int32, len(tb.bodies))
+	for i, b := range tb.bodies {
+		n[i] = b.closes.Load()
+	}
+	return n
+}
+
 // seenRequest is a request as a recordingBase or recordingServer got it.
 type seenRequest struct {
 	Method        string
@@ -396,7 +423,7 @@ type recordingBase struct {
 
 	mu    sync.Mutex
 	seen  []seenRequest
-	resps []*closeCountingBody
+	resps trackedBodies
 	idle  int
 }
 
@@ -466,8 +493,7 @@ func (b *recordingBase) RoundTrip(req *http.Request) (*http.Response, error) {
 	if b.status != nil {
 		status = b.status(n)
 	}
-	rb := newCloseCountingBody(fmt.Sprintf("response %d", n+1))
-	b.resps = append(b.resps, rb)
+	rb := b.resps.add(fmt.Sprintf("response %d", n+1))
 	return &http.Response{
 		Status:     fmt.Sprintf("%d %s", status, http.StatusText(status)),
 		StatusCode: status,
@@ -493,15 +519,7 @@ func (b *recordingBase) requests() []seenRequest {
 }
 
 // responseCloses returns the Close count of each response body, in order.
-func (b *recordingBase) responseCloses() []int32 {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	n := make([]int32, len(b.resps))
-	for i, r := range b.resps {
-		n[i] = r.closes.Load()
-	}
-	return n
-}
+func (b *recordingBase) responseCloses() []int32 { return b.resps.closes() }
 
 func (h fixedHeader) Authorization(context.Context) (string, error) { return string(h), nil }
 

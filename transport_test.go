@@ -1045,32 +1045,6 @@ func trackedRequest(t *testing.T, method, target, payload string, replayable boo
 	return req, tb
 }
 
-// trackedBodies holds every body a request has handed out: its own Body
-// first, then each one GetBody returned.
-type trackedBodies struct {
-	mu     sync.Mutex
-	bodies []*closeCountingBody
-}
-
-func (tb *trackedBodies) add(s string) *closeCountingBody {
-	b := newCloseCountingBody(s)
-	tb.mu.Lock()
-	tb.bodies = append(tb.bodies, b)
-	tb.mu.Unlock()
-	return b
-}
-
-// closes returns the Close count of each body handed out, in order.
-func (tb *trackedBodies) closes() []int32 {
-	tb.mu.Lock()
-	defer tb.mu.Unlock()
-	n := make([]int32, len(tb.bodies))
-	for i, b := range tb.bodies {
-		n[i] = b.closes.Load()
-	}
-	return n
-}
-
 // recordingServer is an httptest server that records every request and
 // answers status(n, r) with the body "answer <n+1>".
 type recordingServer struct {
