@@ -182,16 +182,27 @@ func envBaseURL() (string, error) {
 
 // envSource names the variables auth.FromEnv took a's credentials from.
 func envSource(a auth.Authenticator) string {
+	identity, secret := envVarsOf(a)
+	if identity == "" {
+		return secret
+	}
+	return identity + " and " + secret
+}
+
+// envVarsOf names the variables auth.FromEnv took a's identity and secret
+// from; an API key has no identity.
+func envVarsOf(a auth.Authenticator) (identity, secret string) {
 	switch a.(type) {
 	case *auth.APIKey:
-		return "IB_API_KEY"
+		return "", "IB_API_KEY"
 	case *auth.Bearer:
-		if os.Getenv("IB_CLIENT_ID") == "" && os.Getenv("IB_CLIENT_SECRET") == "" {
-			return "IB_USERNAME and IB_PASSWORD"
+		// The account's username and password stand in for the client's
+		// only when neither client variable is set.
+		if os.Getenv("IB_CLIENT_ID") != "" || os.Getenv("IB_CLIENT_SECRET") != "" {
+			return "IB_CLIENT_ID", "IB_CLIENT_SECRET"
 		}
-		return "IB_CLIENT_ID and IB_CLIENT_SECRET"
 	}
-	return "IB_USERNAME and IB_PASSWORD"
+	return "IB_USERNAME", "IB_PASSWORD"
 }
 
 // logger is the library's logger under --debug: its records never hold a

@@ -261,14 +261,14 @@ func (u *sessionUse) wasAccepted(session string) bool {
 func cacheIdentity(au auth.Authenticator) (scheme, identity, secret string, ok bool) {
 	switch au.(type) {
 	case *auth.Bearer:
-		if os.Getenv("IB_CLIENT_ID") == "" && os.Getenv("IB_CLIENT_SECRET") == "" {
-			return "oauth", os.Getenv("IB_USERNAME"), os.Getenv("IB_PASSWORD"), true
-		}
-		return "oauth", os.Getenv("IB_CLIENT_ID"), os.Getenv("IB_CLIENT_SECRET"), true
+		scheme = "oauth"
 	case *auth.IBSSO:
-		return "ibsso", os.Getenv("IB_USERNAME"), os.Getenv("IB_PASSWORD"), true
+		scheme = "ibsso"
+	default:
+		return "", "", "", false
 	}
-	return "", "", "", false
+	idVar, secretVar := envVarsOf(au)
+	return scheme, os.Getenv(idVar), os.Getenv(secretVar), true
 }
 
 // noSessionToEnd is logout's error when there is no session to end.
@@ -329,6 +329,7 @@ func cacheReport(acc *account) (status, msg string, advice []string) {
 	if _, ok := acc.auth.(*auth.IBSSO); ok {
 		what = "IBSSO session"
 	}
+	_, secretVar := envVarsOf(acc.auth)
 	loaded, stored := c.store.seen()
 	fetched := len(acc.refreshes()) > 0
 	switch {
@@ -339,13 +340,5 @@ func cacheReport(acc *account) (status, msg string, advice []string) {
 	default:
 		msg = "the " + what + " was fetched but not stored"
 	}
-	return "ok", c.dir + ": " + msg + " (encrypted with a key derived from " + secretVarOf(acc) + ")", nil
-}
-
-// secretVarOf names the variable that holds the account's secret.
-func secretVarOf(acc *account) string {
-	if strings.HasPrefix(acc.source, "IB_CLIENT_ID") {
-		return "IB_CLIENT_SECRET"
-	}
-	return "IB_PASSWORD"
+	return "ok", c.dir + ": " + msg + " (encrypted with a key derived from " + secretVar + ")", nil
 }
