@@ -113,7 +113,7 @@ func (c *cacheState) warning() string {
 	if c == nil || c.err == nil {
 		return ""
 	}
-	return "warning: not keeping credentials between calls: " + c.err.Error() + " (--no-cache or IB_NO_CACHE=1 silences this)"
+	return notKeeping(c.err)
 }
 
 // failure is the line a command prints when the cache could be opened but
@@ -129,7 +129,12 @@ func (c *cacheState) failure() string {
 	if c.store.err == nil {
 		return ""
 	}
-	return "warning: not keeping credentials between calls: " + c.store.err.Error() + " (--no-cache or IB_NO_CACHE=1 silences this)"
+	return notKeeping(c.store.err)
+}
+
+// notKeeping is the warning that the cache is not used, for err.
+func notKeeping(err error) string {
+	return "warning: not keeping credentials between calls: " + err.Error() + " (--no-cache or " + noCacheVar + "=1 silences this)"
 }
 
 // close releases the cache's directory.
