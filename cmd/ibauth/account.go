@@ -182,16 +182,27 @@ func envBaseURL() (string, error) {
 
 // envSource names the variables auth.FromEnv took a's credentials from.
 func envSource(a auth.Authenticator) string {
+	identity, secret := envVarsOf(a)
+	if identity == "" {
+		return secret
+	}
+	return identity + " and " + secret
+}
+
+// envVarsOf names the variables auth.FromEnv took a's identity and secret
+// from; an API key has no identity.
+func envVarsOf(a auth.Authenticator) (identity, secret string) {
 	switch a.(type) {
 	case *auth.APIKey:
-		return "IB_API_KEY"
+		return "", "IB_API_KEY"
 	case *auth.Bearer:
-		if os.Getenv("IB_CLIENT_ID") == "" && os.Getenv("IB_CLIENT_SECRET") == "" {
-			return "IB_USERNAME and IB_PASSWORD"
+		// The account's username and password stand in for the client's
+		// only when neither client variable is set.
+		if os.Getenv("IB_CLIENT_ID") != "" || os.Getenv("IB_CLIENT_SECRET") != "" {
+			return "IB_CLIENT_ID", "IB_CLIENT_SECRET"
 		}
-		return "IB_CLIENT_ID and IB_CLIENT_SECRET"
 	}
-	return "IB_USERNAME and IB_PASSWORD"
+	return "IB_USERNAME", "IB_PASSWORD"
 }
 
 // logger is the library's logger under --debug: its records never hold a
@@ -214,6 +225,9 @@ type secrets struct {
 	mu   sync.Mutex
 	list []string
 	seen map[string]bool
+	// sc and long scrub for list; nil until asked for after an add. A
+	// run adds its few secrets early and scrubs many texts after.
+	sc, long *scrub.Scrubber
 }
 
 // add adds the non-empty values vs.
@@ -227,6 +241,7 @@ func (s *secrets) add(vs ...string) {
 			}
 			s.seen[v] = true
 			s.list = append(s.list, v)
+			s.sc, s.long = nil, nil
 		}
 	}
 }
@@ -234,9 +249,18 @@ func (s *secrets) add(vs ...string) {
 // scrubber returns a scrubber for the secrets known so far, for what a
 // server sent: a body, a header.
 func (s *secrets) scrubber() *scrub.Scrubber {
+	sc, _ := s.scrubbers()
+	return sc
+}
+
+func (s *secrets) scrubbers() (all, long *scrub.Scrubber) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return scrub.New(s.list...)
+	if s.sc == nil {
+		s.sc = scrub.New(s.list...)
+		s.long = s.sc.Long()
+	}
+	return s.sc, s.long
 }
 
 // inWords returns a scrubber for the secrets known so far that are long
@@ -244,7 +268,10 @@ func (s *secrets) scrubber() *scrub.Scrubber {
 // library's, that may quote a server: a short one turns up there by chance
 // and would wipe the message out. (The library drops any text from a
 // server that holds a short secret its request carried.)
-func (s *secrets) inWords() *scrub.Scrubber { return s.scrubber().Long() }
+func (s *secrets) inWords() *scrub.Scrubber {
+	_, long := s.scrubbers()
+	return long
+}
 
 // scrubbingWriter writes to w what is written to it, every secret
 // redacted: for slog, which writes a record at a time.
@@ -305,9 +332,10 @@ func (t *wireTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.log == nil {
 		return t.base.RoundTrip(req)
 	}
-	sc := t.secrets.scrubber()
+	sc, long := t.secrets.scrubbers()
+	uri := sc.Text(redactURI(req.URL))
 	var b strings.Builder
-	fmt.Fprintf(&b, "> %s %s %s\n", req.Method, sc.Text(redactURI(req.URL)), req.Proto)
+	fmt.Fprintf(&b, "> %s %s %s\n", req.Method, uri, req.Proto)
 	fmt.Fprintf(&b, "> Host: %s\n", sc.Text(req.URL.Host))
 	writeHeader(&b, "> ", req.Header, sc)
 	b.WriteString(">\n")
@@ -316,7 +344,7 @@ func (t *wireTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {
-		fmt.Fprintf(t.log, "* %s %s: %s\n", req.Method, sc.Text(redactURI(req.URL)), t.secrets.inWords().Text(err.Error()))
+		fmt.Fprintf(t.log, "* %s %s: %s\n", req.Method, uri, long.Text(err.Error()))
 		return nil, err
 	}
 	b.Reset()

@@ -113,7 +113,7 @@ func (c *cacheState) warning() string {
 	if c == nil || c.err == nil {
 		return ""
 	}
-	return "warning: not keeping credentials between calls: " + c.err.Error() + " (--no-cache or IB_NO_CACHE=1 silences this)"
+	return notKeeping(c.err)
 }
 
 // failure is the line a command prints when the cache could be opened but
@@ -129,7 +129,12 @@ func (c *cacheState) failure() string {
 	if c.store.err == nil {
 		return ""
 	}
-	return "warning: not keeping credentials between calls: " + c.store.err.Error() + " (--no-cache or IB_NO_CACHE=1 silences this)"
+	return notKeeping(c.store.err)
+}
+
+// notKeeping is the warning that the cache is not used, for err.
+func notKeeping(err error) string {
+	return "warning: not keeping credentials between calls: " + err.Error() + " (--no-cache or " + noCacheVar + "=1 silences this)"
 }
 
 // close releases the cache's directory.
@@ -261,14 +266,14 @@ func (u *sessionUse) wasAccepted(session string) bool {
 func cacheIdentity(au auth.Authenticator) (scheme, identity, secret string, ok bool) {
 	switch au.(type) {
 	case *auth.Bearer:
-		if os.Getenv("IB_CLIENT_ID") == "" && os.Getenv("IB_CLIENT_SECRET") == "" {
-			return "oauth", os.Getenv("IB_USERNAME"), os.Getenv("IB_PASSWORD"), true
-		}
-		return "oauth", os.Getenv("IB_CLIENT_ID"), os.Getenv("IB_CLIENT_SECRET"), true
+		scheme = "oauth"
 	case *auth.IBSSO:
-		return "ibsso", os.Getenv("IB_USERNAME"), os.Getenv("IB_PASSWORD"), true
+		scheme = "ibsso"
+	default:
+		return "", "", "", false
 	}
-	return "", "", "", false
+	idVar, secretVar := envVarsOf(au)
+	return scheme, os.Getenv(idVar), os.Getenv(secretVar), true
 }
 
 // noSessionToEnd is logout's error when there is no session to end.
@@ -329,6 +334,7 @@ func cacheReport(acc *account) (status, msg string, advice []string) {
 	if _, ok := acc.auth.(*auth.IBSSO); ok {
 		what = "IBSSO session"
 	}
+	_, secretVar := envVarsOf(acc.auth)
 	loaded, stored := c.store.seen()
 	fetched := len(acc.refreshes()) > 0
 	switch {
@@ -339,13 +345,5 @@ func cacheReport(acc *account) (status, msg string, advice []string) {
 	default:
 		msg = "the " + what + " was fetched but not stored"
 	}
-	return "ok", c.dir + ": " + msg + " (encrypted with a key derived from " + secretVarOf(acc) + ")", nil
-}
-
-// secretVarOf names the variable that holds the account's secret.
-func secretVarOf(acc *account) string {
-	if strings.HasPrefix(acc.source, "IB_CLIENT_ID") {
-		return "IB_CLIENT_SECRET"
-	}
-	return "IB_PASSWORD"
+	return "ok", c.dir + ": " + msg + " (encrypted with a key derived from " + secretVar + ")", nil
 }

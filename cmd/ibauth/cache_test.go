@@ -28,6 +28,16 @@ func cached(env map[string]string, dir string) map[string]string {
 	return with(env, "XDG_CACHE_HOME", dir)
 }
 
+// cachedSchemes are the schemes whose credential the cache keeps, with
+// the route that fetches it.
+var cachedSchemes = map[string]struct {
+	env   func(*authtest.Server) map[string]string
+	route string
+}{
+	"oauth": {oauthEnv, authtest.RouteToken},
+	"ibsso": {ibssoEnv, authtest.RouteCreateSession},
+}
+
 // balanceCalls runs 'ibauth api /account/1/balance' n times in a row with
 // c (extra flags before the path), each printing the balance.
 func balanceCalls(t *testing.T, c call, n int, flags ...string) {
@@ -99,13 +109,7 @@ func TestCacheIBSSOTwentyCallsOneSession(t *testing.T) {
 // request, or create one session.
 func TestCacheTenCallsAtOnce(t *testing.T) {
 	t.Parallel()
-	for name, tc := range map[string]struct {
-		env   func(*authtest.Server) map[string]string
-		route string
-	}{
-		"oauth": {oauthEnv, authtest.RouteToken},
-		"ibsso": {ibssoEnv, authtest.RouteCreateSession},
-	} {
+	for name, tc := range cachedSchemes {
 		t.Run(name, func(t *testing.T) {
 			srv := newServer(t)
 			balanceCallsAtOnce(t, call{srv: srv, env: cached(tc.env(srv), t.TempDir())}, 10)
@@ -206,13 +210,7 @@ func TestCacheNeverSharedAcrossCredentials(t *testing.T) {
 // 401, which then succeeds; the calls after it use the replacement.
 func TestCacheRenewsARejectedCredentialOnce(t *testing.T) {
 	t.Parallel()
-	for name, tc := range map[string]struct {
-		env   func(*authtest.Server) map[string]string
-		route string
-	}{
-		"oauth": {oauthEnv, authtest.RouteToken},
-		"ibsso": {ibssoEnv, authtest.RouteCreateSession},
-	} {
+	for name, tc := range cachedSchemes {
 		t.Run(name, func(t *testing.T) {
 			srv := newServer(t)
 			c := call{srv: srv, env: cached(tc.env(srv), t.TempDir())}

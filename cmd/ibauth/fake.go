@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ibkit/auth/authtest"
+	"github.com/ibkit/auth/internal/baseurl"
 )
 
 var fakeCmd = &command{
@@ -111,7 +112,11 @@ func (a *app) fake(ctx context.Context, o fakeOptions, args []string) error {
 	}
 	fmt.Fprintf(a.stderr, "ibauth fake: a fake Infobip API is serving at %s (credentials for %s); Ctrl-C stops it\n",
 		baseURL, strings.Join(schemes, ", "))
-	if u, _ := url.Parse(baseURL); u != nil && !isLoopback(u.Hostname()) {
+	// The library's own check of base URLs says whether it will send
+	// credentials to the fake: baseURL is well formed, so only plain http
+	// to a host other than loopback fails it.
+	if _, _, err := baseurl.Parse(baseURL); err != nil {
+		u, _ := url.Parse(baseURL)
 		fmt.Fprintf(a.stderr, "ibauth fake: note: %s is not a loopback host: ibauth and github.com/ibkit/auth refuse plain http to it\n", u.Hostname())
 	}
 	<-ctx.Done()
@@ -186,12 +191,4 @@ func reachable(addr *net.TCPAddr) string {
 		ip = net.IPv4(127, 0, 0, 1) // Go listens on both stacks
 	}
 	return net.JoinHostPort(ip.String(), fmt.Sprint(addr.Port))
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

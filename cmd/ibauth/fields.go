@@ -69,34 +69,44 @@ func parseFields(args []fieldArg, stdin io.Reader, inputIsStdin bool) ([]field, 
 		}
 		f.value, f.query = v, v
 		if a.typed && set {
-			switch {
-			case v == "true" || v == "false":
-				f.value = v == "true"
-			case v == "null":
-				f.value = nil
-			case isNumber(v):
-				f.value = json.Number(v)
-			case v == "@-":
-				if stdinReader != "" {
-					return nil, usageError("%s %q: standard input is read once, and %s reads it already", f.flag, k, stdinReader)
-				}
-				stdinReader = fmt.Sprintf("%s %q", f.flag, k)
-				b, err := io.ReadAll(stdin)
-				if err != nil {
-					return nil, usageError("%s %q: reading standard input: %v", f.flag, k, err)
-				}
-				f.value, f.query = string(b), string(b)
-			case strings.HasPrefix(v, "@"):
-				b, err := os.ReadFile(v[1:])
-				if err != nil {
-					return nil, usageError("%s %q: %v", f.flag, k, err)
-				}
-				f.value, f.query = string(b), string(b)
+			if err := f.readTyped(v, stdin, &stdinReader); err != nil {
+				return nil, err
 			}
 		}
 		fields = append(fields, f)
 	}
 	return fields, nil
+}
+
+// readTyped sets the value of a -F field from v: true, false, null, a
+// number, or the contents of standard input (@-) or of a file (@path).
+// stdinReader names what read stdin already, if anything.
+func (f *field) readTyped(v string, stdin io.Reader, stdinReader *string) error {
+	switch {
+	case v == "true" || v == "false":
+		f.value = v == "true"
+	case v == "null":
+		f.value = nil
+	case isNumber(v):
+		f.value = json.Number(v)
+	case v == "@-":
+		if *stdinReader != "" {
+			return usageError("%s %q: standard input is read once, and %s reads it already", f.flag, f.key, *stdinReader)
+		}
+		*stdinReader = fmt.Sprintf("%s %q", f.flag, f.key)
+		b, err := io.ReadAll(stdin)
+		if err != nil {
+			return usageError("%s %q: reading standard input: %v", f.flag, f.key, err)
+		}
+		f.value, f.query = string(b), string(b)
+	case strings.HasPrefix(v, "@"):
+		b, err := os.ReadFile(v[1:])
+		if err != nil {
+			return usageError("%s %q: %v", f.flag, f.key, err)
+		}
+		f.value, f.query = string(b), string(b)
+	}
+	return nil
 }
 
 // parseKey splits a key such as messages[][destinations][][to] into its

@@ -189,15 +189,23 @@ func TestLiveNewKeyForbiddenPassesCheck(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, appStatus(t, srv, authtest.APIKey))
 }
 
-// TestLiveRotateSMSOnlyKey: a key that may only send SMS is rotated: the
-// check's 403 on the balance is no failure, the new key sends SMS and
-// still cannot read the balance, and the old key is revoked.
-func TestLiveRotateSMSOnlyKey(t *testing.T) {
+// liveWithKeys points the example at a fake with Basic credentials, and
+// returns the fake and a key client that uses the same credentials.
+func liveWithKeys(t *testing.T) (*authtest.Server, *apikeys.Client) {
+	t.Helper()
 	srv := exampletest.Live(t, exampletest.BasicVars)
 	basic, err := auth.NewBasic(authtest.Username, authtest.Password)
 	require.NoError(t, err)
 	keys, err := apikeys.New(srv.URL, basic, srv.Client())
 	require.NoError(t, err)
+	return srv, keys
+}
+
+// TestLiveRotateSMSOnlyKey: a key that may only send SMS is rotated: the
+// check's 403 on the balance is no failure, the new key sends SMS and
+// still cannot read the balance, and the old key is revoked.
+func TestLiveRotateSMSOnlyKey(t *testing.T) {
+	srv, keys := liveWithKeys(t)
 	ctx := context.Background()
 	old, err := keys.Create(ctx, apikeys.CreateRequest{Name: "sms", ScopeGUIDs: []string{"sms:message:send"}})
 	require.NoError(t, err)
@@ -303,11 +311,7 @@ func keyBySecret(t *testing.T, keys *apikeys.Client, secret string) apikeys.Key 
 }
 
 func TestLiveRotateKeepsReach(t *testing.T) {
-	srv := exampletest.Live(t, exampletest.BasicVars)
-	basic, err := auth.NewBasic(authtest.Username, authtest.Password)
-	require.NoError(t, err)
-	keys, err := apikeys.New(srv.URL, basic, srv.Client())
-	require.NoError(t, err)
+	srv, keys := liveWithKeys(t)
 	ctx := context.Background()
 
 	for _, tc := range []struct {
