@@ -21,6 +21,7 @@ import (
 	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/authtest"
 	"github.com/ibkit/auth/filestore"
+	"github.com/ibkit/auth/internal/testkit"
 )
 
 func TestMain(m *testing.M) {
@@ -110,27 +111,13 @@ func ibssoFleet(t testing.TB, e *env, n, perStore int) []auth.Authenticator {
 // distinct headers; any error fails the test.
 func all(t testing.TB, fleet []auth.Authenticator) map[string]int {
 	t.Helper()
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		seen = map[string]int{}
-		errs []error
-	)
-	for _, a := range fleet {
-		wg.Go(func() {
-			h, err := a.Authorization(context.Background())
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-				return
-			}
-			seen[h]++
-		})
-	}
-	wg.Wait()
+	seen, errs := testkit.Tally(fleet, authorization)
 	require.Empty(t, errs)
 	return seen
+}
+
+func authorization(a auth.Authenticator) (string, error) {
+	return a.Authorization(context.Background())
 }
 
 func only(m map[string]int) string {

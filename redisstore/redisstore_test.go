@@ -22,6 +22,7 @@ import (
 
 	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/authtest"
+	"github.com/ibkit/auth/internal/testkit"
 	"github.com/ibkit/auth/redisstore"
 	"github.com/ibkit/auth/redisstore/internal/redistest"
 )
@@ -113,26 +114,9 @@ func ibssoReplicas(t testing.TB, e *env, n int, store bool) []auth.Authenticator
 // all calls Authorization on every replica at once and returns the
 // distinct headers and the errors.
 func all(replicas []auth.Authenticator) (map[string]int, []error) {
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		seen = map[string]int{}
-		errs []error
-	)
-	for _, a := range replicas {
-		wg.Go(func() {
-			h, err := a.Authorization(context.Background())
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-				return
-			}
-			seen[h]++
-		})
-	}
-	wg.Wait()
-	return seen, errs
+	return testkit.Tally(replicas, func(a auth.Authenticator) (string, error) {
+		return a.Authorization(context.Background())
+	})
 }
 
 func mustAll(t testing.TB, replicas []auth.Authenticator) map[string]int {
