@@ -76,31 +76,27 @@ func (e *env) ibsso(t testing.TB, st auth.Store) *auth.IBSSO {
 	return s
 }
 
-// oauthFleet makes n authenticators sharing the directory: each group of
-// perStore shares one Store, as goroutines of one process do, and each
-// Store stands for one process.
-func oauthFleet(t testing.TB, e *env, n, perStore int) []auth.Authenticator {
+// storeFleet makes n authenticators sharing the directory with newAuth:
+// each group of perStore shares one Store, as goroutines of one process
+// do, and each Store stands for one process.
+func storeFleet[A auth.Authenticator](t testing.TB, e *env, n, perStore int, newAuth func(testing.TB, auth.Store) A) []auth.Authenticator {
 	var out []auth.Authenticator
 	var st *filestore.Store
 	for i := range n {
 		if i%perStore == 0 {
 			st = e.store(t, nil)
 		}
-		out = append(out, e.oauth(t, st))
+		out = append(out, newAuth(t, st))
 	}
 	return out
 }
 
+func oauthFleet(t testing.TB, e *env, n, perStore int) []auth.Authenticator {
+	return storeFleet(t, e, n, perStore, e.oauth)
+}
+
 func ibssoFleet(t testing.TB, e *env, n, perStore int) []auth.Authenticator {
-	var out []auth.Authenticator
-	var st *filestore.Store
-	for i := range n {
-		if i%perStore == 0 {
-			st = e.store(t, nil)
-		}
-		out = append(out, e.ibsso(t, st))
-	}
-	return out
+	return storeFleet(t, e, n, perStore, e.ibsso)
 }
 
 // all calls Authorization on every authenticator at once and returns the
