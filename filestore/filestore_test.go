@@ -112,6 +112,16 @@ func authorization(a auth.Authenticator) (string, error) {
 	return a.Authorization(context.Background())
 }
 
+// renewAll has every authenticator renew, at once, after the server
+// refused the header rejected; any error fails the test.
+func renewAll(t testing.TB, fleet []auth.Authenticator, rejected string) {
+	t.Helper()
+	_, errs := testkit.Tally(fleet, func(a auth.Authenticator) (string, error) {
+		return "", a.(auth.Renewer).Renew(context.Background(), rejected)
+	})
+	require.Empty(t, errs)
+}
+
 func only(m map[string]int) string {
 	for k := range m {
 		return k
@@ -153,11 +163,7 @@ func TestIBSSOOneSessionAndOneReplacementAfter401(t *testing.T) {
 	require.Equal(t, 1, e.srv.Count(authtest.RouteCreateSession))
 	require.Equal(t, 1, e.srv.ActiveSessions())
 
-	var wg sync.WaitGroup
-	for _, a := range fleet {
-		wg.Go(func() { require.NoError(t, a.(auth.Renewer).Renew(context.Background(), rejected)) })
-	}
-	wg.Wait()
+	renewAll(t, fleet, rejected)
 	seen := all(t, fleet)
 	require.Len(t, seen, 1)
 	require.NotContains(t, seen, rejected)

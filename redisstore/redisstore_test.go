@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -122,6 +121,16 @@ func mustAll(t testing.TB, replicas []auth.Authenticator) map[string]int {
 	return seen
 }
 
+// renewAll has every authenticator renew, at once, after the server
+// refused the header rejected; any error fails the test.
+func renewAll(t testing.TB, fleet []auth.Authenticator, rejected string) {
+	t.Helper()
+	_, errs := testkit.Tally(fleet, func(a auth.Authenticator) (string, error) {
+		return "", a.(auth.Renewer).Renew(context.Background(), rejected)
+	})
+	require.Empty(t, errs)
+}
+
 func only(m map[string]int) string {
 	for k := range m {
 		return k
@@ -167,11 +176,7 @@ func TestFleetIBSSOOneSessionAndOneReplacementAfter401(t *testing.T) {
 	require.Equal(t, 1, e.srv.ActiveSessions())
 
 	// Every replica's requests come back 401 on the shared session.
-	var wg sync.WaitGroup
-	for _, a := range fleet {
-		wg.Go(func() { require.NoError(t, a.(auth.Renewer).Renew(context.Background(), rejected)) })
-	}
-	wg.Wait()
+	renewAll(t, fleet, rejected)
 	seen := mustAll(t, fleet)
 	require.Len(t, seen, 1)
 	require.NotContains(t, seen, rejected)
