@@ -15,6 +15,7 @@ import (
 
 	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/authtest"
+	"github.com/ibkit/auth/internal/testkit"
 )
 
 // memStore is an in-memory auth.Store for the core's tests; the real
@@ -120,25 +121,7 @@ func (m *memStore) callCount() int {
 // results; any error fails the test.
 func fleet[T any](t *testing.T, replicas []T, f func(T) (string, error)) map[string]int {
 	t.Helper()
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		seen = map[string]int{}
-		errs []error
-	)
-	for _, r := range replicas {
-		wg.Go(func() {
-			v, err := f(r)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-				return
-			}
-			seen[v]++
-		})
-	}
-	wg.Wait()
+	seen, errs := testkit.Tally(replicas, f)
 	require.Empty(t, errs)
 	return seen
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/ibkit/auth"
 	"github.com/ibkit/auth/authtest"
 	"github.com/ibkit/auth/filestore"
+	"github.com/ibkit/auth/internal/testkit"
 )
 
 // Processes sharing a directory: the test binary runs itself again as
@@ -89,9 +90,8 @@ func helper(mode, dir, base string) int {
 }
 
 type proc struct {
-	cmd   *exec.Cmd
+	*testkit.Proc
 	stdin io.WriteCloser
-	lines chan string
 }
 
 // start runs the test binary as a helper process in mode; it is killed
@@ -100,43 +100,9 @@ func start(t *testing.T, e *env, mode string) *proc {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
 	cmd.Env = append(os.Environ(), helperEnv+"="+mode, "FILESTORE_TEST_DIR="+e.dir, "FILESTORE_TEST_BASE="+e.srv.URL)
-	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	p := &proc{cmd: cmd, stdin: stdin, lines: make(chan string, 16)}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer close(p.lines)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			p.lines <- sc.Text()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-		_ = cmd.Wait()
-	})
-	return p
-}
-
-// next returns the process's next output line, failing after 30 s.
-func (p *proc) next(t *testing.T) string {
-	t.Helper()
-	select {
-	case l, ok := <-p.lines:
-		if !ok {
-			t.Fatal("helper process exited without output")
-		}
-		return l
-	case <-time.After(30 * time.Second):
-		t.Fatal("helper process printed nothing in 30 s")
-		return ""
-	}
+	return &proc{Proc: testkit.StartProc(t, cmd), stdin: stdin}
 }
 
 // proceed lets the process ask for its credential.
@@ -156,7 +122,7 @@ func TestProcessesShareOneTokenAndOneSession(t *testing.T) {
 			var ps []*proc
 			for range 8 {
 				p := start(t, e, tc.mode)
-				require.Equal(t, "ready", p.next(t))
+				require.Equal(t, "ready", p.Next(t))
 				ps = append(ps, p)
 			}
 			for _, p := range ps { // all at once
@@ -164,7 +130,7 @@ func TestProcessesShareOneTokenAndOneSession(t *testing.T) {
 			}
 			seen := map[string]bool{}
 			for _, p := range ps {
-				line := p.next(t)
+				line := p.Next(t)
 				require.True(t, strings.HasPrefix(line, "ok "), line)
 				seen[line] = true
 			}
@@ -172,9 +138,9 @@ func TestProcessesShareOneTokenAndOneSession(t *testing.T) {
 			require.Equal(t, 1, e.srv.Count(tc.route))
 
 			late := start(t, e, tc.mode)
-			require.Equal(t, "ready", late.next(t))
+			require.Equal(t, "ready", late.Next(t))
 			late.proceed(t)
-			require.Contains(t, seen, late.next(t), "a later process takes the stored one")
+			require.Contains(t, seen, late.Next(t), "a later process takes the stored one")
 			require.Equal(t, 1, e.srv.Count(tc.route))
 		})
 	}
@@ -184,14 +150,14 @@ func TestProcessesShareOneTokenAndOneSession(t *testing.T) {
 func TestLeaseOfAKilledProcessIsFreeAtOnce(t *testing.T) {
 	e := setup(t)
 	holder := start(t, e, "lease")
-	require.Equal(t, "leased", holder.next(t))
+	require.Equal(t, "leased", holder.Next(t))
 	st := e.store(t, nil)
 	_, err := st.Lease(context.Background(), "bearer:k")
 	require.ErrorIs(t, err, auth.ErrLeaseHeld)
 
-	require.NoError(t, holder.cmd.Process.Signal(syscall.SIGKILL))
+	require.NoError(t, holder.Cmd.Process.Signal(syscall.SIGKILL))
 	killed := time.Now()
-	_ = holder.cmd.Wait() // reaped: its files are closed
+	_ = holder.Cmd.Wait() // reaped: its files are closed
 	l, err := st.Lease(context.Background(), "bearer:k")
 	require.NoError(t, err, "free as soon as the holder is gone")
 	require.NoError(t, l.Release(context.Background()))
@@ -205,26 +171,26 @@ func TestProcessKilledHoldingTheLeaseIsTakenOver(t *testing.T) {
 	e.srv.Fail(authtest.RouteToken, authtest.Fault{Hang: true, Times: 1})
 
 	holder := start(t, e, "oauth")
-	require.Equal(t, "ready", holder.next(t))
+	require.Equal(t, "ready", holder.Next(t))
 	holder.proceed(t)
 	require.Eventually(t, func() bool { return e.srv.Count(authtest.RouteToken) == 1 }, 30*time.Second, 5*time.Millisecond)
 
 	var others []*proc
 	for range 3 {
 		p := start(t, e, "oauth")
-		require.Equal(t, "ready", p.next(t))
+		require.Equal(t, "ready", p.Next(t))
 		p.proceed(t)
 		others = append(others, p)
 	}
 	time.Sleep(300 * time.Millisecond) // they are waiting on the lease now
 	require.Equal(t, 1, e.srv.Count(authtest.RouteToken), "nobody fetches while the holder lives")
 
-	require.NoError(t, holder.cmd.Process.Signal(syscall.SIGKILL))
+	require.NoError(t, holder.Cmd.Process.Signal(syscall.SIGKILL))
 	killed := time.Now()
 	seen := map[string]bool{}
 	var first time.Duration
 	for i, p := range others {
-		line := p.next(t)
+		line := p.Next(t)
 		if i == 0 {
 			first = time.Since(killed)
 		}

@@ -27,6 +27,19 @@ func entry(t *testing.T, dir string) string {
 	return entries[0]
 }
 
+// otherEntry returns the path of the directory's entry other than path,
+// of two.
+func otherEntry(t *testing.T, dir, path string) string {
+	t.Helper()
+	entries, err := filepath.Glob(filepath.Join(dir, "*.tok"))
+	require.NoError(t, err)
+	require.Len(t, entries, 2, "entries: %v", entries)
+	if entries[0] == path {
+		return entries[1]
+	}
+	return entries[0]
+}
+
 // published makes one process fetch and publish a token; it returns its
 // header, the key the auth package used, and the entry's path.
 func published(t *testing.T, e *env, opts *filestore.Options) (header, key, path string) {
@@ -136,14 +149,7 @@ func TestEntryCopiedToAnotherIdentityIsIgnored(t *testing.T) {
 			require.NoError(t, err)
 			otherHeader, err := other.Authorization(context.Background())
 			require.NoError(t, err)
-			entries, err := filepath.Glob(filepath.Join(e.dir, "*.tok"))
-			require.NoError(t, err)
-			require.Len(t, entries, 2)
-			otherPath := entries[0]
-			if otherPath == path {
-				otherPath = entries[1]
-			}
-			b, err := os.ReadFile(otherPath)
+			b, err := os.ReadFile(otherEntry(t, e.dir, path))
 			require.NoError(t, err)
 			require.NoError(t, os.WriteFile(path, b, 0o600))
 
@@ -178,13 +184,7 @@ func TestForeignEntriesAreIgnoredAndReplaced(t *testing.T) {
 			h, err := e.oauth(t, st).Authorization(context.Background())
 			require.NoError(t, err)
 			require.Equal(t, 2, e.srv.Count(authtest.RouteToken), "another Key, another entry")
-			entries, err := filepath.Glob(filepath.Join(e.dir, "*.tok"))
-			require.NoError(t, err)
-			require.Len(t, entries, 2)
-			own := entries[0]
-			if own == foreign {
-				own = entries[1]
-			}
+			own := otherEntry(t, e.dir, foreign)
 			// The foreign record, put under this Key's name.
 			b, err := os.ReadFile(foreign)
 			require.NoError(t, err)

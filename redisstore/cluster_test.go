@@ -41,11 +41,7 @@ func TestCluster(t *testing.T) {
 
 		rejected := only(mustAll(t, ibsso))
 		require.Equal(t, 1, srv.Count(authtest.RouteCreateSession))
-		var wg sync.WaitGroup
-		for _, a := range ibsso {
-			wg.Go(func() { require.NoError(t, a.(auth.Renewer).Renew(context.Background(), rejected)) })
-		}
-		wg.Wait()
+		renewAll(t, ibsso, rejected)
 		seen := mustAll(t, ibsso)
 		require.Len(t, seen, 1)
 		require.NotContains(t, seen, rejected)

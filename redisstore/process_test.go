@@ -1,7 +1,6 @@
 package redisstore_test
 
 import (
-	"bufio"
 	"context"
 	"os"
 	"os/exec"
@@ -14,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ibkit/auth/authtest"
+	"github.com/ibkit/auth/internal/testkit"
 )
 
 // Replicas as separate OS processes: the program in internal/replica,
@@ -31,50 +31,10 @@ func buildReplica(t *testing.T) string {
 	return bin
 }
 
-type proc struct {
-	cmd   *exec.Cmd
-	lines chan string
-}
-
 // startReplica starts one replica; it is killed when the test ends.
-func startReplica(t *testing.T, bin string, e *env, scheme string) *proc {
+func startReplica(t *testing.T, bin string, e *env, scheme string) *testkit.Proc {
 	t.Helper()
-	cmd := exec.Command(bin, "-base", e.srv.URL, "-redis", e.rd.Addr, "-scheme", scheme, "-lock-ttl", "1s")
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	p := &proc{cmd: cmd, lines: make(chan string, 16)}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer close(p.lines)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			p.lines <- sc.Text()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-		_ = cmd.Wait()
-	})
-	return p
-}
-
-// next returns the process's next output line, failing after 30 s.
-func (p *proc) next(t *testing.T) string {
-	t.Helper()
-	select {
-	case l, ok := <-p.lines:
-		if !ok {
-			t.Fatal("replica exited without output")
-		}
-		return l
-	case <-time.After(30 * time.Second):
-		t.Fatal("replica printed nothing in 30 s")
-		return ""
-	}
+	return testkit.StartProc(t, exec.Command(bin, "-base", e.srv.URL, "-redis", e.rd.Addr, "-scheme", scheme, "-lock-ttl", "1s"))
 }
 
 func TestProcessesShareOneTokenAndOneSession(t *testing.T) {
@@ -85,14 +45,14 @@ func TestProcessesShareOneTokenAndOneSession(t *testing.T) {
 	} {
 		t.Run(tc.scheme, func(t *testing.T) {
 			e := setup(t)
-			var ps []*proc
+			var ps []*testkit.Proc
 			for range 5 {
 				ps = append(ps, startReplica(t, bin, e, tc.scheme))
 			}
 			seen := map[string]bool{}
 			for _, p := range ps {
-				require.Equal(t, "ready", p.next(t))
-				line := p.next(t)
+				require.Equal(t, "ready", p.Next(t))
+				line := p.Next(t)
 				require.True(t, strings.HasPrefix(line, "ok "), line)
 				seen[line] = true
 			}
@@ -112,27 +72,27 @@ func TestProcessKilledHoldingTheLeaseIsTakenOver(t *testing.T) {
 	rdb := e.rd.Client(t)
 
 	holder := startReplica(t, bin, e, "oauth")
-	require.Equal(t, "ready", holder.next(t))
+	require.Equal(t, "ready", holder.Next(t))
 	require.Eventually(t, func() bool { return e.srv.Count(authtest.RouteToken) == 1 }, 30*time.Second, 5*time.Millisecond)
 	leases, err := rdb.Keys(context.Background(), "*:lease").Result()
 	require.NoError(t, err)
 	require.Len(t, leases, 1, "the holder has the lease while it fetches")
 
-	var others []*proc
+	var others []*testkit.Proc
 	for range 3 {
 		p := startReplica(t, bin, e, "oauth")
-		require.Equal(t, "ready", p.next(t))
+		require.Equal(t, "ready", p.Next(t))
 		others = append(others, p)
 	}
 	time.Sleep(300 * time.Millisecond) // they are waiting on the lease now
 	require.Equal(t, 1, e.srv.Count(authtest.RouteToken), "nobody fetches while the lease is alive")
 
-	require.NoError(t, holder.cmd.Process.Signal(syscall.SIGKILL))
+	require.NoError(t, holder.Cmd.Process.Signal(syscall.SIGKILL))
 	killed := time.Now()
 	seen := map[string]bool{}
 	var first time.Duration
 	for i, p := range others {
-		line := p.next(t)
+		line := p.Next(t)
 		if i == 0 {
 			first = time.Since(killed)
 		}

@@ -1,6 +1,9 @@
 package testkit
 
 import (
+	"errors"
+	"maps"
+	"strconv"
 	"sync"
 	"testing"
 )
@@ -40,5 +43,17 @@ func TestSyncBuffer(t *testing.T) {
 	wg.Wait()
 	if b.String() != "xxxxxxxxxx" {
 		t.Fatalf("got %q", b.String())
+	}
+}
+
+func TestTally(t *testing.T) {
+	seen, errs := Tally([]int{1, 2, 3, 4, 5}, func(i int) (string, error) {
+		if i == 5 {
+			return "", errors.New("five")
+		}
+		return strconv.Itoa(i % 2), nil
+	})
+	if want := map[string]int{"0": 2, "1": 2}; !maps.Equal(seen, want) || len(errs) != 1 {
+		t.Fatalf("Tally = %v, %v; want %v and one error", seen, errs, want)
 	}
 }
