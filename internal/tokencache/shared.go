@@ -178,13 +178,10 @@ func (s *shared) refuse(header string) {
 	d := sha256.Sum256([]byte(header))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, r := range s.refused[:min(s.nRefused, maxRefused)] {
-		if r == d {
-			return
-		}
+	if !s.refusedLocked(d) {
+		s.refused[s.nRefused%maxRefused] = d
+		s.nRefused++
 	}
-	s.refused[s.nRefused%maxRefused] = d
-	s.nRefused++
 }
 
 // rejected reports whether st is a token this cache renewed away.
@@ -192,6 +189,11 @@ func (s *shared) rejected(st *Stored) bool {
 	d := sha256.Sum256([]byte(s.cfg.Scheme + " " + st.Value))
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.refusedLocked(d)
+}
+
+// refusedLocked reports whether the digest d is remembered; s.mu is held.
+func (s *shared) refusedLocked(d [sha256.Size]byte) bool {
 	for _, r := range s.refused[:min(s.nRefused, maxRefused)] {
 		if r == d {
 			return true
