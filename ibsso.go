@@ -300,30 +300,18 @@ func newSessionEndpoint(base string, client *http.Client, timeout time.Duration,
 	return sessionEndpoint{url: base + sessionPath, client: noRedirects(client), timeout: fetchTimeout(timeout), now: now}
 }
 
-// create creates a session with body, the JSON login, and returns its
-// token. password is scrubbed from error answers.
+// create sends POST /auth/1/session with body, the JSON login, and
+// returns the session token. password is scrubbed from error answers.
 func (e *sessionEndpoint) create(ctx context.Context, body []byte, password string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
-	return createSession(ctx, e.client, e.url, body, password, e.now)
-}
-
-// destroy destroys the session whose Authorization header is header.
-func (e *sessionEndpoint) destroy(ctx context.Context, header string) error {
-	return destroySession(ctx, e.client, e.url, header, e.timeout, e.now)
-}
-
-// createSession sends POST /auth/1/session with body, the JSON login, and
-// returns the session token. password is scrubbed from error answers; now
-// is the configured clock.
-func createSession(ctx context.Context, client *http.Client, endpoint string, body []byte, password string, now func() time.Time) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url, bytes.NewReader(body))
 	if err != nil {
 		return "", err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	resp, err := client.Do(req)
+	resp, err := e.client.Do(req)
 	if err != nil {
 		return "", failure("create IBSSO session", err, password)
 	}
@@ -331,7 +319,7 @@ func createSession(ctx context.Context, client *http.Client, endpoint string, bo
 	// Infobip documents 200 only; any 2xx that carries a token is taken as
 	// success, so no other 2xx can put the token into an error.
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return "", readRefusal("create IBSSO session", resp, now(), password)
+		return "", readRefusal("create IBSSO session", resp, e.now(), password)
 	}
 	// Read the whole body first, so that a dropped connection or an
 	// oversized answer is reported as such, not as malformed JSON.
@@ -359,20 +347,20 @@ func decodeSession(r io.Reader) (string, error) {
 	return body.Token, nil
 }
 
-// destroySession sends DELETE /auth/1/session for the session whose
-// Authorization header is header, in at most timeout. Infobip's current
-// reference answers 200 with no body, older docs 204: any 2xx is success,
-// and so is a 401 (the session had ended).
-func destroySession(ctx context.Context, client *http.Client, endpoint, header string, timeout time.Duration, now func() time.Time) error {
+// destroy sends DELETE /auth/1/session for the session whose
+// Authorization header is header. Infobip's current reference answers 200
+// with no body, older docs 204: any 2xx is success, and so is a 401 (the
+// session had ended).
+func (e *sessionEndpoint) destroy(ctx context.Context, header string) error {
 	token := strings.TrimPrefix(header, "IBSSO ")
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, endpoint, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, e.url, nil)
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Authorization", header)
-	resp, err := client.Do(req)
+	resp, err := e.client.Do(req)
 	if err != nil {
 		return failure("destroy IBSSO session", err, token)
 	}
@@ -380,7 +368,7 @@ func destroySession(ctx context.Context, client *http.Client, endpoint, header s
 	// A 401 means Infobip has ended the session already (idled out,
 	// rejected, destroyed): what the caller wanted.
 	if (resp.StatusCode < 200 || resp.StatusCode > 299) && resp.StatusCode != http.StatusUnauthorized {
-		return readRefusal("destroy IBSSO session", resp, now(), token)
+		return readRefusal("destroy IBSSO session", resp, e.now(), token)
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
 	return nil

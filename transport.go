@@ -232,17 +232,25 @@ func (t *Transport) leftOurOrigin(req *http.Request) bool {
 // gives the caller's request back in the response.
 func (t *Transport) sendWithout(req *http.Request) (*http.Response, error) {
 	c := *req
-	c.Header = make(http.Header, len(req.Header))
-	for k, v := range req.Header {
-		if !isAuthorization(k) {
-			c.Header[k] = v
-		}
-	}
+	c.Header = headerWithout(req.Header, 0)
 	resp, err := t.base.RoundTrip(&c)
 	if resp != nil {
 		resp.Request = req
 	}
 	return resp, err
+}
+
+// headerWithout returns a copy of h without its Authorization, however it
+// is spelled, with room for extra more entries. The value slices are
+// shared, which the RoundTripper contract (no mutation) makes safe.
+func headerWithout(h http.Header, extra int) http.Header {
+	c := make(http.Header, len(h)+extra)
+	for k, v := range h {
+		if !isAuthorization(k) {
+			c[k] = v
+		}
+	}
+	return c
 }
 
 func hasAuthorization(h http.Header) bool {
@@ -337,18 +345,11 @@ func (t *Transport) allowed(scheme, host string) bool {
 
 // withAuthorization returns a shallow copy of req with its own header map
 // carrying header, and body as its body. The caller's request and header map
-// stay as they were; the value slices of other headers are shared, which the
-// RoundTripper contract (no mutation) makes safe.
+// stay as they were.
 func withAuthorization(req *http.Request, header string, body io.ReadCloser) *http.Request {
 	a := &authorizedRequest{req: *req}
 	a.value[0] = header
-	h := make(http.Header, len(req.Header)+1)
-	for k, v := range req.Header {
-		if isAuthorization(k) {
-			continue // ours replaces the caller's, however it is spelled
-		}
-		h[k] = v
-	}
+	h := headerWithout(req.Header, 1) // ours replaces the caller's
 	h["Authorization"] = a.value[:]
 	a.req.Header = h
 	a.req.Body = body

@@ -145,7 +145,7 @@ func newShared(cfg Shared) *shared {
 // failed. Tokens adopted from the store are not reported.
 func (c *Cache) fetch(ctx context.Context, reason string, stale *Token) (tok *Token, fetched bool, err error) {
 	if c.sh == nil {
-		tok, err = c.cfg.Fetch(ctx, stale)
+		tok, err = c.request(ctx, stale)
 		return tok, true, err
 	}
 	return c.sh.fetch(ctx, c, reason, stale)
@@ -178,13 +178,10 @@ func (s *shared) refuse(header string) {
 	d := sha256.Sum256([]byte(header))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, r := range s.refused[:min(s.nRefused, maxRefused)] {
-		if r == d {
-			return
-		}
+	if !s.refusedLocked(d) {
+		s.refused[s.nRefused%maxRefused] = d
+		s.nRefused++
 	}
-	s.refused[s.nRefused%maxRefused] = d
-	s.nRefused++
 }
 
 // rejected reports whether st is a token this cache renewed away.
@@ -192,6 +189,11 @@ func (s *shared) rejected(st *Stored) bool {
 	d := sha256.Sum256([]byte(s.cfg.Scheme + " " + st.Value))
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.refusedLocked(d)
+}
+
+// refusedLocked reports whether the digest d is remembered; s.mu is held.
+func (s *shared) refusedLocked(d [sha256.Size]byte) bool {
 	for _, r := range s.refused[:min(s.nRefused, maxRefused)] {
 		if r == d {
 			return true
@@ -323,7 +325,7 @@ func (s *shared) lead(ctx context.Context, c *Cache, reason string, stale *Token
 	} else if s.cfg.Sliding && stale != nil && published {
 		victim = nil // the fleet's entry is gone; so, probably, is stale
 	}
-	tok, err := s.request(ctx, c, victim)
+	tok, err := c.request(ctx, victim)
 	if err != nil {
 		return nil, true, err
 	}
@@ -357,23 +359,16 @@ func (s *shared) lead(ctx context.Context, c *Cache, reason string, stale *Token
 }
 
 // wait polls the store while another process fetches, and takes over the
-// lease when it is free again. After half the fetch's time it gives up and
+// lease when it is free again. After half of FetchTimeout it gives up and
 // fetches alone.
 func (s *shared) wait(ctx context.Context, c *Cache, reason string, stale *Token) (*Token, bool, error) {
-	limit := time.Now().Add(s.cfg.Timeout * 15) // no deadline: bounded all the same
-	if d, ok := ctx.Deadline(); ok {
-		limit = time.Now().Add(time.Until(d) / 2)
-	}
+	limit := time.Now().Add(c.cfg.FetchTimeout / 2)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	<-timer.C
 	for {
 		timer.Reset(s.cfg.Poll/2 + rand.N(s.cfg.Poll+1))
-		select {
-		case <-timer.C:
-		case <-ctx.Done():
-			return nil, true, fmt.Errorf("auth: waiting for another replica's %s fetch: %w", s.cfg.Scheme, ctx.Err())
-		}
+		<-timer.C
 		if time.Now().After(limit) {
 			return s.alone(ctx, c, reason, stale, false)
 		}
@@ -443,7 +438,7 @@ func (s *shared) alone(ctx context.Context, c *Cache, reason string, stale *Toke
 	if s.cfg.Sliding && published && stale != nil {
 		stale = nil // shared: leave it to the fleet
 	}
-	tok, err := s.request(ctx, c, stale)
+	tok, err := c.request(ctx, stale)
 	if err == nil {
 		now := c.cfg.Now()
 		s.remember(tok, Stored{Value: tok.Value, Expiry: tok.Expiry, Created: now, LastUse: now}, false)
@@ -451,11 +446,12 @@ func (s *shared) alone(ctx context.Context, c *Cache, reason string, stale *Toke
 	return tok, true, err
 }
 
-// request fetches from the server with a FetchTimeout of its own: what
-// the store took (each call up to Timeout, or a wait for another replica)
-// is not taken from the request, so a slow or hung store never fails it.
-func (s *shared) request(ctx context.Context, c *Cache, stale *Token) (*Token, error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.FetchTimeout)
+// request fetches from the server within FetchTimeout. The bound is the
+// request's own: what a store took before it (each call up to Timeout, or
+// a wait for another replica) is not taken from it, so a slow or hung
+// store never fails it.
+func (c *Cache) request(ctx context.Context, stale *Token) (*Token, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.FetchTimeout)
 	defer cancel()
 	return c.cfg.Fetch(ctx, stale)
 }

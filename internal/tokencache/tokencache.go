@@ -335,12 +335,10 @@ func (c *Cache) start(ctx context.Context, reason string, stale *Token) *call {
 	cl := &call{done: make(chan struct{}), stale: stale}
 	c.call = cl
 	c.fetching.Store(true)
-	// Detached: one caller's cancellation must not fail the others.
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.FetchTimeout)
-	go func() {
-		defer cancel()
-		c.run(fctx, cl, reason, stale)
-	}()
+	// Detached: one caller's cancellation must not fail the others. Each
+	// call to Fetch is bounded by FetchTimeout (see request), each store
+	// call by its own Timeout.
+	go c.run(context.WithoutCancel(ctx), cl, reason, stale)
 	return cl
 }
 
@@ -399,7 +397,7 @@ func (c *Cache) run(ctx context.Context, cl *call, reason string, stale *Token) 
 	}
 	close(cl.done)
 	if discard != nil && c.cfg.Discard != nil {
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.FetchTimeout)
+		dctx, cancel := context.WithTimeout(ctx, c.cfg.FetchTimeout)
 		defer cancel()
 		c.cfg.Discard(dctx, discard)
 	}
