@@ -180,7 +180,11 @@ func (s *IBSSO) Renew(ctx context.Context, rejected string) error {
 //
 // With a [Store], Close leaves a session that the store shares alive for
 // the other replicas, and destroys only one this process holds alone; use
-// [IBSSO.Destroy] to end the shared session for the fleet.
+// [IBSSO.Destroy] to end the shared session for the fleet. Close also
+// reports the session's last use to the store, if it was used since its
+// last check-in, so the fleet keeps it alive as long as Infobip does; a
+// store that fails or outlasts its call timeout (see [Store]) only
+// leaves that unreported.
 func (s *IBSSO) Close(ctx context.Context) error {
 	if err := s.ready(); err != nil {
 		return err

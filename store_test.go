@@ -383,6 +383,33 @@ func TestStoreIBSSOCloseLeavesTheSharedSessionDestroyEndsIt(t *testing.T) {
 	require.Equal(t, 2, srv.Count(authtest.RouteCreateSession))
 }
 
+// A replica that used the shared session since its last check-in reports
+// that use when it closes, so that the fleet keeps the session as long as
+// Infobip does: a short-lived process never lives to its first check-in.
+func TestStoreIBSSOCloseReportsTheLastUse(t *testing.T) {
+	srv := setup(t)
+	st := newMemStore()
+	s := ibssoFleet(t, srv, st, 1)[0]
+	ctx := context.Background()
+	_, err := s.Authorization(ctx)
+	require.NoError(t, err)
+	require.Len(t, st.stored(), 1)
+	created := st.stored()[0].LastUse
+
+	srv.Advance(30 * time.Second) // before the first check-in is due
+	_, err = s.Authorization(ctx)
+	require.NoError(t, err)
+	used := srv.Now()
+	srv.Advance(20 * time.Second)
+	require.Equal(t, created, st.stored()[0].LastUse, "no check-in yet")
+
+	require.NoError(t, s.Close(ctx))
+	require.Len(t, st.stored(), 1)
+	require.Equal(t, used, st.stored()[0].LastUse, "the last use, reported")
+	require.Equal(t, 0, srv.Count(authtest.RouteDestroySession))
+	require.Equal(t, 1, srv.ActiveSessions())
+}
+
 // A session made while the store was down is this replica's alone: Close
 // destroys it, and once the store is back the replica moves to the fleet's.
 func TestStoreIBSSOPrivateSessionConvergesAndIsDestroyed(t *testing.T) {

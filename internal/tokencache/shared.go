@@ -404,8 +404,13 @@ func (s *shared) checkIn(ctx context.Context, c *Cache, st *Stored, last *Token,
 		}
 		return t
 	}
-	// Report the use: store the session again, with its record (Created,
-	// Renewals) and the new LastUse, which also extends its TTL.
+	return s.report(ctx, st, last, published, now)
+}
+
+// report stores the session last again, with its record (Created,
+// Renewals) and LastUse now, which also extends its TTL; st is what the
+// store holds. It never fails: the session in use stays.
+func (s *shared) report(ctx context.Context, st *Stored, last *Token, published bool, now time.Time) *Token {
 	_, rec, _ := s.state()
 	old := ""
 	if st != nil {
@@ -425,6 +430,30 @@ func (s *shared) checkIn(ctx context.Context, c *Cache, st *Stored, last *Token,
 		s.remember(t, rec, published)
 	}
 	return t
+}
+
+// checkOut reports the last use of the shared session e holds, when it was
+// used since its last check-in, as Close leaves it to the fleet: a process
+// that closes before its first check-in is due (a command's run) would
+// otherwise leave the store to forget a session in use. Store errors are
+// ignored, as at a check-in: the session stays alive at the server.
+func (c *Cache) checkOut(ctx context.Context, e *entry) {
+	if c.sh == nil || !c.sh.cfg.Sliding || e == nil || !c.Shares(e.tok) {
+		return
+	}
+	s := c.sh
+	used := c.epoch.Add(time.Duration(e.lastUse.Load()))
+	_, rec, _ := s.state()
+	if !used.After(rec.LastUse) || s.down(c.cfg.Now()) {
+		return
+	}
+	st, err := s.load(ctx, c.cfg.Now())
+	if err != nil || st == nil || st.Value != e.tok.Value || !used.After(st.LastUse) {
+		// Gone (destroyed for the fleet, say, or forgotten), replaced by
+		// another replica, or its use reported since: nothing to report.
+		return
+	}
+	s.report(ctx, st, e.tok, true, used)
 }
 
 // alone fetches without the store, as a cache without one does. A session

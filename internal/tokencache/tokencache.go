@@ -471,7 +471,8 @@ func (c *Cache) Close(ctx context.Context) (*Token, error) {
 	cl := c.call
 	tok := c.rejected
 	c.rejected = nil
-	if e := c.cur.Swap(nil); e != nil && (cl == nil || cl.stale != e.tok) {
+	e := c.cur.Swap(nil)
+	if e != nil && (cl == nil || cl.stale != e.tok) {
 		// A token handed to the fetch in flight is that fetch's to dispose
 		// of, not ours.
 		tok = e.tok
@@ -479,6 +480,7 @@ func (c *Cache) Close(ctx context.Context) (*Token, error) {
 	c.closing = cl != nil
 	c.mu.Unlock()
 	if cl == nil {
+		c.checkOut(ctx, e)
 		return tok, nil
 	}
 	var err error
@@ -494,5 +496,8 @@ func (c *Cache) Close(ctx context.Context) (*Token, error) {
 		tok, c.orphan = c.orphan, nil
 	}
 	c.mu.Unlock()
+	if err == nil {
+		c.checkOut(ctx, e)
+	}
 	return tok, err
 }
