@@ -119,14 +119,12 @@ func (acc *account) close(a *app) {
 		closeCtx, stop = context.WithCancel(ctx)
 		stop()
 	}
-	// With a store, Close leaves the session the store shares alive.
+	// With a store, Close leaves the session the store shares alive, and
+	// reports its use there: a run never lives to its first check-in.
 	if c, ok := acc.auth.(interface{ Close(context.Context) error }); ok {
 		if err := c.Close(closeCtx); err != nil && closeCtx.Err() != context.Canceled {
 			a.printErr("warning: " + err.Error())
 		}
-	}
-	if acc.cache != nil && acc.cache.store != nil {
-		acc.cache.store.touch(ctx, a.uses.wasAccepted)
 	}
 	acc.warnCacheFailure(a)
 }
@@ -295,8 +293,7 @@ func (a *app) transport() *wireTransport {
 	if a.wire == nil {
 		base := http.DefaultTransport.(*http.Transport).Clone()
 		base.ResponseHeaderTimeout = time.Minute
-		a.uses = &sessionUse{base: base}
-		a.wire = &wireTransport{base: a.uses, userAgent: "ibauth/" + version(), secrets: &a.secrets}
+		a.wire = &wireTransport{base: base, userAgent: "ibauth/" + version(), secrets: &a.secrets}
 		if a.debug {
 			a.wire.log = a.stderr
 		}

@@ -11,7 +11,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,15 +23,6 @@ import (
 
 // noCacheVar turns the cache off, as --no-cache does.
 const noCacheVar = "IB_NO_CACHE"
-
-// sessionIdle is how long Infobip keeps an unused IBSSO session: the
-// IdleTimeout of the IBSSO that auth.FromEnv builds (its default).
-const sessionIdle = 60 * time.Minute
-
-// touchEvery is how often a run that used the cached session reports the
-// use to the cache, as a long-running process checks in about once a
-// minute.
-const touchEvery = time.Minute
 
 // cacheFlag defines --no-cache, which every command takes.
 func (f *flagSet) cacheFlag(noCache *bool) {
@@ -204,59 +194,6 @@ func (c *cacheStore) seen() (loaded, stored bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.loaded, c.stored
-}
-
-// touch reports the run's use of the cached session, if accepted says
-// Infobip accepted it: the cache then keeps the session for sessionIdle
-// from now. A process checks in with the store only after a minute, which
-// a call of a script never lives; without this, the cache would forget a
-// session in use an hour after its creation, while Infobip keeps it.
-func (c *cacheStore) touch(ctx context.Context, accepted func(session string) bool) {
-	c.mu.Lock()
-	key, e := c.key, c.entry
-	c.mu.Unlock()
-	if e == nil || e.Scheme != auth.SchemeIBSSO || !accepted(e.Value) || time.Since(e.LastUse) < touchEvery {
-		return
-	}
-	cur, err := c.Store.Load(ctx, key)
-	if err != nil || cur == nil || cur.Value != e.Value {
-		return // replaced or ended meanwhile
-	}
-	t := *cur
-	t.LastUse = time.Now()
-	c.Store.CompareAndSwap(ctx, key, cur.Value, &t, sessionIdle)
-}
-
-// sessionUse is a RoundTripper that notes the IBSSO sessions of the run's
-// API requests that Infobip accepted.
-type sessionUse struct {
-	base http.RoundTripper
-
-	mu       sync.Mutex
-	accepted map[string]bool
-}
-
-func (u *sessionUse) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := u.base.RoundTrip(req)
-	// Session requests do not count: a DELETE ends the session.
-	if err == nil && resp.StatusCode != http.StatusUnauthorized && req.URL.Path != "/auth/1/session" {
-		if v, ok := strings.CutPrefix(req.Header.Get("Authorization"), auth.SchemeIBSSO+" "); ok {
-			u.mu.Lock()
-			if u.accepted == nil {
-				u.accepted = make(map[string]bool)
-			}
-			u.accepted[v] = true
-			u.mu.Unlock()
-		}
-	}
-	return resp, err
-}
-
-// wasAccepted reports whether a request with the session was accepted.
-func (u *sessionUse) wasAccepted(session string) bool {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.accepted[session]
 }
 
 // cacheIdentity returns the scheme, identity and secret that a cache entry

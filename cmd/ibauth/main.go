@@ -167,9 +167,8 @@ type app struct {
 	stderr io.Writer
 	debug  bool // --debug
 
-	noCache      bool        // --no-cache
-	reportsCache bool        // the command reports a cache problem itself
-	uses         *sessionUse // made by transport
+	noCache      bool // --no-cache
+	reportsCache bool // the command reports a cache problem itself
 
 	secrets secrets        // the run's credentials, never shown
 	wire    *wireTransport // made by transport
